@@ -1,0 +1,138 @@
+//! Stage 1 of ingest: bytes → text. Owns BOM sniffing, UTF-8 validation, UTF-16 without BOM,
+//! legacy-encoding detection (chardetng) and the binary-file test.
+//!
+//! This stage only fixes *byte-level* encoding. Text that is valid UTF-8 but was once decoded through
+//! the wrong code page (mojibake) is the `repair` stage's job: chardetng guesses GBK on such bytes, so
+//! the two problems must not be mixed.
+
+use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
+
+/// Text decoded from a file, with how it was decoded.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub text: String,
+    /// Name of the encoding used (`UTF-8`, `UTF-16LE`, `windows-1252`, `GBK`, …).
+    pub encoding: &'static str,
+    /// True when a byte-order mark was found and removed.
+    pub bom: bool,
+    /// True when the decoder met malformed sequences and inserted U+FFFD.
+    pub lossy: bool,
+}
+
+/// Why a file is not text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotText {
+    #[error("binary file (NUL byte at offset {offset})")]
+    Binary { offset: usize },
+}
+
+/// How far into a file we look for NUL bytes and UTF-16 patterns.
+const SNIFF_LEN: usize = 8192;
+
+/// Decode a file's bytes to text.
+pub fn decode(bytes: &[u8]) -> Result<Decoded, NotText> {
+    if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
+        return Ok(decode_with(encoding, &bytes[bom_len..], true));
+    }
+    if let Some(encoding) = utf16_without_bom(bytes) {
+        return Ok(decode_with(encoding, bytes, false));
+    }
+    let sniff = &bytes[..bytes.len().min(SNIFF_LEN)];
+    if let Some(offset) = sniff.iter().position(|&b| b == 0) {
+        return Err(NotText::Binary { offset });
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok(Decoded {
+            text: text.to_owned(),
+            encoding: UTF_8.name(),
+            bom: false,
+            lossy: false,
+        });
+    }
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(bytes, true);
+    let encoding = detector.guess(None, chardetng::Utf8Detection::Allow);
+    Ok(decode_with(encoding, bytes, false))
+}
+
+fn decode_with(encoding: &'static Encoding, bytes: &[u8], bom: bool) -> Decoded {
+    let (text, lossy) = encoding.decode_without_bom_handling(bytes);
+    Decoded {
+        text: text.into_owned(),
+        encoding: encoding.name(),
+        bom,
+        lossy,
+    }
+}
+
+/// UTF-16 text without a BOM has a NUL in every other byte for ASCII-heavy text, which the
+/// binary test would otherwise reject. Require the pattern to be overwhelming before trusting it.
+fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
+    let sniff = &bytes[..bytes.len().min(SNIFF_LEN) & !1];
+    if sniff.len() < 4 {
+        return None;
+    }
+    let pairs = sniff.len() / 2;
+    let (mut even_nul, mut odd_nul) = (0usize, 0usize);
+    for pair in sniff.chunks_exact(2) {
+        even_nul += usize::from(pair[0] == 0);
+        odd_nul += usize::from(pair[1] == 0);
+    }
+    let strong = |hits: usize, other: usize| hits * 10 >= pairs * 6 && other == 0;
+    if strong(odd_nul, even_nul) {
+        Some(UTF_16LE)
+    } else if strong(even_nul, odd_nul) {
+        Some(UTF_16BE)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf8_passes_through() {
+        let d = decode("Hey，关于".as_bytes()).unwrap();
+        assert_eq!(d.text, "Hey，关于");
+        assert_eq!(d.encoding, "UTF-8");
+        assert!(!d.bom && !d.lossy);
+    }
+
+    #[test]
+    fn utf8_bom_is_removed() {
+        let d = decode(b"\xEF\xBB\xBF[A]: hi").unwrap();
+        assert_eq!(d.text, "[A]: hi");
+        assert!(d.bom);
+    }
+
+    #[test]
+    fn utf16_with_and_without_bom() {
+        let text = "[A]: 你好 hello\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        let mut le_bom = vec![0xFF, 0xFE];
+        le_bom.extend(&le);
+        assert_eq!(decode(&le_bom).unwrap().text, text);
+        assert_eq!(decode(&le).unwrap().text, text);
+        assert_eq!(decode(&be).unwrap().encoding, "UTF-16BE");
+        assert_eq!(decode(&be).unwrap().text, text);
+    }
+
+    #[test]
+    fn legacy_encoding_is_detected() {
+        let (bytes, _, _) =
+            encoding_rs::GBK.encode("[A]: 我们今天讨论一下这个话题，你觉得怎么样？");
+        let d = decode(&bytes).unwrap();
+        assert_eq!(d.text, "[A]: 我们今天讨论一下这个话题，你觉得怎么样？");
+        assert_eq!(d.encoding, "GBK");
+    }
+
+    #[test]
+    fn binary_is_rejected() {
+        let err =
+            decode(b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x03\x00\x3e").unwrap_err();
+        assert!(matches!(err, NotText::Binary { .. }));
+    }
+}

@@ -1,0 +1,48 @@
+//! Library error type: every failure a caller can act on, with the path or query that caused it.
+
+use std::path::PathBuf;
+
+/// Errors surfaced by the colloquy library. The CLI maps them to exit codes:
+/// [`Error::Query`] is the user's mistake (exit 2), the rest are environment problems.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("corpus not found: {path} does not exist (pass --corpus DIR, or run from a folder that has a corpus/ directory)")]
+    CorpusMissing { path: PathBuf },
+
+    #[error("no index at {path}: run `colloquy ingest` first, or pass --index DIR")]
+    IndexMissing { path: PathBuf },
+
+    #[error("invalid query {query:?}: {reason}")]
+    Query { query: String, reason: String },
+
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("index error at {path}: {source}")]
+    Index {
+        path: PathBuf,
+        #[source]
+        source: tantivy::TantivyError,
+    },
+
+    #[error("{0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+
+    #[error("corrupt index manifest {path}: {reason}")]
+    Manifest { path: PathBuf, reason: String },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}

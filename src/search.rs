@@ -1,0 +1,484 @@
+//! Query → hits. Owns query parsing (tantivy syntax plus speaker/language/conversation filters),
+//! exchange assembly (the turns around each hit) and highlight offsets. Printing is `output`'s job.
+
+use std::collections::HashSet;
+use std::ops::Bound;
+use std::path::Path;
+
+use serde::Serialize;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::query_grammar::{self, Occur as AstOccur, UserInputAst, UserInputLeaf};
+use tantivy::schema::{IndexRecordOption, OwnedValue, Term};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{DocAddress, Index, IndexReader, Searcher, TantivyDocument};
+
+use crate::analyzer::ANALYZER;
+use crate::error::{Error, Result};
+use crate::ingest;
+use crate::schema::{Fields, KIND_CONVERSATION, KIND_TURN, LANG_FIELDS};
+
+/// What to search for.
+#[derive(Debug, Clone, Default)]
+pub struct SearchOptions {
+    pub query: String,
+    /// ORed together; matched case-insensitively.
+    pub speakers: Vec<String>,
+    /// ORed together: the turn has a span of one of these languages.
+    pub langs: Vec<String>,
+    /// ORed together: conversation ids.
+    pub conversations: Vec<String>,
+    /// Context turns before and after each hit.
+    pub before: usize,
+    pub after: usize,
+    /// At most this many hits; `None` for all.
+    pub limit: Option<usize>,
+}
+
+/// A turn as stored in the index.
+#[derive(Debug, Clone, Serialize)]
+pub struct TurnView {
+    pub conversation: String,
+    pub source: String,
+    pub line: u64,
+    pub turn: u64,
+    pub speaker: String,
+    pub languages: Vec<String>,
+    pub dominant_language: Option<String>,
+    pub code_switched: bool,
+    pub spans: serde_json::Value,
+    pub text: String,
+    pub repaired: bool,
+    /// The turn as it was in the file, when repair changed it.
+    pub original: Option<String>,
+    /// Characters repair had to choose, with alternatives and confidence.
+    pub guesses: serde_json::Value,
+}
+
+/// One hit: the matching turn and the turns around it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    #[serde(flatten)]
+    pub turn: TurnView,
+    pub score: f32,
+    /// `[start, end)` in Unicode code points into `text`.
+    pub highlights: Vec<[usize; 2]>,
+    pub context: Context,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Context {
+    pub before: Vec<TurnView>,
+    pub after: Vec<TurnView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResults {
+    pub query: String,
+    pub total_hits: usize,
+    pub hits: Vec<Hit>,
+}
+
+/// A searcher over one index.
+pub struct Engine {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+}
+
+impl Engine {
+    pub fn open(dir: &Path) -> Result<Self> {
+        let index = ingest::open_index(dir)?;
+        let fields = Fields::new(&index.schema())?;
+        let reader = index.reader().map_err(|source| Error::Index {
+            path: dir.to_owned(),
+            source,
+        })?;
+        Ok(Engine {
+            index,
+            reader,
+            fields,
+        })
+    }
+
+    pub fn searcher(&self) -> Searcher {
+        self.reader.searcher()
+    }
+
+    /// Run a search.
+    pub fn search(&self, opts: &SearchOptions) -> Result<SearchResults> {
+        let user_query = self.parse(&opts.query)?;
+        let f = &self.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
+            (Occur::Must, user_query),
+            (
+                Occur::Must,
+                term_query(Term::from_field_text(f.kind, KIND_TURN)),
+            ),
+        ];
+        let any_of = |terms: Vec<Term>| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(
+                terms
+                    .into_iter()
+                    .map(|t| (Occur::Should, term_query(t)))
+                    .collect(),
+            ))
+        };
+        if !opts.speakers.is_empty() {
+            let terms = opts
+                .speakers
+                .iter()
+                .map(|s| Term::from_field_text(f.speaker, &s.trim().to_lowercase()))
+                .collect();
+            clauses.push((Occur::Must, any_of(terms)));
+        }
+        if !opts.langs.is_empty() {
+            let terms = opts
+                .langs
+                .iter()
+                .map(|l| Term::from_field_text(f.languages, &l.trim().to_lowercase()))
+                .collect();
+            clauses.push((Occur::Must, any_of(terms)));
+        }
+        if !opts.conversations.is_empty() {
+            let terms = opts
+                .conversations
+                .iter()
+                .map(|c| Term::from_field_text(f.conversation, c))
+                .collect();
+            clauses.push((Occur::Must, any_of(terms)));
+        }
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.searcher();
+        let total_hits = searcher.search(&query, &Count)?;
+        let limit = opts.limit.unwrap_or(total_hits).min(total_hits);
+        let top = if limit == 0 {
+            Vec::new()
+        } else {
+            searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?
+        };
+        let highlighter = Highlighter::new(&self.index, &opts.query);
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let turn = self.turn_at(&searcher, addr)?;
+            let context = self.context(&searcher, &turn, opts.before, opts.after)?;
+            let highlights = highlighter.highlight(&turn.text);
+            hits.push(Hit {
+                turn,
+                score,
+                highlights,
+                context,
+            });
+        }
+        Ok(SearchResults {
+            query: opts.query.clone(),
+            total_hits,
+            hits,
+        })
+    }
+
+    fn parse(&self, query: &str) -> Result<Box<dyn Query>> {
+        let f = &self.fields;
+        let mut parser = QueryParser::for_index(&self.index, vec![f.text]);
+        parser.set_conjunction_by_default();
+        parser.parse_query(query).map_err(|e| Error::Query {
+            query: query.to_owned(),
+            reason: explain_query_error(query, &e.to_string()),
+        })
+    }
+
+    fn turn_at(&self, searcher: &Searcher, addr: DocAddress) -> Result<TurnView> {
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        Ok(self.turn_view(&doc))
+    }
+
+    fn turn_view(&self, doc: &TantivyDocument) -> TurnView {
+        let f = &self.fields;
+        let text = |field| first_str(doc, field).unwrap_or_default();
+        let json = |field| {
+            first_str(doc, field)
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .unwrap_or_else(|| serde_json::Value::Array(Vec::new()))
+        };
+        TurnView {
+            conversation: text(f.conversation),
+            source: text(f.source),
+            line: first_u64(doc, f.line).unwrap_or(0),
+            turn: first_u64(doc, f.turn).unwrap_or(0),
+            speaker: text(f.speaker),
+            languages: all_str(doc, f.languages),
+            dominant_language: first_str(doc, f.dominant),
+            code_switched: first_bool(doc, f.code_switched).unwrap_or(false),
+            spans: json(f.spans),
+            text: text(f.text),
+            repaired: first_bool(doc, f.repaired).unwrap_or(false),
+            original: first_str(doc, f.original),
+            guesses: json(f.guesses),
+        }
+    }
+
+    /// Turns `turn - before ..= turn + after` of the hit's conversation, without the hit.
+    fn context(
+        &self,
+        searcher: &Searcher,
+        hit: &TurnView,
+        before: usize,
+        after: usize,
+    ) -> Result<Context> {
+        if before == 0 && after == 0 {
+            return Ok(Context::default());
+        }
+        let lo = hit.turn.saturating_sub(before as u64);
+        let hi = hit.turn.saturating_add(after as u64);
+        let mut turns = self.turns_of(searcher, &hit.conversation, lo, hi)?;
+        turns.retain(|t| t.turn != hit.turn);
+        let (before, after) = turns.into_iter().partition(|t| t.turn < hit.turn);
+        Ok(Context { before, after })
+    }
+
+    /// The turns of a conversation in `lo..=hi`, in conversation order.
+    pub fn turns_of(
+        &self,
+        searcher: &Searcher,
+        conversation: &str,
+        lo: u64,
+        hi: u64,
+    ) -> Result<Vec<TurnView>> {
+        let f = &self.fields;
+        let query = BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                term_query(Term::from_field_text(f.conversation, conversation)),
+            ),
+            (
+                Occur::Must,
+                term_query(Term::from_field_text(f.kind, KIND_TURN)),
+            ),
+            (
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_u64(f.turn, lo)),
+                    Bound::Included(Term::from_field_u64(f.turn, hi)),
+                )),
+            ),
+        ]);
+        let span = usize::try_from(hi - lo)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1);
+        let docs = searcher.search(
+            &query,
+            &TopDocs::with_limit(span.min(1 << 20)).order_by_score(),
+        )?;
+        let mut turns = docs
+            .into_iter()
+            .map(|(_, addr)| self.turn_at(searcher, addr))
+            .collect::<Result<Vec<_>>>()?;
+        turns.sort_by_key(|t| t.turn);
+        Ok(turns)
+    }
+
+    /// Number of turns and the title of a conversation, if it is indexed.
+    pub fn conversation_info(&self, conversation: &str) -> Result<Option<(String, u64)>> {
+        let f = &self.fields;
+        let query = BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                term_query(Term::from_field_text(f.conversation, conversation)),
+            ),
+            (
+                Occur::Must,
+                term_query(Term::from_field_text(f.kind, KIND_CONVERSATION)),
+            ),
+        ]);
+        let searcher = self.searcher();
+        let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
+        let Some((_, addr)) = top.first() else {
+            return Ok(None);
+        };
+        let doc: TantivyDocument = searcher.doc(*addr)?;
+        Ok(Some((
+            first_str(&doc, f.title).unwrap_or_default(),
+            first_u64(&doc, f.turns).unwrap_or(0),
+        )))
+    }
+}
+
+fn term_query(term: Term) -> Box<dyn Query> {
+    Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+}
+
+fn first_str(doc: &TantivyDocument, field: tantivy::schema::Field) -> Option<String> {
+    doc.get_first(field)
+        .and_then(|v| match OwnedValue::from(v) {
+            OwnedValue::Str(s) => Some(s),
+            _ => None,
+        })
+}
+
+fn all_str(doc: &TantivyDocument, field: tantivy::schema::Field) -> Vec<String> {
+    doc.get_all(field)
+        .filter_map(|v| match OwnedValue::from(v) {
+            OwnedValue::Str(s) => Some(s),
+            _ => None,
+        })
+        .collect()
+}
+
+fn first_u64(doc: &TantivyDocument, field: tantivy::schema::Field) -> Option<u64> {
+    doc.get_first(field)
+        .and_then(|v| match OwnedValue::from(v) {
+            OwnedValue::U64(n) => Some(n),
+            _ => None,
+        })
+}
+
+fn first_bool(doc: &TantivyDocument, field: tantivy::schema::Field) -> Option<bool> {
+    doc.get_first(field)
+        .and_then(|v| match OwnedValue::from(v) {
+            OwnedValue::Bool(b) => Some(b),
+            _ => None,
+        })
+}
+
+/// Turn tantivy's parse error into one that shows where the query went wrong.
+fn explain_query_error(query: &str, tantivy_message: &str) -> String {
+    let (_, errors) = query_grammar::parse_query_lenient(query);
+    match errors.first() {
+        Some(err) => {
+            let col = query
+                .get(..err.pos.min(query.len()))
+                .map_or(0, |p| p.chars().count());
+            format!("{}\n  {query}\n  {}^", err.message, " ".repeat(col))
+        }
+        None => {
+            let mut msg = tantivy_message.to_owned();
+            if msg.contains("Field does not exist") || msg.contains("FieldDoesNotExist") {
+                msg.push_str(&format!(
+                    " (fields: text, speaker, conversation, lang, title, {})",
+                    LANG_FIELDS.join(", ")
+                ));
+            }
+            msg
+        }
+    }
+}
+
+/// Finds the query's positive literals in a text: each literal is analysed into a token sequence
+/// (a phrase, or a Chinese word split into several tokens) and highlighted only where the whole
+/// sequence occurs, so the offsets point at what actually matched.
+pub struct Highlighter {
+    analyzer: Option<TextAnalyzer>,
+    sequences: Vec<Vec<String>>,
+}
+
+impl Highlighter {
+    pub fn new(index: &Index, query: &str) -> Self {
+        let analyzer = index.tokenizers().get(ANALYZER);
+        let mut literals = Vec::new();
+        if let Ok(ast) = query_grammar::parse_query(query) {
+            collect_literals(&ast, false, &mut literals);
+        }
+        let mut sequences = Vec::new();
+        if let Some(mut analyzer) = analyzer.clone() {
+            for literal in literals {
+                let mut seq = Vec::new();
+                let mut stream = analyzer.token_stream(&literal);
+                while stream.advance() {
+                    seq.push(stream.token().text.clone());
+                }
+                if !seq.is_empty() {
+                    sequences.push(seq);
+                }
+            }
+        }
+        Highlighter {
+            analyzer,
+            sequences,
+        }
+    }
+
+    /// Highlight ranges in code points, sorted and merged.
+    pub fn highlight(&self, text: &str) -> Vec<[usize; 2]> {
+        let Some(mut analyzer) = self.analyzer.clone() else {
+            return Vec::new();
+        };
+        if self.sequences.is_empty() {
+            return Vec::new();
+        }
+        let mut tokens: Vec<(usize, String, usize, usize)> = Vec::new();
+        let mut stream = analyzer.token_stream(text);
+        while stream.advance() {
+            let t = stream.token();
+            tokens.push((t.position, t.text.clone(), t.offset_from, t.offset_to));
+        }
+        let mut byte_ranges: Vec<(usize, usize)> = Vec::new();
+        let first_words: HashSet<&str> = self.sequences.iter().map(|s| s[0].as_str()).collect();
+        for (i, (pos, word, from, _)) in tokens.iter().enumerate() {
+            if !first_words.contains(word.as_str()) {
+                continue;
+            }
+            for seq in self.sequences.iter().filter(|s| s[0] == *word) {
+                if let Some(end) = match_sequence(&tokens[i..], *pos, seq) {
+                    byte_ranges.push((*from, end));
+                }
+            }
+        }
+        byte_ranges.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::new();
+        for (s, e) in byte_ranges {
+            match merged.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => merged.push((s, e)),
+            }
+        }
+        merged
+            .into_iter()
+            .map(|(s, e)| [char_offset(text, s), char_offset(text, e)])
+            .collect()
+    }
+}
+
+/// If `seq` occurs at consecutive positions starting with `tokens[0]` (at `start`), the byte end of
+/// its last token.
+fn match_sequence(
+    tokens: &[(usize, String, usize, usize)],
+    start: usize,
+    seq: &[String],
+) -> Option<usize> {
+    let mut end = None;
+    for (k, want) in seq.iter().enumerate() {
+        let found = tokens
+            .iter()
+            .take_while(|t| t.0 <= start + k)
+            .find(|t| t.0 == start + k && t.1 == *want)?;
+        end = Some(found.3);
+    }
+    end
+}
+
+fn char_offset(text: &str, byte: usize) -> usize {
+    text.get(..byte).map_or(0, |p| p.chars().count())
+}
+
+fn collect_literals(ast: &UserInputAst, negated: bool, out: &mut Vec<String>) {
+    match ast {
+        UserInputAst::Clause(clauses) => {
+            for (occur, sub) in clauses {
+                let neg = negated ^ matches!(occur, Some(AstOccur::MustNot));
+                collect_literals(sub, neg, out);
+            }
+        }
+        UserInputAst::Boost(inner, _) => collect_literals(inner, negated, out),
+        UserInputAst::Leaf(leaf) => {
+            if let UserInputLeaf::Literal(lit) = leaf.as_ref() {
+                let searchable = match lit.field_name.as_deref() {
+                    None | Some("text") => true,
+                    Some(f) => LANG_FIELDS.contains(&f),
+                };
+                if !negated && searchable {
+                    out.push(lit.phrase.clone());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! Search over the seed corpus: Chinese and English queries, filters, exchanges, JSON output,
+//! highlights and errors, all through the real binary.
+
+mod common;
+
+use common::*;
+use predicates::prelude::*;
+use serde_json::Value;
+
+const DAMAGED: &str = "000_69e3827c508b06a3";
+
+/// The text a hit's highlight ranges cover, in code points.
+fn highlighted(hit: &Value) -> Vec<String> {
+    let chars: Vec<char> = hit["text"].as_str().unwrap().chars().collect();
+    hit["highlights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let (s, e) = (
+                r[0].as_u64().unwrap() as usize,
+                r[1].as_u64().unwrap() as usize,
+            );
+            chars[s..e].iter().collect()
+        })
+        .collect()
+}
+
+#[test]
+fn search_builds_the_index_on_first_use() {
+    let ws = workspace();
+    colloquy(ws.path())
+        .args(["search", "mental health"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("building it from corpus"))
+        .stdout(predicate::str::contains("**mental** **health**"))
+        .stdout(predicate::str::contains(
+            "corpus/000_69e3827c508b06a3.txt:2",
+        ));
+    assert!(ws.path().join("index/meta.json").is_file());
+    // Second call: no rebuild message.
+    colloquy(ws.path())
+        .args(["search", "mental health"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("building").not());
+}
+
+#[test]
+fn chinese_word_from_damaged_seed_is_found() {
+    let ws = workspace();
+    let hits = search_jsonl(ws.path(), &["这个", "--conv", DAMAGED]);
+    assert!(!hits.is_empty());
+    for h in &hits {
+        assert!(h["text"].as_str().unwrap().contains("这个"));
+        assert_eq!(h["repaired"], true);
+        assert!(
+            highlighted(h).iter().all(|w| w == "这个"),
+            "{:?}",
+            highlighted(h)
+        );
+        assert!(!highlighted(h).is_empty());
+    }
+    // The opening turn of 000 names its topic with 这个话题.
+    assert!(hit_keys(&hits).contains(&(DAMAGED.to_owned(), 0)));
+}
+
+#[test]
+fn english_phrase_is_found_and_highlighted_whole() {
+    let ws = workspace();
+    let hits = search_jsonl(ws.path(), &["\"mental health\""]);
+    assert!(!hits.is_empty());
+    for h in &hits {
+        let text = h["text"].as_str().unwrap().to_lowercase();
+        assert!(text.contains("mental health"), "{text}");
+        assert!(highlighted(h)
+            .iter()
+            .all(|w| w.to_lowercase() == "mental health"));
+    }
+    // A phrase is stricter than its words.
+    let phrase = search_jsonl(ws.path(), &["\"health mental\""]);
+    assert!(phrase.is_empty());
+}
+
+#[test]
+fn speaker_lang_and_conv_filters_restrict_hits() {
+    let ws = workspace();
+    let all = search_jsonl(ws.path(), &["AI"]);
+    let a = search_jsonl(ws.path(), &["AI", "--speaker", "A"]);
+    let b = search_jsonl(ws.path(), &["AI", "--speaker", "b"]);
+    assert!(!a.is_empty() && !b.is_empty());
+    assert!(a.iter().all(|h| h["speaker"] == "A"));
+    assert!(b.iter().all(|h| h["speaker"] == "B"));
+    assert_eq!(a.len() + b.len(), all.len());
+    let both = search_jsonl(ws.path(), &["AI", "--speaker", "A", "--speaker", "B"]);
+    assert_eq!(both.len(), all.len());
+
+    let en_only = search_jsonl(ws.path(), &["*", "--lang", "en"]);
+    let zh = search_jsonl(ws.path(), &["*", "--lang", "zh"]);
+    assert!(en_only
+        .iter()
+        .all(|h| h["languages"].as_array().unwrap().contains(&"en".into())));
+    assert!(zh
+        .iter()
+        .all(|h| h["languages"].as_array().unwrap().contains(&"zh".into())));
+    assert!(en_only.len() < 80 && zh.len() < 80);
+    let zh_b = search_jsonl(ws.path(), &["*", "--lang", "zh", "--speaker", "B"]);
+    assert!(zh_b.len() < zh.len());
+    assert!(zh_b.iter().all(|h| h["speaker"] == "B"));
+
+    let conv = search_jsonl(ws.path(), &["AI", "--conv", "002_a46578f8551527d5"]);
+    assert!(!conv.is_empty() && conv.len() < all.len());
+    assert!(conv
+        .iter()
+        .all(|h| h["conversation"] == "002_a46578f8551527d5"));
+}
+
+#[test]
+fn context_turns_are_the_neighbours_in_order() {
+    let ws = workspace();
+    let hits = search_jsonl(
+        ws.path(),
+        &["zanzibar OR *", "--conv", DAMAGED, "-B", "2", "-A", "3"],
+    );
+    for h in &hits {
+        let t = h["turn"].as_u64().unwrap();
+        let before: Vec<u64> = h["context"]["before"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["turn"].as_u64().unwrap())
+            .collect();
+        let after: Vec<u64> = h["context"]["after"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["turn"].as_u64().unwrap())
+            .collect();
+        let want_before: Vec<u64> = (t.saturating_sub(2)..t).collect();
+        let want_after: Vec<u64> = (t + 1..=(t + 3).min(19)).collect();
+        assert_eq!(before, want_before, "turn {t}");
+        assert_eq!(after, want_after, "turn {t}");
+        for c in h["context"]["before"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(h["context"]["after"].as_array().unwrap())
+        {
+            assert_eq!(c["conversation"], DAMAGED);
+        }
+    }
+    // -C sets both sides; the neighbours' texts are the turns themselves.
+    let hit = &search_jsonl(
+        ws.path(),
+        &["\"mental health\"", "--conv", DAMAGED, "-C", "1"],
+    )[0];
+    let turn = hit["turn"].as_u64().unwrap();
+    let neighbours = search_jsonl(ws.path(), &["*", "--conv", DAMAGED, "-C", "0"]);
+    let text_of = |n: u64| neighbours.iter().find(|h| h["turn"] == n).unwrap()["text"].clone();
+    assert_eq!(hit["context"]["after"][0]["text"], text_of(turn + 1));
+    if turn > 0 {
+        assert_eq!(hit["context"]["before"][0]["text"], text_of(turn - 1));
+    }
+}
+
+#[test]
+fn json_and_jsonl_follow_the_schema() {
+    let ws = workspace();
+    let doc = search_json(ws.path(), &["art", "--limit", "3"]);
+    assert_eq!(doc["query"], "art");
+    let total = doc["total_hits"].as_u64().unwrap();
+    assert!(total > 3);
+    let hits = doc["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 3);
+    let lines = search_jsonl(ws.path(), &["art"]);
+    assert_eq!(
+        lines.len() as u64,
+        total,
+        "jsonl prints all hits without --limit"
+    );
+    assert_eq!(search_jsonl(ws.path(), &["art", "--limit", "2"]).len(), 2);
+    for h in hits.iter().chain(&lines) {
+        for key in ["conversation", "source", "speaker", "text"] {
+            assert!(h[key].is_string(), "{key} in {h}");
+        }
+        for key in ["line", "turn"] {
+            assert!(h[key].is_u64(), "{key}");
+        }
+        assert!(h["score"].is_f64());
+        assert!(h["repaired"].is_boolean());
+        assert!(h["languages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(Value::is_string));
+        assert!(h["highlights"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r.as_array().unwrap().len() == 2));
+        assert!(
+            highlighted(h).iter().all(|w| w.to_lowercase() == "art"),
+            "{:?}",
+            highlighted(h)
+        );
+        for side in ["before", "after"] {
+            for c in h["context"][side].as_array().unwrap() {
+                for key in ["conversation", "speaker", "text"] {
+                    assert!(c[key].is_string());
+                }
+                assert!(c["turn"].is_u64());
+                assert!(c["languages"].is_array());
+            }
+        }
+        if h["repaired"] == true {
+            assert!(
+                h["original"].is_string(),
+                "a repaired turn keeps its original"
+            );
+        }
+    }
+}
+
+#[test]
+fn mixed_chinese_and_english_query() {
+    let ws = workspace();
+    let hits = search_jsonl(ws.path(), &["photography 尝试"]);
+    assert!(!hits.is_empty());
+    for h in &hits {
+        let text = h["text"].as_str().unwrap().to_lowercase();
+        assert!(text.contains("photography") && text.contains("尝试"));
+    }
+}
+
+#[test]
+fn invalid_query_points_at_the_problem() {
+    let ws = workspace();
+    ingest(ws.path());
+    colloquy(ws.path())
+        .args(["search", "\"unclosed phrase"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid query"))
+        .stderr(predicate::str::contains("^"));
+    colloquy(ws.path())
+        .args(["search", "nosuchfield:x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nosuchfield"));
+}
+
+#[test]
+fn no_hits_exits_1_and_missing_index_is_explained() {
+    let ws = workspace();
+    colloquy(ws.path())
+        .args(["search", "xylophonequark"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("0 hits"));
+    let empty = tempfile::tempdir().unwrap();
+    colloquy(empty.path())
+        .args(["search", "anything"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("corpus not found"));
+}

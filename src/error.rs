@@ -15,6 +15,13 @@ pub enum Error {
     #[error("invalid query {query:?}: {reason}")]
     Query { query: String, reason: String },
 
+    #[error("{flag} {value:?} matches nothing in the index; known values: {}", known.join(", "))]
+    UnknownValue {
+        flag: String,
+        value: String,
+        known: Vec<String>,
+    },
+
     #[error("{context}: {source}")]
     Io {
         context: String,

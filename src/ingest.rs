@@ -27,6 +27,24 @@ use crate::{decode, spans};
 pub const MANIFEST: &str = "colloquy-manifest.json";
 const WRITER_MEMORY: usize = 200_000_000;
 
+/// Receives ingest progress; the CLI draws a bar with it when stderr is a terminal.
+pub trait Progress: Sync {
+    /// `total` files will be looked at.
+    fn start(&self, total: usize);
+    /// One more file was looked at.
+    fn advance(&self);
+    fn finish(&self);
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _: usize) {}
+    fn advance(&self) {}
+    fn finish(&self) {}
+}
+
 /// What to ingest and where.
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
@@ -75,21 +93,64 @@ pub struct IngestSummary {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
-struct Manifest {
-    schema_version: u32,
-    opstamp: u64,
-    files: BTreeMap<String, FileEntry>,
+pub(crate) struct Manifest {
+    pub schema_version: u32,
+    pub opstamp: u64,
+    pub files: BTreeMap<String, FileEntry>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-struct FileEntry {
-    conversation: String,
-    size: u64,
-    mtime_ns: u128,
-    sha256: String,
-    turns: usize,
-    repaired_turns: usize,
-    guesses: usize,
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub(crate) struct FileEntry {
+    pub conversation: String,
+    pub size: u64,
+    pub mtime_ns: u128,
+    pub sha256: String,
+    pub turns: usize,
+    pub repaired_turns: usize,
+    pub guesses: usize,
+    #[serde(default)]
+    pub stats: FileStats,
+}
+
+/// Per-file figures kept in the manifest so `colloquy stats` never scans the index.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct FileStats {
+    /// Speaker → (turns, characters).
+    pub speakers: BTreeMap<String, (usize, usize)>,
+    /// Language → turns with a span of it.
+    pub languages: BTreeMap<String, usize>,
+    /// Language → turns where it dominates.
+    pub dominant: BTreeMap<String, usize>,
+    pub code_switched: usize,
+    /// Characters in repaired turns that repair changed, and guesses below the confidence bar.
+    pub low_confidence_guesses: usize,
+    pub characters: usize,
+}
+
+impl FileStats {
+    fn of(conv: &Conversation) -> Self {
+        let mut s = FileStats::default();
+        for t in &conv.turns {
+            let chars = t.text.chars().count();
+            s.characters += chars;
+            let e = s.speakers.entry(t.speaker.clone()).or_default();
+            e.0 += 1;
+            e.1 += chars;
+            for l in &t.languages {
+                *s.languages.entry(l.clone()).or_default() += 1;
+            }
+            if let Some(d) = &t.dominant_language {
+                *s.dominant.entry(d.clone()).or_default() += 1;
+            }
+            s.code_switched += usize::from(t.code_switched);
+            s.low_confidence_guesses += t
+                .guesses
+                .iter()
+                .filter(|g| g.confidence < crate::repair::LOW_CONFIDENCE)
+                .count();
+        }
+        s
+    }
 }
 
 /// A file found by the walk.
@@ -122,7 +183,7 @@ pub fn open_index(dir: &Path) -> Result<Index> {
 }
 
 /// Ingest `opts.roots` into the index at `opts.index_dir`.
-pub fn ingest(opts: &IngestOptions) -> Result<IngestSummary> {
+pub fn ingest(opts: &IngestOptions, progress: &dyn Progress) -> Result<IngestSummary> {
     let started = Instant::now();
     for root in &opts.roots {
         if !root.exists() {
@@ -168,7 +229,7 @@ pub fn ingest(opts: &IngestOptions) -> Result<IngestSummary> {
     let indexed = AtomicUsize::new(0);
     let write_error: Mutex<Option<Error>> = Mutex::new(None);
 
-    found.par_iter().for_each(|file| {
+    let process_one = |file: &Found| {
         let previous = manifest.files.get(&file.source);
         if let Some(prev) = previous {
             if prev.size == file.size && prev.mtime_ns == file.mtime_ns {
@@ -243,9 +304,16 @@ pub fn ingest(opts: &IngestOptions) -> Result<IngestSummary> {
             turns: conv.turns.len(),
             repaired_turns: conv.turns.iter().filter(|t| t.repaired()).count(),
             guesses: conv.turns.iter().map(|t| t.guesses.len()).sum(),
+            stats: FileStats::of(&conv),
         };
         push(&updates, (file.source.clone(), Some(entry)));
+    };
+    progress.start(found.len());
+    found.par_iter().for_each(|file| {
+        process_one(file);
+        progress.advance();
     });
+    progress.finish();
 
     if let Some(e) = write_error.into_inner().ok().flatten() {
         return Err(e);
@@ -324,6 +392,7 @@ fn write_conversation(
             f.line => turn.line as u64,
             f.turn => turn.index as u64,
             f.speaker => turn.speaker.as_str(),
+            f.title => conv.title.as_str(),
             f.text => turn.text.as_str(),
             f.repaired => turn.repaired(),
             f.code_switched => turn.code_switched,
@@ -412,7 +481,7 @@ fn clear_index_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn read_manifest(dir: &Path) -> Option<Manifest> {
+pub(crate) fn read_manifest(dir: &Path) -> Option<Manifest> {
     let bytes = std::fs::read(dir.join(MANIFEST)).ok()?;
     serde_json::from_slice(&bytes).ok()
 }
@@ -449,10 +518,7 @@ fn walk(roots: &[PathBuf]) -> (Vec<Found>, Vec<Skipped>) {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
-                    let path = e
-                        .path()
-                        .map(display)
-                        .unwrap_or_else(|| display(root));
+                    let path = e.path().map(display).unwrap_or_else(|| display(root));
                     let reason = match e.io_error() {
                         Some(io) => format!("cannot read: {io}"),
                         None => e.to_string(),

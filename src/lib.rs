@@ -16,6 +16,7 @@ pub mod repair;
 pub mod schema;
 pub mod search;
 pub mod spans;
+pub mod stats;
 pub mod turns;
 
 pub use error::{Error, Result};

@@ -1,14 +1,16 @@
 //! The `colloquy` command line: argument parsing and wiring of the library's stages.
 
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
 
-use colloquy::ingest::{self, IngestOptions, IngestSummary};
-use colloquy::output::{self, Style};
+use colloquy::ingest::{self, IngestOptions, IngestSummary, Progress};
+use colloquy::output::{self, Printer, Style};
 use colloquy::search::{Engine, SearchOptions};
 
 #[derive(Parser)]
@@ -16,7 +18,7 @@ use colloquy::search::{Engine, SearchOptions};
     name = "colloquy",
     version,
     about = "Search dialogue corpora: repairs mojibake, splits turns by speaker, finds exchanges.",
-    after_help = "Examples:\n  colloquy search \"mental health\"\n  colloquy search 话题 --speaker A -C 2\n  colloquy ingest corpus/ --rebuild"
+    after_help = "Examples:\n  colloquy search \"mental health\"        # builds index/ from corpus/ on first use\n  colloquy search 话题 --speaker A -C 2\n  colloquy show 000_69e3827c508b06a3 --turn 3\n  colloquy stats\n  colloquy ingest corpus/ --rebuild"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -33,28 +35,50 @@ enum Command {
     /// Search turns and print each hit with the turns around it.
     #[command(after_help = SEARCH_HELP)]
     Search(SearchArgs),
+    /// Print a whole conversation, or the turns around one turn.
+    #[command(
+        after_help = "Examples:\n  colloquy show 000_69e3827c508b06a3\n  colloquy show 000_69e3827c508b06a3 --turn 5 -C 2 --raw\n  colloquy show 001_177df1590b2f3725 --json"
+    )]
+    Show(ShowArgs),
+    /// Corpus statistics: speakers, languages, repair, index size.
+    #[command(after_help = "Examples:\n  colloquy stats\n  colloquy stats --json | jq .languages")]
+    Stats(StatsArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  colloquy completions bash > /etc/bash_completion.d/colloquy\n  colloquy completions zsh > ~/.zfunc/_colloquy\n  colloquy completions fish > ~/.config/fish/completions/colloquy.fish"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
-const SEARCH_HELP: &str =
-    "Query syntax (tantivy): words are all required; \"a phrase\"; OR, AND, NOT or -word;
-field:value with fields text, speaker, conversation, lang, title, zh, en, ja, ko.
+const SEARCH_HELP: &str = "Query syntax (tantivy): words are all required; \"a phrase\"; OR, AND, NOT or -word;
+field:value with fields text, title, speaker, conversation, lang, zh, en, ja, ko; * matches every turn.
 
 Examples:
   colloquy search \"mental health\"
   colloquy search '这个 AND art' --speaker B -C 2
   colloquy search painting --lang en --jsonl
+  colloquy search 'title:AI' --mixed --full
   colloquy search 'social -media' --conv 000_69e3827c508b06a3 --json
 
 Exit status: 0 when something matched, 1 when nothing did, 2 on error.";
+
+#[derive(Args)]
+struct IndexArg {
+    /// Where the index lives.
+    #[arg(long, default_value = "index")]
+    index: PathBuf,
+}
 
 #[derive(Args)]
 struct IngestArgs {
     /// Corpus folders or files.
     #[arg(default_value = "corpus")]
     paths: Vec<PathBuf>,
-    /// Where the index lives.
-    #[arg(long, default_value = "index")]
-    index: PathBuf,
+    #[command(flatten)]
+    index: IndexArg,
     /// Discard the index and build it again.
     #[arg(long)]
     rebuild: bool,
@@ -70,6 +94,12 @@ struct SearchArgs {
     /// Only turns with a span in this language, e.g. zh, en (repeat to allow several).
     #[arg(long = "lang", short = 'l', value_name = "L")]
     langs: Vec<String>,
+    /// Only turns whose dominant language is L (repeat to allow several).
+    #[arg(long = "dominant", value_name = "L")]
+    dominant: Vec<String>,
+    /// Only code-switched turns (more than one language).
+    #[arg(long)]
+    mixed: bool,
     /// Only this conversation (repeat to allow several).
     #[arg(long = "conv", value_name = "ID")]
     conversations: Vec<String>,
@@ -91,15 +121,56 @@ struct SearchArgs {
     /// Print one JSON object per hit, one per line.
     #[arg(long)]
     jsonl: bool,
-    /// When to colour the output.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    color: ColorChoice,
-    /// Where the index lives.
-    #[arg(long, default_value = "index")]
-    index: PathBuf,
+    /// Print whole turns instead of one line around the match.
+    #[arg(long)]
+    full: bool,
+    #[command(flatten)]
+    color: ColorArg,
+    #[command(flatten)]
+    index: IndexArg,
     /// Corpus to index if the index does not exist yet.
     #[arg(long, default_value = "corpus")]
     corpus: PathBuf,
+}
+
+#[derive(Args)]
+struct ShowArgs {
+    /// Conversation id, as printed by search.
+    conversation: String,
+    /// Only the turns around this turn (0-based).
+    #[arg(long, value_name = "N")]
+    turn: Option<u64>,
+    /// Turns of context around --turn.
+    #[arg(short = 'C', long = "context", value_name = "N", default_value_t = 2)]
+    context: u64,
+    /// Show the original (damaged) text under each repaired turn.
+    #[arg(long)]
+    raw: bool,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    color: ColorArg,
+    #[command(flatten)]
+    index: IndexArg,
+}
+
+#[derive(Args)]
+struct StatsArgs {
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    color: ColorArg,
+    #[command(flatten)]
+    index: IndexArg,
+}
+
+#[derive(Args)]
+struct ColorArg {
+    /// When to colour the output (NO_COLOR is respected by auto).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -109,13 +180,40 @@ enum ColorChoice {
     Never,
 }
 
+impl ColorArg {
+    fn style(&self) -> Style {
+        match self.color {
+            ColorChoice::Always => Style::Color,
+            ColorChoice::Never => Style::Plain,
+            ColorChoice::Auto => {
+                let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+                let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+                if io::stdout().is_terminal() && !no_color && !dumb {
+                    Style::Color
+                } else {
+                    Style::Plain
+                }
+            }
+        }
+    }
+}
+
 const DEFAULT_LIMIT: usize = 20;
+const PIPED_WIDTH: usize = 100;
+/// Exports smaller than this finish before a progress bar would be read.
+const EXPORT_PROGRESS_MIN: usize = 2000;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ingest(args) => run_ingest(args),
         Command::Search(args) => run_search(args),
+        Command::Show(args) => run_show(args),
+        Command::Stats(args) => run_stats(args),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "colloquy", &mut io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,
@@ -136,17 +234,59 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
+/// A progress bar on stderr, drawn only when stderr is a terminal.
+struct Bar(Option<ProgressBar>);
+
+impl Bar {
+    fn new(what: &str) -> Self {
+        if !io::stderr().is_terminal() {
+            return Bar(None);
+        }
+        let bar = ProgressBar::new(0);
+        let template =
+            format!("{what} {{bar:40.cyan/blue}} {{pos}}/{{len}} {{per_sec}} eta {{eta}}");
+        if let Ok(style) = ProgressStyle::with_template(&template) {
+            bar.set_style(style);
+        }
+        Bar(Some(bar))
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, total: usize) {
+        if let Some(b) = &self.0 {
+            b.set_length(total as u64);
+        }
+    }
+    fn advance(&self) {
+        if let Some(b) = &self.0 {
+            b.inc(1);
+        }
+    }
+    fn finish(&self) {
+        if let Some(b) = &self.0 {
+            b.finish_and_clear();
+        }
+    }
+}
+
+fn ingest_with_progress(opts: &IngestOptions) -> anyhow::Result<IngestSummary> {
+    let bar = Bar::new("ingest");
+    let summary = ingest::ingest(opts, &bar)?;
+    report_ingest(&summary, &opts.index_dir);
+    Ok(summary)
+}
+
 fn run_ingest(args: IngestArgs) -> anyhow::Result<ExitCode> {
-    let summary = ingest::ingest(&IngestOptions {
+    ingest_with_progress(&IngestOptions {
         roots: args.paths,
-        index_dir: args.index.clone(),
+        index_dir: args.index.index,
         rebuild: args.rebuild,
     })?;
-    report_ingest(&summary, &args.index);
     Ok(ExitCode::SUCCESS)
 }
 
-fn report_ingest(s: &IngestSummary, index: &std::path::Path) {
+fn report_ingest(s: &IngestSummary, index: &Path) {
     for skip in &s.skipped {
         eprintln!("warning: skipped {}: {}", skip.path, skip.reason);
     }
@@ -171,21 +311,34 @@ fn report_ingest(s: &IngestSummary, index: &std::path::Path) {
     );
 }
 
+fn terminal_width() -> usize {
+    if io::stdout().is_terminal() {
+        if let Some((terminal_size::Width(w), _)) = terminal_size::terminal_size() {
+            return usize::from(w);
+        }
+    }
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(PIPED_WIDTH)
+}
+
 fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
-    if !ingest::index_exists(&args.index) {
+    let started = Instant::now();
+    let index = &args.index.index;
+    if !ingest::index_exists(index) {
         eprintln!(
             "colloquy: no index at {}; building it from {}",
-            args.index.display(),
+            index.display(),
             args.corpus.display()
         );
-        let summary = ingest::ingest(&IngestOptions {
+        ingest_with_progress(&IngestOptions {
             roots: vec![args.corpus.clone()],
-            index_dir: args.index.clone(),
+            index_dir: index.clone(),
             rebuild: false,
         })?;
-        report_ingest(&summary, &args.index);
     }
-    let engine = Engine::open(&args.index)?;
+    let engine = Engine::open(index)?;
     let context = args.context.unwrap_or(1);
     let limit = match (args.limit, args.jsonl) {
         (Some(n), _) => Some(n),
@@ -196,6 +349,8 @@ fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
         query: args.query,
         speakers: args.speakers,
         langs: args.langs,
+        dominant: args.dominant,
+        mixed: args.mixed,
         conversations: args.conversations,
         before: args.before.unwrap_or(context),
         after: args.after.unwrap_or(context),
@@ -206,20 +361,21 @@ fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         output::print_json(&mut out, &results)?;
     } else if args.jsonl {
-        output::print_jsonl(&mut out, &results)?;
-    } else {
-        let style = match args.color {
-            ColorChoice::Always => Style::Color,
-            ColorChoice::Never => Style::Plain,
-            ColorChoice::Auto => {
-                if io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
-                    Style::Color
-                } else {
-                    Style::Plain
-                }
-            }
+        let bar = if results.hits.len() >= EXPORT_PROGRESS_MIN {
+            Bar::new("export")
+        } else {
+            Bar(None)
         };
-        output::print_terminal(&mut out, &results, style)?;
+        bar.start(results.hits.len());
+        output::print_jsonl(&mut out, &results.hits, || bar.advance())?;
+        bar.finish();
+    } else {
+        let printer = Printer {
+            style: args.color.style(),
+            width: terminal_width(),
+            full: args.full,
+        };
+        printer.search(&mut out, &results, elapsed_since(started))?;
     }
     out.flush().context("writing results")?;
     Ok(if results.total_hits > 0 {
@@ -227,4 +383,63 @@ fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+fn elapsed_since(t: Instant) -> Duration {
+    // Tests snapshot the output; let them pin the one figure that changes from run to run.
+    match std::env::var("COLLOQUY_FIXED_ELAPSED_MS") {
+        Ok(ms) => Duration::from_millis(ms.parse().unwrap_or(0)),
+        Err(_) => t.elapsed(),
+    }
+}
+
+fn run_show(args: ShowArgs) -> anyhow::Result<ExitCode> {
+    let engine = Engine::open(&args.index.index)?;
+    let turns = engine.show(&args.conversation, args.turn.map(|t| (t, args.context)))?;
+    let preamble = if args.turn.is_none() {
+        engine.preamble(&args.conversation)?
+    } else {
+        String::new()
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    if args.json {
+        let doc = serde_json::json!({
+            "conversation": args.conversation,
+            "title": turns.first().map(|t| t.title.clone()).unwrap_or_default(),
+            "source": turns.first().map(|t| t.source.clone()).unwrap_or_default(),
+            "preamble": preamble,
+            "turns": turns,
+        });
+        serde_json::to_writer_pretty(&mut out, &doc)?;
+        writeln!(out)?;
+    } else {
+        let printer = Printer {
+            style: args.color.style(),
+            width: terminal_width(),
+            full: true,
+        };
+        printer.conversation(&mut out, &turns, &preamble, args.raw)?;
+    }
+    out.flush().context("writing output")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_stats(args: StatsArgs) -> anyhow::Result<ExitCode> {
+    let stats = colloquy::stats::collect(&args.index.index)?;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &stats)?;
+        writeln!(out)?;
+    } else {
+        let printer = Printer {
+            style: args.color.style(),
+            width: terminal_width(),
+            full: true,
+        };
+        printer.stats(&mut out, &stats)?;
+    }
+    out.flush().context("writing output")?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,186 +1,477 @@
-//! Printers: search results for a terminal (colour or plain markers) and as JSON / JSON Lines.
-//! Kept apart from `search` so the searcher never formats and the printer never queries.
+//! Printers: search results, conversations and statistics for a terminal (colour or plain), and
+//! search results as JSON / JSON Lines. Kept apart from `search` so the searcher never formats and
+//! the printer never queries.
+//!
+//! Terminal layout follows ripgrep: a heading per conversation, then `line:` for hit turns and
+//! `line-` for context turns, `--` between exchanges that are not adjacent. Widths are display
+//! columns (a CJK character takes two), never bytes.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::time::Duration;
+
+use unicode_width::UnicodeWidthChar;
 
 use crate::search::{Hit, SearchResults, TurnView};
+use crate::stats::Stats;
 
 /// How matched words are set apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
-    /// ANSI colours: matches bold red, context dimmed.
+    /// ANSI colours: matches bold red, context dimmed, restored characters underlined yellow.
     Color,
-    /// No escapes: matches wrapped in `**`, context turns marked with a space instead of `>`.
+    /// No escapes: matches wrapped in `**`; restored characters are not marked.
     Plain,
 }
 
-const MARK_OPEN: &str = "**";
-const MARK_CLOSE: &str = "**";
-
-struct Paint {
-    style: Style,
+/// Terminal printer settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    pub style: Style,
+    /// Display columns available per line.
+    pub width: usize,
+    /// Print whole turns instead of one-line windows around the match.
+    pub full: bool,
 }
 
-impl Paint {
-    fn wrap(&self, code: &str, s: &str) -> String {
-        match self.style {
-            Style::Color => format!("\x1b[{code}m{s}\x1b[0m"),
-            Style::Plain => s.to_owned(),
-        }
-    }
-    fn path(&self, s: &str) -> String {
-        self.wrap("35", s)
-    }
-    fn line(&self, s: &str) -> String {
-        self.wrap("32", s)
-    }
-    fn speaker(&self, s: &str) -> String {
-        self.wrap("1;36", s)
-    }
-    fn dim(&self, s: &str) -> String {
-        self.wrap("2", s)
-    }
-    fn matched(&self, s: &str) -> String {
-        match self.style {
-            Style::Color => format!("\x1b[1;31m{s}\x1b[0m"),
-            Style::Plain => format!("{MARK_OPEN}{s}{MARK_CLOSE}"),
-        }
-    }
+const MARK: &str = "**";
+const ELLIPSIS: char = '…';
+const NEWLINE_SHOWN: &str = " ⏎ ";
+
+/// A turn to print, with its highlights when it is a hit (context turns have none).
+type Row<'a> = (&'a TurnView, Option<&'a [[usize; 2]]>);
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Normal,
+    Match,
+    Restored,
 }
 
-/// Print hits as exchanges: a heading per hit, then the context and hit turns in order.
-pub fn print_terminal(
-    out: &mut impl Write,
-    results: &SearchResults,
-    style: Style,
-) -> io::Result<()> {
-    let paint = Paint { style };
-    for (n, hit) in results.hits.iter().enumerate() {
-        if n > 0 {
-            writeln!(out, "{}", paint.dim("--"))?;
+impl Printer {
+    fn paint(&self, code: &str, s: &str) -> String {
+        match self.style {
+            Style::Color if !s.is_empty() => format!("\x1b[{code}m{s}\x1b[0m"),
+            _ => s.to_owned(),
         }
-        print_hit(out, hit, &paint)?;
     }
-    let conversations: std::collections::BTreeSet<&str> = results
-        .hits
-        .iter()
-        .map(|h| h.turn.conversation.as_str())
-        .collect();
-    if !results.hits.is_empty() {
+
+    /// Search results grouped by conversation.
+    pub fn search(
+        &self,
+        out: &mut impl Write,
+        results: &SearchResults,
+        elapsed: Duration,
+    ) -> io::Result<()> {
+        let mut order: Vec<&str> = Vec::new();
+        let mut groups: BTreeMap<&str, BTreeMap<u64, Row>> = BTreeMap::new();
+        for hit in &results.hits {
+            let conv = hit.turn.conversation.as_str();
+            if !groups.contains_key(conv) {
+                order.push(conv);
+            }
+            let rows = groups.entry(conv).or_default();
+            for c in hit.context.before.iter().chain(&hit.context.after) {
+                rows.entry(c.turn).or_insert((c, None));
+            }
+            rows.insert(hit.turn.turn, (&hit.turn, Some(&hit.highlights[..])));
+        }
+        for (n, conv) in order.iter().enumerate() {
+            if n > 0 {
+                writeln!(out)?;
+            }
+            let rows = &groups[conv];
+            let Some((first, _)) = rows.values().next() else {
+                continue;
+            };
+            self.heading(out, first)?;
+            let line_w = rows
+                .values()
+                .map(|(t, _)| digits(t.line))
+                .max()
+                .unwrap_or(1);
+            let label_w = rows
+                .values()
+                .map(|(t, _)| display_width(&t.speaker))
+                .max()
+                .unwrap_or(0);
+            let mut previous: Option<u64> = None;
+            for (turn, (view, highlights)) in rows {
+                if previous.is_some_and(|p| p + 1 != *turn) {
+                    writeln!(out, "{}", self.paint("2", "--"))?;
+                }
+                previous = Some(*turn);
+                self.row(out, view, *highlights, line_w, label_w)?;
+            }
+        }
+        self.summary(out, results, order.len(), elapsed)
+    }
+
+    fn heading(&self, out: &mut impl Write, t: &TurnView) -> io::Result<()> {
+        let title = if t.title.is_empty() {
+            String::new()
+        } else {
+            format!("  {}", self.paint("1", &t.title))
+        };
+        writeln!(out, "{}{title}", self.paint("1;35", &t.conversation))?;
+        writeln!(out, "{}", self.paint("35", &t.source))
+    }
+
+    fn summary(
+        &self,
+        out: &mut impl Write,
+        results: &SearchResults,
+        conversations: usize,
+        elapsed: Duration,
+    ) -> io::Result<()> {
+        if !results.hits.is_empty() {
+            writeln!(out)?;
+        }
+        let shown = if results.hits.len() < results.total_hits {
+            format!(", showing {} (--limit)", results.hits.len())
+        } else {
+            String::new()
+        };
+        let line = format!(
+            "{} in {}{shown}, {:.1} ms",
+            plural(results.total_hits, "hit"),
+            plural(conversations, "conversation"),
+            elapsed.as_secs_f64() * 1000.0
+        );
+        writeln!(out, "{}", self.paint("2", &line))
+    }
+
+    /// One turn: `line:speaker text` for a hit, `line-speaker text` for context.
+    fn row(
+        &self,
+        out: &mut impl Write,
+        t: &TurnView,
+        highlights: Option<&[[usize; 2]]>,
+        line_w: usize,
+        label_w: usize,
+    ) -> io::Result<()> {
+        let is_hit = highlights.is_some();
+        let sep = if is_hit { ":" } else { "-" };
+        let label = format!(
+            "{}{}",
+            t.speaker,
+            " ".repeat(label_w - display_width(&t.speaker))
+        );
+        let prefix_w = line_w + 1 + label_w + 2;
+        let prefix = format!(
+            "{}{sep}{}  ",
+            self.paint("32", &format!("{:>line_w$}", t.line)),
+            self.paint("1;36", &label)
+        );
+        let marked = mark_chars(t, highlights.unwrap_or(&[]));
+        let body_code = if is_hit { "" } else { "2" };
+        if self.full {
+            let indent = " ".repeat(prefix_w);
+            for (i, line) in split_lines(&marked).into_iter().enumerate() {
+                let text = self.render(&line, body_code);
+                match (i, line.is_empty()) {
+                    (0, _) => writeln!(out, "{prefix}{text}")?,
+                    (_, true) => writeln!(out)?,
+                    _ => writeln!(out, "{indent}{text}")?,
+                }
+            }
+            Ok(())
+        } else {
+            let flat = flatten(&marked);
+            let avail = self.width.saturating_sub(prefix_w).max(20);
+            let window = window(&flat, avail);
+            writeln!(out, "{prefix}{}", self.render(&window, body_code))
+        }
+    }
+
+    fn render(&self, chars: &[(char, Kind)], base: &str) -> String {
+        let mut out = String::new();
+        let mut i = 0;
+        while i < chars.len() {
+            let kind = chars[i].1;
+            let mut j = i;
+            let mut run = String::new();
+            while j < chars.len() && chars[j].1 == kind {
+                run.push(chars[j].0);
+                j += 1;
+            }
+            let piece = match (kind, self.style) {
+                (Kind::Match, Style::Plain) => format!("{MARK}{run}{MARK}"),
+                (Kind::Match, Style::Color) => self.paint("1;31", &run),
+                (Kind::Restored, Style::Color) => self.paint("4;33", &run),
+                (_, Style::Color) if !base.is_empty() => self.paint(base, &run),
+                _ => run,
+            };
+            out.push_str(&piece);
+            i = j;
+        }
+        out
+    }
+
+    /// A whole conversation (or part of it) for `colloquy show`.
+    pub fn conversation(
+        &self,
+        out: &mut impl Write,
+        turns: &[TurnView],
+        preamble: &str,
+        raw: bool,
+    ) -> io::Result<()> {
+        let Some(first) = turns.first() else {
+            return Ok(());
+        };
+        self.heading(out, first)?;
+        if !preamble.is_empty() {
+            writeln!(out, "{}", self.paint("2", preamble))?;
+        }
+        let line_w = turns.iter().map(|t| digits(t.line)).max().unwrap_or(1);
+        let label_w = turns
+            .iter()
+            .map(|t| display_width(&t.speaker))
+            .max()
+            .unwrap_or(0);
+        let full = Printer {
+            full: true,
+            ..*self
+        };
+        for t in turns {
+            full.row(out, t, Some(&[]), line_w, label_w)?;
+            if raw {
+                if let Some(original) = &t.original {
+                    let indent = " ".repeat(line_w + 1 + label_w + 2);
+                    for line in original.split('\n') {
+                        writeln!(out, "{indent}{}", self.paint("2;33", &format!("│ {line}")))?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `colloquy stats` as tables.
+    pub fn stats(&self, out: &mut impl Write, s: &Stats) -> io::Result<()> {
+        let bold = |x: &str| self.paint("1", x);
+        writeln!(
+            out,
+            "{}  {} conversations, {} turns, {} characters; index {} on disk",
+            bold("corpus"),
+            group(s.conversations),
+            group(s.turns),
+            group(s.characters),
+            human_bytes(s.index_bytes)
+        )?;
         writeln!(out)?;
+        let rows: Vec<Vec<String>> = s
+            .speakers
+            .iter()
+            .map(|sp| {
+                vec![
+                    if sp.speaker.is_empty() {
+                        "(none)".into()
+                    } else {
+                        sp.speaker.clone()
+                    },
+                    group(sp.turns),
+                    group(sp.characters),
+                ]
+            })
+            .collect();
+        self.table(out, &["speaker", "turns", "characters"], &rows)?;
+        writeln!(out)?;
+        let rows: Vec<Vec<String>> = s
+            .languages
+            .iter()
+            .map(|l| vec![l.language.clone(), group(l.turns), group(l.dominant)])
+            .collect();
+        self.table(out, &["language", "turns", "dominant"], &rows)?;
+        writeln!(
+            out,
+            "code-switched turns: {} ({:.1} %)",
+            group(s.code_switched_turns),
+            s.code_switched_share * 100.0
+        )?;
+        writeln!(out)?;
+        let r = &s.repair;
+        let rows = vec![
+            vec!["files touched".into(), group(r.files_touched)],
+            vec!["turns repaired".into(), group(r.repaired_turns)],
+            vec!["characters restored".into(), group(r.characters_restored)],
+            vec![
+                "low-confidence guesses".into(),
+                group(r.low_confidence_guesses),
+            ],
+        ];
+        self.table(out, &["repair", ""], &rows)
     }
-    let shown = if results.hits.len() < results.total_hits {
-        format!(" (showing {}; use --limit)", results.hits.len())
-    } else {
-        String::new()
-    };
-    writeln!(
-        out,
-        "{} in {} conversation{}{shown}",
-        plural(results.total_hits, "hit"),
-        conversations.len(),
-        if conversations.len() == 1 { "" } else { "s" },
-    )
+
+    /// A left-aligned first column, right-aligned numbers.
+    fn table(&self, out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
+        let mut widths: Vec<usize> = header.iter().map(|h| display_width(h)).collect();
+        for row in rows {
+            for (i, cell) in row.iter().enumerate() {
+                if let Some(w) = widths.get_mut(i) {
+                    *w = (*w).max(display_width(cell));
+                }
+            }
+        }
+        let fmt = |cells: Vec<String>| -> String {
+            cells
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let pad = " ".repeat(widths[i].saturating_sub(display_width(c)));
+                    if i == 0 {
+                        format!("{c}{pad}")
+                    } else {
+                        format!("{pad}{c}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_owned()
+        };
+        let head = fmt(header.iter().map(|h| h.to_string()).collect());
+        writeln!(out, "{}", self.paint("1", &head))?;
+        for row in rows {
+            writeln!(out, "{}", fmt(row.clone()))?;
+        }
+        Ok(())
+    }
+}
+
+/// Characters of a turn's text tagged as matched, restored by repair, or plain.
+fn mark_chars(t: &TurnView, highlights: &[[usize; 2]]) -> Vec<(char, Kind)> {
+    let mut chars: Vec<(char, Kind)> = t.text.chars().map(|c| (c, Kind::Normal)).collect();
+    if let Some(guesses) = t.guesses.as_array() {
+        for g in guesses {
+            let (Some(s), Some(e)) = (g["start"].as_u64(), g["end"].as_u64()) else {
+                continue;
+            };
+            for c in chars.iter_mut().take(e as usize).skip(s as usize) {
+                c.1 = Kind::Restored;
+            }
+        }
+    }
+    for &[s, e] in highlights {
+        for c in chars.iter_mut().take(e).skip(s) {
+            c.1 = Kind::Match;
+        }
+    }
+    chars
+}
+
+fn split_lines(chars: &[(char, Kind)]) -> Vec<Vec<(char, Kind)>> {
+    chars
+        .split(|(c, _)| *c == '\n')
+        .map(|l| l.iter().filter(|(c, _)| *c != '\r').copied().collect())
+        .collect()
+}
+
+/// The turn on one line: line breaks shown as ⏎, runs of blank lines as one.
+fn flatten(chars: &[(char, Kind)]) -> Vec<(char, Kind)> {
+    let mut out: Vec<(char, Kind)> = Vec::with_capacity(chars.len());
+    let mut pending_break = false;
+    for &(c, k) in chars {
+        if c == '\n' || c == '\r' {
+            pending_break = true;
+            continue;
+        }
+        if pending_break {
+            while out.last().is_some_and(|(c, _)| *c == ' ') {
+                out.pop();
+            }
+            out.extend(NEWLINE_SHOWN.chars().map(|c| (c, Kind::Normal)));
+            pending_break = false;
+            if c == ' ' {
+                continue;
+            }
+        }
+        out.push((if c == '\t' { ' ' } else { c }, k));
+    }
+    out
+}
+
+fn char_width(c: char) -> usize {
+    c.width().unwrap_or(0)
+}
+
+pub fn display_width(s: &str) -> usize {
+    s.chars().map(char_width).sum()
+}
+
+/// At most `avail` columns of `chars`, placed so the first match sits in the first third.
+fn window(chars: &[(char, Kind)], avail: usize) -> Vec<(char, Kind)> {
+    let total: usize = chars.iter().map(|(c, _)| char_width(*c)).sum();
+    if total <= avail {
+        return chars.to_vec();
+    }
+    let anchor = chars
+        .iter()
+        .position(|(_, k)| *k == Kind::Match)
+        .unwrap_or(0);
+    let budget = avail.saturating_sub(2);
+    let mut start = anchor;
+    let mut left_w = 0;
+    while start > 0 && left_w + char_width(chars[start - 1].0) <= budget / 3 {
+        start -= 1;
+        left_w += char_width(chars[start].0);
+    }
+    let mut end = start;
+    let mut used = 0;
+    while end < chars.len() && used + char_width(chars[end].0) <= budget {
+        used += char_width(chars[end].0);
+        end += 1;
+    }
+    // Spend what is left on the left side when the turn ends early.
+    while start > 0 && used + char_width(chars[start - 1].0) <= budget {
+        start -= 1;
+        used += char_width(chars[start].0);
+    }
+    let mut out = Vec::with_capacity(end - start + 2);
+    if start > 0 {
+        out.push((ELLIPSIS, Kind::Normal));
+    }
+    out.extend_from_slice(&chars[start..end]);
+    if end < chars.len() {
+        out.push((ELLIPSIS, Kind::Normal));
+    }
+    out
+}
+
+fn digits(n: u64) -> usize {
+    n.to_string().len()
 }
 
 fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
-    }
+    format!("{} {word}{}", group(n), if n == 1 { "" } else { "s" })
 }
 
-fn print_hit(out: &mut impl Write, hit: &Hit, paint: &Paint) -> io::Result<()> {
-    let t = &hit.turn;
-    let mut heading = format!(
-        "{}:{} {} turn {}",
-        paint.path(&t.source),
-        paint.line(&t.line.to_string()),
-        t.conversation,
-        t.turn
-    );
-    if !t.languages.is_empty() {
-        heading.push_str(&format!(" [{}]", t.languages.join(",")));
-    }
-    if t.repaired {
-        heading.push_str(" (repaired)");
-    }
-    writeln!(out, "{heading}")?;
-    let width = hit
-        .context
-        .before
-        .iter()
-        .chain(std::iter::once(t))
-        .chain(&hit.context.after)
-        .map(|c| c.line.to_string().len())
-        .max()
-        .unwrap_or(1);
-    for c in &hit.context.before {
-        print_turn(out, c, None, width, paint)?;
-    }
-    print_turn(out, t, Some(&hit.highlights), width, paint)?;
-    for c in &hit.context.after {
-        print_turn(out, c, None, width, paint)?;
-    }
-    Ok(())
-}
-
-fn print_turn(
-    out: &mut impl Write,
-    turn: &TurnView,
-    highlights: Option<&[[usize; 2]]>,
-    width: usize,
-    paint: &Paint,
-) -> io::Result<()> {
-    let is_hit = highlights.is_some();
-    let marker = if is_hit { ">" } else { " " };
-    let line_no = format!("{:>width$}", turn.line);
-    let label = format!("[{}]", turn.speaker);
-    let body = match highlights {
-        Some(h) => mark(&turn.text, h, paint),
-        None => turn.text.clone(),
-    };
-    let indent = " ".repeat(width + 3);
-    for (i, line) in body.split('\n').enumerate() {
-        let text = if is_hit {
-            line.to_owned()
-        } else {
-            paint.dim(line)
-        };
-        if i == 0 {
-            writeln!(
-                out,
-                "{marker} {}: {} {text}",
-                paint.line(&line_no),
-                paint.speaker(&label)
-            )?;
-        } else if line.is_empty() {
-            writeln!(out)?;
-        } else {
-            writeln!(out, "{indent}{text}")?;
+/// 1234567 → 1,234,567
+fn group(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
         }
+        out.push(c);
     }
-    Ok(())
-}
-
-/// Wrap the highlighted code-point ranges of `text`.
-fn mark(text: &str, highlights: &[[usize; 2]], paint: &Paint) -> String {
-    let mut out = String::with_capacity(text.len() + highlights.len() * 8);
-    let chars: Vec<char> = text.chars().collect();
-    let mut pos = 0;
-    for &[start, end] in highlights {
-        let (start, end) = (start.min(chars.len()), end.min(chars.len()));
-        if start < pos || start >= end {
-            continue;
-        }
-        out.extend(&chars[pos..start]);
-        let word: String = chars[start..end].iter().collect();
-        out.push_str(&paint.matched(&word));
-        pos = end;
-    }
-    out.extend(&chars[pos..]);
     out
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
 }
 
 /// `--json`: one document with every hit.
@@ -189,11 +480,12 @@ pub fn print_json(out: &mut impl Write, results: &SearchResults) -> io::Result<(
     writeln!(out)
 }
 
-/// `--jsonl`: one hit per line.
-pub fn print_jsonl(out: &mut impl Write, results: &SearchResults) -> io::Result<()> {
-    for hit in &results.hits {
+/// `--jsonl`: one hit per line; `on_hit` is told after each line (for a progress bar).
+pub fn print_jsonl(out: &mut impl Write, hits: &[Hit], mut on_hit: impl FnMut()) -> io::Result<()> {
+    for hit in hits {
         serde_json::to_writer(&mut *out, hit)?;
         writeln!(out)?;
+        on_hit();
     }
     Ok(())
 }
@@ -202,14 +494,45 @@ pub fn print_jsonl(out: &mut impl Write, results: &SearchResults) -> io::Result<
 mod tests {
     use super::*;
 
+    fn plain(s: &str) -> Vec<(char, Kind)> {
+        s.chars().map(|c| (c, Kind::Normal)).collect()
+    }
+
+    fn text(v: &[(char, Kind)]) -> String {
+        v.iter().map(|(c, _)| *c).collect()
+    }
+
     #[test]
-    fn marks_code_point_ranges() {
-        let paint = Paint {
-            style: Style::Plain,
-        };
-        assert_eq!(
-            mark("我不知道 mental health", &[[1, 2], [5, 11]], &paint),
-            "我**不**知道 **mental** health"
-        );
+    fn window_counts_display_columns() {
+        let chars = plain(&"话".repeat(50));
+        let w = window(&chars, 21);
+        // 19 columns of budget hold 9 two-column characters, plus the ellipsis.
+        assert_eq!(text(&w), format!("{}…", "话".repeat(9)));
+        assert!(display_width(&text(&w)) <= 21);
+    }
+
+    #[test]
+    fn window_keeps_the_match_in_view() {
+        let mut chars = plain(&format!("{} needle {}", "a ".repeat(100), "b ".repeat(100)));
+        let at = text(&chars).find("needle").unwrap();
+        for c in chars.iter_mut().skip(at).take(6) {
+            c.1 = Kind::Match;
+        }
+        let w = window(&chars, 40);
+        assert!(text(&w).starts_with('…') && text(&w).ends_with('…'));
+        assert!(text(&w).contains("needle"));
+        assert!(display_width(&text(&w)) <= 40);
+    }
+
+    #[test]
+    fn flatten_shows_line_breaks_once() {
+        assert_eq!(text(&flatten(&plain("one \n\n two"))), "one ⏎ two");
+    }
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(group(0), "0");
+        assert_eq!(group(1234567), "1,234,567");
+        assert_eq!(human_bytes(2048), "2.0 KiB");
     }
 }

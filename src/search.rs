@@ -28,6 +28,10 @@ pub struct SearchOptions {
     pub langs: Vec<String>,
     /// ORed together: conversation ids.
     pub conversations: Vec<String>,
+    /// ORed together: the turn's dominant language is one of these.
+    pub dominant: Vec<String>,
+    /// Only code-switched turns.
+    pub mixed: bool,
     /// Context turns before and after each hit.
     pub before: usize,
     pub after: usize,
@@ -39,6 +43,8 @@ pub struct SearchOptions {
 #[derive(Debug, Clone, Serialize)]
 pub struct TurnView {
     pub conversation: String,
+    /// The conversation's title: its named topic, or the first words of its first turn.
+    pub title: String,
     pub source: String,
     pub line: u64,
     pub turn: u64,
@@ -108,6 +114,15 @@ impl Engine {
     /// Run a search.
     pub fn search(&self, opts: &SearchOptions) -> Result<SearchResults> {
         let user_query = self.parse(&opts.query)?;
+        self.check_values("--speaker", self.fields.speaker, &opts.speakers, true)?;
+        self.check_values("--lang", self.fields.languages, &opts.langs, true)?;
+        self.check_values("--dominant", self.fields.dominant, &opts.dominant, true)?;
+        self.check_values(
+            "--conv",
+            self.fields.conversation,
+            &opts.conversations,
+            false,
+        )?;
         let f = &self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
             (Occur::Must, user_query),
@@ -139,6 +154,20 @@ impl Engine {
                 .map(|l| Term::from_field_text(f.languages, &l.trim().to_lowercase()))
                 .collect();
             clauses.push((Occur::Must, any_of(terms)));
+        }
+        if !opts.dominant.is_empty() {
+            let terms = opts
+                .dominant
+                .iter()
+                .map(|l| Term::from_field_text(f.dominant, &l.trim().to_lowercase()))
+                .collect();
+            clauses.push((Occur::Must, any_of(terms)));
+        }
+        if opts.mixed {
+            clauses.push((
+                Occur::Must,
+                term_query(Term::from_field_bool(f.code_switched, true)),
+            ));
         }
         if !opts.conversations.is_empty() {
             let terms = opts
@@ -177,6 +206,106 @@ impl Engine {
         })
     }
 
+    /// A filter value that matches nothing is almost always a typo: say which values exist.
+    fn check_values(
+        &self,
+        flag: &str,
+        field: tantivy::schema::Field,
+        values: &[String],
+        lowercase: bool,
+    ) -> Result<()> {
+        let searcher = self.searcher();
+        for value in values {
+            let v = if lowercase {
+                value.trim().to_lowercase()
+            } else {
+                value.clone()
+            };
+            if searcher.doc_freq(&Term::from_field_text(field, &v))? == 0 {
+                let known = self.known_values(&searcher, field, &v)?;
+                return Err(Error::UnknownValue {
+                    flag: flag.to_owned(),
+                    value: value.clone(),
+                    known,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Indexed values of `field`, those sharing a prefix with `near` first; at most 20.
+    pub fn known_values(
+        &self,
+        searcher: &Searcher,
+        field: tantivy::schema::Field,
+        near: &str,
+    ) -> Result<Vec<String>> {
+        const MAX: usize = 20;
+        let mut all = std::collections::BTreeSet::new();
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(field)?;
+            let mut stream = inverted
+                .terms()
+                .stream()
+                .map_err(|e| Error::io("reading the term dictionary", e))?;
+            while stream.advance() {
+                if let Ok(s) = std::str::from_utf8(stream.key()) {
+                    all.insert(s.to_owned());
+                }
+                if all.len() > 10_000 {
+                    break;
+                }
+            }
+        }
+        let first: String = near.chars().take(3).collect();
+        let mut known: Vec<String> = all
+            .iter()
+            .filter(|v| v.starts_with(&first))
+            .cloned()
+            .collect();
+        known.extend(all.iter().filter(|v| !v.starts_with(&first)).cloned());
+        known.truncate(MAX);
+        Ok(known)
+    }
+
+    /// The turns of a conversation around `turn` (or all of it), for `colloquy show`.
+    pub fn show(&self, conversation: &str, around: Option<(u64, u64)>) -> Result<Vec<TurnView>> {
+        self.check_values(
+            "conversation",
+            self.fields.conversation,
+            &[conversation.to_owned()],
+            false,
+        )?;
+        let (lo, hi) = match around {
+            Some((turn, context)) => (turn.saturating_sub(context), turn.saturating_add(context)),
+            None => (0, u64::MAX - 1),
+        };
+        let searcher = self.searcher();
+        self.turns_of(&searcher, conversation, lo, hi)
+    }
+
+    /// Preamble of an indexed conversation.
+    pub fn preamble(&self, conversation: &str) -> Result<String> {
+        let f = &self.fields;
+        let query = BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                term_query(Term::from_field_text(f.conversation, conversation)),
+            ),
+            (
+                Occur::Must,
+                term_query(Term::from_field_text(f.kind, KIND_CONVERSATION)),
+            ),
+        ]);
+        let searcher = self.searcher();
+        let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
+        let Some((_, addr)) = top.first() else {
+            return Ok(String::new());
+        };
+        let doc: TantivyDocument = searcher.doc(*addr)?;
+        Ok(first_str(&doc, f.preamble).unwrap_or_default())
+    }
+
     fn parse(&self, query: &str) -> Result<Box<dyn Query>> {
         let f = &self.fields;
         let mut parser = QueryParser::for_index(&self.index, vec![f.text]);
@@ -202,6 +331,7 @@ impl Engine {
         };
         TurnView {
             conversation: text(f.conversation),
+            title: text(f.title),
             source: text(f.source),
             line: first_u64(doc, f.line).unwrap_or(0),
             turn: first_u64(doc, f.turn).unwrap_or(0),

@@ -36,8 +36,9 @@ fn search_builds_the_index_on_first_use() {
         .stderr(predicate::str::contains("building it from corpus"))
         .stdout(predicate::str::contains("**mental** **health**"))
         .stdout(predicate::str::contains(
-            "corpus/000_69e3827c508b06a3.txt:2",
-        ));
+            "\ncorpus/000_69e3827c508b06a3.txt\n",
+        ))
+        .stdout(predicate::str::contains("\n2:B  "));
     assert!(ws.path().join("index/meta.json").is_file());
     // Second call: no rebuild message.
     colloquy(ws.path())

@@ -7,6 +7,9 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+/// Guesses below this confidence are reported as low-confidence.
+pub const LOW_CONFIDENCE: f64 = 0.9;
+
 /// Result of repairing one text.
 #[derive(Debug, Clone, Serialize)]
 pub struct Repaired {

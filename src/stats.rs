@@ -1,0 +1,135 @@
+//! Corpus statistics for `colloquy stats`, summed from the ingest manifest (never a scan of the
+//! index, so it costs the same for four conversations or a million).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::ingest;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Stats {
+    pub conversations: usize,
+    pub turns: usize,
+    pub characters: usize,
+    pub speakers: Vec<SpeakerStats>,
+    pub languages: Vec<LanguageStats>,
+    pub code_switched_turns: usize,
+    /// Share of turns that are code-switched, 0–1.
+    pub code_switched_share: f64,
+    pub repair: RepairStats,
+    pub index_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SpeakerStats {
+    pub speaker: String,
+    pub turns: usize,
+    pub characters: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LanguageStats {
+    pub language: String,
+    /// Turns with a span of this language.
+    pub turns: usize,
+    /// Turns where it is the dominant language.
+    pub dominant: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RepairStats {
+    /// Files with at least one repaired turn.
+    pub files_touched: usize,
+    pub repaired_turns: usize,
+    /// Characters whose lost bytes repair had to restore (one guess each).
+    pub characters_restored: usize,
+    pub low_confidence_guesses: usize,
+}
+
+/// Statistics of the index at `dir`.
+pub fn collect(dir: &Path) -> Result<Stats> {
+    if !ingest::index_exists(dir) {
+        return Err(Error::IndexMissing {
+            path: dir.to_owned(),
+        });
+    }
+    let manifest = ingest::read_manifest(dir).ok_or_else(|| Error::Manifest {
+        path: dir.join(ingest::MANIFEST),
+        reason: "unreadable; run `colloquy ingest --rebuild`".into(),
+    })?;
+    let mut speakers: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut languages: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let (mut turns, mut characters, mut code_switched) = (0, 0, 0);
+    let mut repair = RepairStats {
+        files_touched: 0,
+        repaired_turns: 0,
+        characters_restored: 0,
+        low_confidence_guesses: 0,
+    };
+    for entry in manifest.files.values() {
+        turns += entry.turns;
+        characters += entry.stats.characters;
+        code_switched += entry.stats.code_switched;
+        for (name, (t, c)) in &entry.stats.speakers {
+            let s = speakers.entry(name.clone()).or_default();
+            s.0 += t;
+            s.1 += c;
+        }
+        for (lang, n) in &entry.stats.languages {
+            languages.entry(lang.clone()).or_default().0 += n;
+        }
+        for (lang, n) in &entry.stats.dominant {
+            languages.entry(lang.clone()).or_default().1 += n;
+        }
+        repair.files_touched += usize::from(entry.repaired_turns > 0);
+        repair.repaired_turns += entry.repaired_turns;
+        repair.characters_restored += entry.guesses;
+        repair.low_confidence_guesses += entry.stats.low_confidence_guesses;
+    }
+    let mut speakers: Vec<SpeakerStats> = speakers
+        .into_iter()
+        .map(|(speaker, (turns, characters))| SpeakerStats {
+            speaker,
+            turns,
+            characters,
+        })
+        .collect();
+    speakers.sort_by(|a, b| b.turns.cmp(&a.turns).then(a.speaker.cmp(&b.speaker)));
+    let mut languages: Vec<LanguageStats> = languages
+        .into_iter()
+        .map(|(language, (turns, dominant))| LanguageStats {
+            language,
+            turns,
+            dominant,
+        })
+        .collect();
+    languages.sort_by(|a, b| b.turns.cmp(&a.turns).then(a.language.cmp(&b.language)));
+    Ok(Stats {
+        conversations: manifest.files.len(),
+        turns,
+        characters,
+        speakers,
+        languages,
+        code_switched_turns: code_switched,
+        code_switched_share: if turns == 0 {
+            0.0
+        } else {
+            code_switched as f64 / turns as f64
+        },
+        repair,
+        index_bytes: dir_size(dir),
+    })
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum()
+}

@@ -1,90 +1,785 @@
-//! The text analyzer shared by indexing and querying.
+//! The `colloquy` tantivy analyzer, used for both indexing and queries.
 //!
-//! Interim analyzer: Latin-script words lowercased, each Han/kana/Hangul character its own token.
-//! Positions are ordinal so a multi-character Chinese query becomes a phrase of characters.
+//! Tokens, with ordinal positions so phrase queries work:
+//! - a Han run gets one position per character; every character is emitted
+//!   as a unigram at its position, and every jieba search-mode word of two or
+//!   more characters at the position of its first character (with
+//!   `position_length` = its length). A one-character query is thus a single
+//!   term found in every turn containing the character (jieba words alone
+//!   found 28 % of them on the seed), and a multi-character query becomes a
+//!   phrase of its jieba words *and* unigrams, which matches where the
+//!   document's segmentation has the same word at the same place: 算法 does
+//!   not match 打算法律 (segmented 打算/法律). Measured with
+//!   `examples/recall.rs` in the scratch crate: a dictionary word put between
+//!   two random dictionary words is still emitted 99.9 % of the time, while
+//!   ~5 % of word boundaries form a dictionary bigram (打算|法律 → 算法)
+//!   that a bigram or unigram-phrase scheme would wrongly match. jieba runs
+//!   without HMM so a word's segmentation depends only on the dictionary,
+//!   not on unknown-word guesses that differ between a query and a turn;
+//! - Latin-script (and other alphabetic) words: split on anything not
+//!   alphanumeric, full-width forms folded, lowercased, diacritics folded,
+//!   Snowball-English stemmed; one position each;
+//! - kana: one unigram per character; Hangul: one token per run.
+//!
+//! Whitespace, punctuation and emoji produce no token (nor a position, so
+//! a phrase may match across punctuation, as in most engines). jieba
+//! (≈115 ms to load) is loaded once per process, on the first Han run of two
+//! or more characters.
 
-use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
-/// Name under which the analyzer is registered on an index.
+use jieba_rs::Jieba;
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, LowerCaser, RawTokenizer, RemoveLongFilter, TextAnalyzer, Token,
+    TokenFilter, TokenStream, Tokenizer,
+};
+
+use crate::spans::{normalize_width, script_of, Script};
+
+/// Name under which [`register`] installs the analyzer; use it in
+/// `TextFieldIndexing::set_tokenizer`.
 pub const ANALYZER: &str = "colloquy";
 
-/// Register the analyzer on `index`.
+/// Tokens longer than this (bytes) are dropped: base64 blobs, URLs glued
+/// together, etc. are noise and would bloat the term dictionary.
+const MAX_TOKEN_BYTES: usize = 64;
+
+static JIEBA: OnceLock<Jieba> = OnceLock::new();
+
+/// The process-wide jieba instance, loaded on first use. `Jieba` is `Sync`
+/// (its scratch buffers are thread-local), so all indexing threads share it.
+pub fn jieba() -> &'static Jieba {
+    JIEBA.get_or_init(Jieba::new)
+}
+
+/// Whether jieba has been loaded in this process (for diagnostics/tests).
+pub fn jieba_loaded() -> bool {
+    JIEBA.get().is_some()
+}
+
+/// Builds the analyzer (cheap: jieba is loaded lazily and shared).
+pub fn analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(ColloquyTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LatinNormalizer)
+        .build()
+}
+
+/// Registers the analyzer on `index` under [`ANALYZER`].
 pub fn register(index: &tantivy::Index) {
-    index.tokenizers().register(
-        ANALYZER,
-        tantivy::tokenizer::TextAnalyzer::from(MixedTokenizer),
-    );
+    index.tokenizers().register(ANALYZER, analyzer());
 }
 
-#[derive(Clone, Copy, Debug, Default)]
-pub struct MixedTokenizer;
-
-pub struct VecTokenStream {
-    tokens: Vec<Token>,
-    cursor: usize,
-    empty: Token,
+/// Tokenizer producing the raw (not yet lowercased/stemmed) tokens.
+#[derive(Clone, Default)]
+pub struct ColloquyTokenizer {
+    buf: TokenBuf,
 }
 
-impl TokenStream for VecTokenStream {
+/// Token stream over the tokens of one text, computed eagerly.
+pub struct ColloquyTokenStream<'a> {
+    buf: &'a mut TokenBuf,
+    /// Index of the current token + 1 (0 before the first `advance`).
+    next: usize,
+    fallback: Token,
+}
+
+impl Tokenizer for ColloquyTokenizer {
+    type TokenStream<'a> = ColloquyTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> ColloquyTokenStream<'a> {
+        self.buf.clear();
+        tokenize_buf(text, &mut self.buf);
+        ColloquyTokenStream {
+            buf: &mut self.buf,
+            next: 0,
+            fallback: Token::default(),
+        }
+    }
+}
+
+impl TokenStream for ColloquyTokenStream<'_> {
     fn advance(&mut self) -> bool {
-        if self.cursor < self.tokens.len() {
-            self.cursor += 1;
+        if self.next < self.buf.len {
+            self.next += 1;
             true
         } else {
             false
         }
     }
+
     fn token(&self) -> &Token {
-        self.tokens
-            .get(self.cursor.wrapping_sub(1))
-            .unwrap_or(&self.empty)
+        match self.next.checked_sub(1) {
+            Some(i) => self.buf.tokens.get(i).unwrap_or(&self.fallback),
+            None => &self.fallback,
+        }
     }
+
     fn token_mut(&mut self) -> &mut Token {
-        match self.tokens.get_mut(self.cursor.wrapping_sub(1)) {
-            Some(t) => t,
-            None => &mut self.empty,
+        match self.next.checked_sub(1) {
+            Some(i) => self.buf.tokens.get_mut(i).unwrap_or(&mut self.fallback),
+            None => &mut self.fallback,
         }
     }
 }
 
-fn is_cjk(c: char) -> bool {
-    matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+/// Token vector whose slots (and their `String`s) are reused from one text
+/// to the next: a Han run yields about two tokens per character, and fresh
+/// allocations for each were a measurable share of indexing time.
+#[derive(Clone, Default)]
+struct TokenBuf {
+    tokens: Vec<Token>,
+    /// Number of live tokens; slots past it are spare.
+    len: usize,
 }
 
-impl Tokenizer for MixedTokenizer {
-    type TokenStream<'a> = VecTokenStream;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
-        let mut tokens = Vec::new();
-        let mut word_start: Option<usize> = None;
-        let push = |tokens: &mut Vec<Token>, from: usize, to: usize| {
-            let position = tokens.len();
-            tokens.push(Token {
+impl TokenBuf {
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    fn push(&mut self, from: usize, to: usize, position: usize, length: usize, text: &str) {
+        if let Some(t) = self.tokens.get_mut(self.len) {
+            t.offset_from = from;
+            t.offset_to = to;
+            t.position = position;
+            t.position_length = length;
+            t.text.clear();
+            t.text.push_str(text);
+        } else {
+            self.tokens.push(Token {
                 offset_from: from,
                 offset_to: to,
                 position,
-                text: text[from..to].to_lowercase(),
-                position_length: 1,
+                text: text.to_string(),
+                position_length: length,
             });
+        }
+        self.len += 1;
+    }
+}
+
+/// What kind of run the scanner is in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Run {
+    Han,
+    Kana,
+    Hangul,
+    Word,
+}
+
+fn run_of(s: Script) -> Option<Run> {
+    match s {
+        Script::Han => Some(Run::Han),
+        Script::Kana => Some(Run::Kana),
+        Script::Hangul => Some(Run::Hangul),
+        Script::Latin | Script::OtherLetter | Script::Digit => Some(Run::Word),
+        Script::Mark | Script::Neutral => None,
+    }
+}
+
+/// The raw tokens of `text` (before lowercasing, folding and stemming), in
+/// non-decreasing position.
+pub fn tokenize(text: &str) -> Vec<Token> {
+    let mut buf = TokenBuf::default();
+    tokenize_buf(text, &mut buf);
+    buf.tokens.truncate(buf.len);
+    buf.tokens
+}
+
+fn tokenize_buf(text: &str, out: &mut TokenBuf) {
+    let mut position = 0usize;
+    let mut word = String::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((start, raw)) = chars.next() {
+        // Offsets index the original text: a full-width letter is 3 bytes
+        // there even though it is indexed as its 1-byte ASCII form.
+        let mut end = start + raw.len_utf8();
+        let c = normalize_width(raw);
+        let Some(run) = run_of(script_of(c)) else {
+            continue;
         };
-        for (i, c) in text.char_indices() {
-            if is_cjk(c) {
-                if let Some(s) = word_start.take() {
-                    push(&mut tokens, s, i);
+        match run {
+            Run::Kana => {
+                word.clear();
+                word.push(c);
+                out.push(start, end, position, 1, &word);
+                position += 1;
+            }
+            Run::Han => {
+                while let Some(&(i, d)) = chars.peek() {
+                    if script_of(d) != Script::Han {
+                        break;
+                    }
+                    end = i + d.len_utf8();
+                    chars.next();
                 }
-                push(&mut tokens, i, i + c.len_utf8());
-            } else if c.is_alphanumeric() {
-                word_start.get_or_insert(i);
-            } else if let Some(s) = word_start.take() {
-                push(&mut tokens, s, i);
+                // `start..end` are char boundaries from `char_indices`.
+                let run = text.get(start..end).unwrap_or_default();
+                position = push_han(run, start, position, out);
+            }
+            Run::Hangul | Run::Word => {
+                word.clear();
+                word.push(c);
+                while let Some(&(i, raw)) = chars.peek() {
+                    let d = normalize_width(raw);
+                    let s = script_of(d);
+                    // Combining marks continue a word and are dropped: the
+                    // decomposed "cafe\u{301}" must index like "café" → cafe.
+                    if s == Script::Mark && run == Run::Word {
+                        end = i + raw.len_utf8();
+                        chars.next();
+                        continue;
+                    }
+                    if run_of(s) != Some(run) {
+                        break;
+                    }
+                    word.push(d);
+                    end = i + raw.len_utf8();
+                    chars.next();
+                }
+                out.push(start, end, position, 1, &word);
+                position += 1;
             }
         }
-        if let Some(s) = word_start.take() {
-            push(&mut tokens, s, text.len());
+    }
+}
+
+/// Emits unigrams and jieba search-mode words of one Han run starting at
+/// byte `base` and position `position`; returns the position after the run.
+fn push_han(run: &str, base: usize, position: usize, out: &mut TokenBuf) -> usize {
+    let first = out.len;
+    let mut n = 0;
+    for (i, c) in run.char_indices() {
+        let end = i + c.len_utf8();
+        out.push(
+            base + i,
+            base + end,
+            position + n,
+            1,
+            run.get(i..end).unwrap_or_default(),
+        );
+        n += 1;
+    }
+    if n > 1 {
+        for w in jieba().cut_for_search(run, false) {
+            let len = w.end.saturating_sub(w.start);
+            // Single characters are already there as unigrams.
+            if len < 2 {
+                continue;
+            }
+            out.push(
+                base + w.byte_start,
+                base + w.byte_end,
+                position + w.start,
+                len,
+                w.word,
+            );
         }
-        VecTokenStream {
-            tokens,
-            cursor: 0,
-            empty: Token::default(),
+        // Positions of one term must not decrease, and a term must not
+        // repeat at one position (it would be a phrase of itself).
+        let live = out.len;
+        let tail = &mut out.tokens[first..live];
+        tail.sort_by(|a, b| {
+            (a.position, a.position_length, &a.text).cmp(&(b.position, b.position_length, &b.text))
+        });
+        let mut kept = first;
+        for k in first..live {
+            let dup = kept > first
+                && out.tokens[kept - 1].position == out.tokens[k].position
+                && out.tokens[kept - 1].text == out.tokens[k].text;
+            if !dup {
+                out.tokens.swap(kept, k);
+                kept += 1;
+            }
         }
+        out.len = kept;
+    }
+    position + n
+}
+
+/// Normalises word tokens: lowercase, fold diacritics (café → cafe), then
+/// Snowball English stem (paintings → paint); Han, kana and Hangul tokens
+/// pass untouched.
+///
+/// Chaining tantivy's `LowerCaser`, `AsciiFoldingFilter` and `Stemmer`
+/// instead ran all three on every Han unigram and cut indexing throughput by
+/// more than half; chat vocabulary is small and Zipfian, so the result per
+/// raw word is memoised (per analyzer instance, i.e. per indexing thread).
+#[derive(Clone, Copy, Default)]
+pub struct LatinNormalizer;
+
+/// Cache entries kept before the cache is simply emptied (bounded memory).
+const CACHE_MAX: usize = 50_000;
+
+/// Tokenizer wrapper applying [`LatinNormalizer`].
+#[derive(Clone)]
+pub struct LatinNormalizerTokenizer<T> {
+    inner: T,
+    state: NormalizerState,
+}
+
+#[derive(Clone)]
+struct NormalizerState {
+    cache: HashMap<String, String>,
+    /// Lowercases and folds a whole token (tantivy's folding table is only
+    /// reachable as a filter).
+    fold: TextAnalyzer,
+}
+
+impl TokenFilter for LatinNormalizer {
+    type Tokenizer<T: Tokenizer> = LatinNormalizerTokenizer<T>;
+
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> LatinNormalizerTokenizer<T> {
+        LatinNormalizerTokenizer {
+            inner: tokenizer,
+            state: NormalizerState {
+                cache: HashMap::new(),
+                fold: TextAnalyzer::builder(RawTokenizer::default())
+                    .filter(LowerCaser)
+                    .filter(AsciiFoldingFilter)
+                    .build(),
+            },
+        }
+    }
+}
+
+impl<T: Tokenizer> Tokenizer for LatinNormalizerTokenizer<T> {
+    type TokenStream<'a> = LatinNormalizerStream<'a, T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        LatinNormalizerStream {
+            tail: self.inner.token_stream(text),
+            state: &mut self.state,
+        }
+    }
+}
+
+/// Token stream of [`LatinNormalizerTokenizer`].
+pub struct LatinNormalizerStream<'a, S> {
+    tail: S,
+    state: &'a mut NormalizerState,
+}
+
+impl NormalizerState {
+    fn normalize(&mut self, word: &str) -> String {
+        let mut w = if word.is_ascii() {
+            word.to_ascii_lowercase()
+        } else {
+            let mut folded = String::new();
+            self.fold
+                .token_stream(word)
+                .process(&mut |t| folded.push_str(&t.text));
+            folded
+        };
+        // Snowball English leaves words of up to two letters alone and only
+        // rewrites ASCII letters.
+        if w.len() > 2 && w.is_ascii() {
+            let stem = frostem::Stemmer::new(frostem::Algorithm::English).stem(&w);
+            if stem != w {
+                w = stem.into_owned();
+            }
+        }
+        w
+    }
+}
+
+fn is_cjk_token(text: &str) -> bool {
+    text.chars()
+        .next()
+        .is_some_and(|c| matches!(script_of(c), Script::Han | Script::Kana | Script::Hangul))
+}
+
+impl<S: TokenStream> TokenStream for LatinNormalizerStream<'_, S> {
+    fn advance(&mut self) -> bool {
+        if !self.tail.advance() {
+            return false;
+        }
+        let token = self.tail.token_mut();
+        if is_cjk_token(&token.text) {
+            return true;
+        }
+        if let Some(norm) = self.state.cache.get(&token.text) {
+            token.text.clear();
+            token.text.push_str(norm);
+            return true;
+        }
+        let norm = self.state.normalize(&token.text);
+        if self.state.cache.len() >= CACHE_MAX {
+            self.state.cache.clear();
+        }
+        let raw = std::mem::replace(&mut token.text, norm.clone());
+        self.state.cache.insert(raw, norm);
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.tail.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.tail.token_mut()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tantivy::collector::DocSetCollector;
+    use tantivy::query::QueryParser;
+    use tantivy::schema::{IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED};
+    use tantivy::{doc, Index};
+
+    /// (text, position) of every token after all filters.
+    fn toks(text: &str) -> Vec<(String, usize)> {
+        let mut a = analyzer();
+        let mut ts = a.token_stream(text);
+        let mut v = Vec::new();
+        while ts.advance() {
+            v.push((ts.token().text.clone(), ts.token().position));
+        }
+        v
+    }
+
+    fn texts(text: &str) -> Vec<String> {
+        toks(text).into_iter().map(|t| t.0).collect()
+    }
+
+    #[test]
+    fn latin_tokens() {
+        assert_eq!(
+            toks("Paintings, painting & ARTS: café ＡＩ ２０２４!"),
+            vec![
+                ("paint".to_string(), 0),
+                ("paint".to_string(), 1),
+                ("art".to_string(), 2),
+                ("cafe".to_string(), 3),
+                ("ai".to_string(), 4),
+                ("2024".to_string(), 5),
+            ]
+        );
+        assert_eq!(texts("cafe\u{301} CAFÉ"), vec!["cafe", "cafe"]);
+        // Second sight of a word comes from the cache: same result.
+        assert_eq!(
+            texts("Paintings PAINTINGS paintings Straße Привет"),
+            vec!["paint", "paint", "paint", "strass", "привет"]
+        );
+        assert_eq!(texts("  ，。！😂 ... "), Vec::<String>::new());
+    }
+
+    #[test]
+    fn mixed_tokens() {
+        let t = toks("用Python的OpenCV库来处理照片");
+        let expect: Vec<(String, usize)> = [
+            ("用", 0),
+            ("python", 1),
+            ("的", 2),
+            ("opencv", 3),
+            ("库", 4),
+            ("来", 5),
+            ("处", 6),
+            ("处理", 6),
+            ("理", 7),
+            ("照", 8),
+            ("照片", 8),
+            ("片", 9),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), *b))
+        .collect();
+        assert_eq!(t, expect);
+        // Search mode gives the parts of a long word too.
+        let t = texts("影响力");
+        assert!(t.contains(&"影响".to_string()) && t.contains(&"影响力".to_string()));
+        // Kana are unigrams; Hangul words stay whole.
+        assert_eq!(texts("ペン 안녕하세요"), vec!["ペ", "ン", "안녕하세요"]);
+    }
+
+    #[test]
+    fn offsets_index_the_original_text() {
+        let text = "ＡＩ绘画，cafe\u{301}!";
+        let got: Vec<(String, &str)> = tokenize(text)
+            .into_iter()
+            .map(|t| {
+                let src = text.get(t.offset_from..t.offset_to).unwrap_or("?");
+                (t.text, src)
+            })
+            .collect();
+        let want: Vec<(String, &str)> = vec![
+            ("AI".into(), "ＡＩ"),
+            ("绘".into(), "绘"),
+            ("绘画".into(), "绘画"),
+            ("画".into(), "画"),
+            ("cafe".into(), "cafe\u{301}"),
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn positions_non_decreasing_and_no_duplicates() {
+        let t = toks("把王家卫的《花样年华》的color palette喂给AI，艺术家的艺术");
+        for w in t.windows(2) {
+            assert!(w[0].1 <= w[1].1);
+            assert!(w[0] != w[1]);
+        }
+    }
+
+    #[test]
+    fn stemmer_keeps_cjk_tokens() {
+        let text = "这个话题我们都很喜欢，ですね、안녕하세요";
+        let raw: Vec<String> = tokenize(text).into_iter().map(|t| t.text).collect();
+        assert_eq!(texts(text), raw);
+    }
+
+    fn test_index(docs: &[&str]) -> (Index, tantivy::schema::Field) {
+        let mut sb = Schema::builder();
+        let opts = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(ANALYZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        let body = sb.add_text_field("body", opts | STORED);
+        let index = Index::create_in_ram(sb.build());
+        register(&index);
+        let Ok(mut w) = index.writer_with_num_threads(1, 15_000_000) else {
+            panic!("writer");
+        };
+        for d in docs {
+            assert!(w.add_document(doc!(body => *d)).is_ok());
+        }
+        assert!(w.commit().is_ok());
+        (index, body)
+    }
+
+    /// Sorted ids (positions in `docs`) of the documents matching `q`.
+    fn search(index: &Index, field: tantivy::schema::Field, q: &str) -> Vec<u32> {
+        let mut qp = QueryParser::for_index(index, vec![field]);
+        qp.set_conjunction_by_default();
+        let query = match qp.parse_query(q) {
+            Ok(query) => query,
+            Err(e) => panic!("{q}: {e}"),
+        };
+        let Ok(reader) = index.reader() else {
+            panic!("reader")
+        };
+        let Ok(hits) = reader.searcher().search(&query, &DocSetCollector) else {
+            panic!("search")
+        };
+        let mut ids: Vec<u32> = hits.into_iter().map(|a| a.doc_id).collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    const DOCS: &[&str] = &[
+        /* 0 */
+        "Hey，关于'你觉得social media对mental health影响大吗？'这个话题，你怎么想的？",
+        /* 1 */ "社交媒体的影响力越来越大",
+        /* 2 */ "把王家卫的《花样年华》的color palette喂给AI",
+        /* 3 */ "AI生成的艺术作品，算不算艺术？",
+        /* 4 */ "我打算法律系毕业后去工作",
+        /* 5 */ "这个算法很不错",
+        /* 6 */ "I love these paintings, and painting is my health routine",
+        /* 7 */ "Mental fatigue and health issues",
+        /* 8 */ "ＡＩ绘画的话题很热",
+        /* 9 */ "Un café au lait, s'il vous plaît",
+        /* 10 */ "艺术家们都不说话，题目太难",
+    ];
+
+    #[test]
+    fn queries_find_expected_docs() {
+        let (index, body) = test_index(DOCS);
+        let cases: &[(&str, &[u32])] = &[
+            ("影响", &[0, 1]),
+            ("影响力", &[1]),
+            ("话题", &[0, 8]),
+            ("这个", &[0, 5]),
+            ("不", &[3, 5, 10]),
+            ("后", &[4]),
+            ("艺术", &[3, 10]),
+            ("算法", &[5]),
+            ("paintings", &[6]),
+            ("\"mental health\"", &[0]),
+            ("mental health", &[0, 7]),
+            ("AI 艺术", &[3]),
+            ("ＡＩ", &[2, 3, 8]),
+            ("CAFÉ", &[9]),
+            ("花样年华", &[2]),
+            ("王家卫", &[2]),
+            ("\"color palette\"", &[2]),
+            ("这个话题", &[0]),
+        ];
+        for (q, want) in cases {
+            assert_eq!(search(&index, body, q), want.to_vec(), "query {q}");
+        }
+    }
+
+    /// Run in a child process so other tests cannot have loaded jieba.
+    #[test]
+    #[ignore = "child of jieba_is_lazy"]
+    fn jieba_lazy_probe() {
+        let _ = texts("Hello world, ＡＩ 2024 café!");
+        let _ = texts("한국어 ペン 。，");
+        assert!(!jieba_loaded(), "non-Han text loaded jieba");
+        let _ = texts("一");
+        assert!(!jieba_loaded(), "a single Han character needs no jieba");
+        let _ = texts("你好");
+        assert!(jieba_loaded());
+    }
+
+    #[test]
+    fn jieba_is_lazy() {
+        let Ok(exe) = std::env::current_exe() else {
+            panic!("current_exe")
+        };
+        let out = std::process::Command::new(exe)
+            .args([
+                "--ignored",
+                "--exact",
+                "analyzer::tests::jieba_lazy_probe",
+                "--test-threads=1",
+            ])
+            .output();
+        let Ok(out) = out else { panic!("spawn") };
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}");
+        assert!(stdout.contains("1 passed"), "{stdout}");
+    }
+
+    #[test]
+    fn jieba_is_shared_across_threads() {
+        fn sync<T: Sync + Send>() {}
+        sync::<Jieba>();
+        let handles: Vec<_> = (0..4)
+            .map(|_| std::thread::spawn(|| texts("多线程共享同一个结巴实例")))
+            .collect();
+        let first = texts("多线程共享同一个结巴实例");
+        for h in handles {
+            let Ok(t) = h.join() else { panic!("thread") };
+            assert_eq!(t, first);
+        }
+    }
+
+    const SEED: &str = "/work/shared/seeds/001_177df1590b2f3725.txt";
+
+    fn seed_turns() -> Vec<String> {
+        let path = std::env::var("COLLOQUY_SEED").unwrap_or_else(|_| SEED.to_string());
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            panic!("cannot read {path} (set COLLOQUY_SEED)")
+        };
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Recall of single-character and jieba-word queries against substring
+    /// truth on the seed turns: `cargo test --release -- --ignored measure_recall --nocapture`.
+    #[test]
+    #[ignore = "measurement"]
+    fn measure_recall() {
+        let turns = seed_turns();
+        let refs: Vec<&str> = turns.iter().map(String::as_str).collect();
+        let (index, body) = test_index(&refs);
+        let mut chars: Vec<char> = turns
+            .iter()
+            .flat_map(|t| t.chars())
+            .filter(|c| script_of(*c) == Script::Han)
+            .collect();
+        chars.sort_unstable();
+        chars.dedup();
+        // Without unigrams a character is findable only where jieba leaves
+        // it as a one-character word.
+        let (mut truth, mut jieba_only, mut ours) = (0usize, 0usize, 0usize);
+        for c in &chars {
+            let q = c.to_string();
+            for t in &turns {
+                if t.contains(*c) {
+                    truth += 1;
+                    if jieba().cut_for_search(t, false).iter().any(|w| w.word == q) {
+                        jieba_only += 1;
+                    }
+                }
+            }
+            ours += search(&index, body, &q).len();
+        }
+        println!(
+            "1-char queries: {} chars, {truth} (char, turn) pairs; jieba-only recall {:.1}%, analyzer recall {:.1}%",
+            chars.len(),
+            100.0 * jieba_only as f64 / truth as f64,
+            100.0 * ours as f64 / truth as f64
+        );
+        let mut words: Vec<String> = turns
+            .iter()
+            .flat_map(|t| jieba().cut_for_search(t, false))
+            .filter(|w| {
+                w.word.chars().count() >= 2 && w.word.chars().all(|c| script_of(c) == Script::Han)
+            })
+            .map(|w| w.word.to_string())
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        let (mut truth, mut found) = (0usize, 0usize);
+        for w in &words {
+            let t = turns.iter().filter(|t| t.contains(w.as_str())).count();
+            let f = search(&index, body, w).len();
+            truth += t;
+            found += f;
+            if f < t {
+                println!("  {w}: {f}/{t} turns");
+            }
+        }
+        println!(
+            "jieba-word queries: {} words, recall vs substring {:.1}% ({found}/{truth})",
+            words.len(),
+            100.0 * found as f64 / truth as f64
+        );
+    }
+
+    /// Indexing throughput, default tokenizer vs this analyzer:
+    /// `cargo test --release -- --ignored bench_indexing --nocapture`.
+    #[test]
+    #[ignore = "benchmark"]
+    fn bench_indexing() {
+        let turns = seed_turns();
+        let repeat: usize = std::env::var("COLLOQUY_BENCH_REPEAT")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(1000);
+        let bytes: usize = turns.iter().map(String::len).sum::<usize>() * repeat;
+        let _ = jieba(); // load outside the timed part
+                         // Best of three rounds, alternating, since the machine is shared.
+        let mut best = [0.0f64; 2];
+        for _ in 0..3 {
+            for (k, tokenizer) in ["default", ANALYZER].into_iter().enumerate() {
+                let mut sb = Schema::builder();
+                let opts = TextOptions::default().set_indexing_options(
+                    TextFieldIndexing::default()
+                        .set_tokenizer(tokenizer)
+                        .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+                );
+                let body = sb.add_text_field("body", opts);
+                let index = Index::create_in_ram(sb.build());
+                register(&index);
+                let Ok(mut w) = index.writer_with_num_threads(1, 100_000_000) else {
+                    panic!("writer")
+                };
+                let t0 = std::time::Instant::now();
+                for _ in 0..repeat {
+                    for t in &turns {
+                        assert!(w.add_document(doc!(body => t.as_str())).is_ok());
+                    }
+                }
+                assert!(w.commit().is_ok());
+                let mbs = bytes as f64 / 1e6 / t0.elapsed().as_secs_f64();
+                best[k] = best[k].max(mbs);
+            }
+        }
+        println!(
+            "{:.1} MB, 1 indexing thread, best of 3: default {:.1} MB/s, {ANALYZER} {:.1} MB/s",
+            bytes as f64 / 1e6,
+            best[0],
+            best[1]
+        );
     }
 }

@@ -20,7 +20,7 @@ use tantivy::{doc, Index, IndexWriter, TantivyDocument};
 
 use crate::error::{Error, Result};
 use crate::pipeline::{self, Conversation};
-use crate::repair::Repairer;
+use crate::repair::{CorpusStats, Repairer};
 use crate::schema::{self, Fields, KIND_CONVERSATION, KIND_TURN, SCHEMA_VERSION};
 use crate::{decode, spans};
 
@@ -220,7 +220,7 @@ pub fn ingest(opts: &IngestOptions, progress: &dyn Progress) -> Result<IngestSum
     }
     summary.removed = removed.len();
 
-    let repairer = Repairer::new();
+    let repairer = Repairer::with_stats(learn_clean_stats(&found, &manifest));
     let updates: Mutex<Vec<(String, Option<FileEntry>)>> = Mutex::new(Vec::new());
     let skipped = Mutex::new(Vec::new());
     let warnings = Mutex::new(Vec::new());
@@ -351,6 +351,51 @@ pub fn ingest(opts: &IngestOptions, progress: &dyn Progress) -> Result<IngestSum
     summary.guesses = manifest.files.values().map(|e| e.guesses).sum();
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+/// Clean text learned from per run, at most; enough for character and emoji statistics.
+const CLEAN_SAMPLE_BYTES: usize = 64 << 20;
+
+/// The repair model's corpus statistics: characters and pairs of the undamaged turns of the files
+/// this run will (re)index, up to [`CLEAN_SAMPLE_BYTES`]. A first pass, because the damaged turns
+/// of a file may come before the clean turns that explain them.
+fn learn_clean_stats(found: &[Found], manifest: &Manifest) -> CorpusStats {
+    let budget = AtomicUsize::new(CLEAN_SAMPLE_BYTES);
+    found
+        .par_iter()
+        .filter(|f| {
+            manifest
+                .files
+                .get(&f.source)
+                .is_none_or(|prev| prev.size != f.size || prev.mtime_ns != f.mtime_ns)
+        })
+        .fold(CorpusStats::new, |mut stats, file| {
+            if budget.load(Ordering::Relaxed) == 0 {
+                return stats;
+            }
+            let Ok(bytes) = std::fs::read(&file.path) else {
+                return stats;
+            };
+            let Ok(decoded) = decode::decode(&bytes) else {
+                return stats;
+            };
+            for turn in crate::turns::split(&decoded.text).turns {
+                if !crate::repair::looks_damaged(&turn.text) {
+                    let len = turn.text.len();
+                    let left = budget
+                        .fetch_sub(len.min(budget.load(Ordering::Relaxed)), Ordering::Relaxed);
+                    if left == 0 {
+                        break;
+                    }
+                    stats.observe(&turn.text);
+                }
+            }
+            stats
+        })
+        .reduce(CorpusStats::new, |mut a, b| {
+            a.merge(&b);
+            a
+        })
 }
 
 fn push<T>(list: &Mutex<Vec<T>>, item: T) {

@@ -7,6 +7,7 @@
 //! [`output`] (hits → terminal or JSON).
 
 pub mod analyzer;
+pub mod bench;
 pub mod decode;
 pub mod error;
 pub mod ingest;

@@ -43,6 +43,14 @@ enum Command {
     /// Corpus statistics: speakers, languages, repair, index size.
     #[command(after_help = "Examples:\n  colloquy stats\n  colloquy stats --json | jq .languages")]
     Stats(StatsArgs),
+    /// Repair mojibake in a file (or stdin) and write the repaired text to stdout.
+    #[command(
+        after_help = "Reports go to stderr; --explain or --json send them to stdout instead of the text.\n\nExamples:\n  colloquy repair corpus/000_69e3827c508b06a3.txt > fixed.txt\n  colloquy repair corpus/000_69e3827c508b06a3.txt --explain | less\n  cat damaged.txt | colloquy repair - --json"
+    )]
+    Repair(RepairArgs),
+    /// Benchmarks that measure colloquy against a peer in the same run.
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  colloquy completions bash > /etc/bash_completion.d/colloquy\n  colloquy completions zsh > ~/.zfunc/_colloquy\n  colloquy completions fish > ~/.config/fish/completions/colloquy.fish"
@@ -64,6 +72,48 @@ Examples:
   colloquy search 'social -media' --conv 000_69e3827c508b06a3 --json
 
 Exit status: 0 when something matched, 1 when nothing did, 2 on error.";
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Ingest throughput: colloquy's whole pipeline vs tantivy with its default tokenizer.
+    #[command(after_help = "Examples:\n  colloquy bench ingest --copies 200")]
+    Ingest {
+        /// Copies of the corpus to index (each file becomes a distinct conversation).
+        #[arg(long, default_value_t = 100)]
+        copies: usize,
+        /// The corpus to replicate.
+        #[arg(long, default_value = "corpus")]
+        corpus: PathBuf,
+    },
+    /// Repair accuracy and speed under every damage model, colloquy vs ftfy (installed into a
+    /// temporary virtualenv).
+    #[command(
+        after_help = "Examples:\n  colloquy bench repair\n  colloquy bench repair my-clean-dialogue.txt --seeds corpus/000_69e3827c508b06a3.txt"
+    )]
+    Repair {
+        /// Clean UTF-8 texts to damage and repair (held out: nothing is learned from them).
+        #[arg(default_values = ["corpus/001_177df1590b2f3725.txt", "data/heldout_dialogue.txt"])]
+        clean: Vec<PathBuf>,
+        /// Really damaged files, timed with both tools.
+        #[arg(long, num_args = 0.., default_values = ["corpus/000_69e3827c508b06a3.txt", "corpus/002_a46578f8551527d5.txt", "corpus/003_c8cacc78d537ad71.txt"])]
+        seeds: Vec<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+struct RepairArgs {
+    /// The file to repair; `-` or nothing reads stdin.
+    file: Option<PathBuf>,
+    /// Print each change (before → after, code page, guesses and runners-up) instead of the text.
+    #[arg(long, conflicts_with = "json")]
+    explain: bool,
+    /// Print the repaired text, report, runs and guesses as JSON instead of the text.
+    #[arg(long)]
+    json: bool,
+}
 
 #[derive(Args)]
 struct IndexArg {
@@ -210,6 +260,8 @@ fn main() -> ExitCode {
         Command::Search(args) => run_search(args),
         Command::Show(args) => run_show(args),
         Command::Stats(args) => run_stats(args),
+        Command::Bench(cmd) => run_bench(cmd),
+        Command::Repair(args) => run_repair(args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "colloquy", &mut io::stdout());
             Ok(ExitCode::SUCCESS)
@@ -439,6 +491,98 @@ fn run_stats(args: StatsArgs) -> anyhow::Result<ExitCode> {
             full: true,
         };
         printer.stats(&mut out, &stats)?;
+    }
+    out.flush().context("writing output")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_bench(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        BenchCommand::Ingest { copies, corpus } => {
+            if !corpus.exists() {
+                anyhow::bail!("corpus not found: {}", corpus.display());
+            }
+            let b = colloquy::bench::ingest_bench(&corpus, copies)?;
+            println!(
+                "ingest: {} files, {:.1} MB, {} turns",
+                b.files,
+                b.bytes as f64 / 1e6,
+                b.turns
+            );
+            println!(
+                "  colloquy (decode+repair+turns+spans+analyzer+index): {:>7.2} s  {:>6.2} MB/s",
+                b.colloquy_secs,
+                b.colloquy_mb_s()
+            );
+            println!(
+                "  tantivy default tokenizer (peer):                    {:>7.2} s  {:>6.2} MB/s",
+                b.peer_secs,
+                b.peer_mb_s()
+            );
+            println!(
+                "  ratio colloquy/peer: {:.2}x",
+                b.colloquy_mb_s() / b.peer_mb_s()
+            );
+        }
+        BenchCommand::Repair { clean, seeds, json } => {
+            let b = colloquy::bench::repair_bench(&clean, &seeds)?;
+            let stdout = io::stdout();
+            let mut out = stdout.lock();
+            if json {
+                serde_json::to_writer_pretty(&mut out, &b)?;
+                writeln!(out)?;
+            } else {
+                colloquy::bench::print_repair_bench(&mut out, &b)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_repair(args: RepairArgs) -> anyhow::Result<ExitCode> {
+    use colloquy::repair::{FileReport, Repairer};
+    use std::io::Read;
+    let (name, bytes) = match args.file.as_deref() {
+        None => ("<stdin>".to_owned(), read_stdin()?),
+        Some(p) if p == Path::new("-") => ("<stdin>".to_owned(), read_stdin()?),
+        Some(p) => (
+            p.display().to_string(),
+            std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
+        ),
+    };
+    fn read_stdin() -> anyhow::Result<Vec<u8>> {
+        let mut buf = Vec::new();
+        io::stdin().read_to_end(&mut buf).context("reading stdin")?;
+        Ok(buf)
+    }
+    let decoded = colloquy::decode::decode(&bytes).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    // The file's own clean lines teach the model its emoji, punctuation and names.
+    let mut repairer = Repairer::new();
+    for line in decoded.text.lines() {
+        if !colloquy::repair::looks_damaged(line) {
+            repairer.observe_clean(line);
+        }
+    }
+    let repaired = repairer.repair(&decoded.text);
+    let report = FileReport::new(&name, &repaired);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    if args.json {
+        let doc = serde_json::json!({
+            "file": name,
+            "encoding": decoded.encoding,
+            "report": report,
+            "text": repaired.text,
+            "runs": repaired.runs,
+            "guesses": repaired.guesses,
+        });
+        serde_json::to_writer_pretty(&mut out, &doc)?;
+        writeln!(out)?;
+    } else if args.explain {
+        output::print_repair_explain(&mut out, &name, &repaired, &report)?;
+    } else {
+        out.write_all(repaired.text.as_bytes())?;
+        eprintln!("{}", output::repair_summary(&report));
     }
     out.flush().context("writing output")?;
     Ok(ExitCode::SUCCESS)

@@ -490,6 +490,57 @@ pub fn print_jsonl(out: &mut impl Write, hits: &[Hit], mut on_hit: impl FnMut())
     Ok(())
 }
 
+/// One line: what repair did to a file.
+pub fn repair_summary(r: &crate::repair::FileReport) -> String {
+    if !r.changed {
+        return format!("{}: no mojibake found, text unchanged", r.name);
+    }
+    format!(
+        "{}: {} runs repaired, {} characters replaced, {} lost bytes restored, {} guesses ({} below confidence {})",
+        r.name,
+        group(r.runs_repaired),
+        group(r.chars_replaced),
+        group(r.bytes_restored),
+        group(r.guesses),
+        group(r.low_confidence_guesses),
+        r.low_confidence_threshold
+    )
+}
+
+/// `colloquy repair --explain`: every run and guess, located by `line:column` in the repaired text.
+pub fn print_repair_explain(
+    out: &mut impl Write,
+    name: &str,
+    repaired: &crate::repair::Repaired,
+    report: &crate::repair::FileReport,
+) -> io::Result<()> {
+    // Line starts in code points, so offsets can be shown as line:column.
+    let mut starts = vec![0usize];
+    for (i, c) in repaired.text.chars().enumerate() {
+        if c == '\n' {
+            starts.push(i + 1);
+        }
+    }
+    let locate = |offset: usize| {
+        let line = starts.partition_point(|&s| s <= offset).max(1);
+        format!("{name}:{line}:{}", offset - starts[line - 1] + 1)
+    };
+    for line in crate::repair::explain(repaired) {
+        // explain() starts each line with `[start..end]` or `    [start]`: swap in line:column.
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        let located = trimmed
+            .strip_prefix('[')
+            .and_then(|rest| rest.split_once(']'))
+            .and_then(|(range, tail)| {
+                let start: usize = range.split("..").next()?.parse().ok()?;
+                Some(format!("{indent}{}{tail}", locate(start)))
+            });
+        writeln!(out, "{}", located.unwrap_or(line))?;
+    }
+    writeln!(out, "{}", repair_summary(report))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

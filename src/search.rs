@@ -1,7 +1,7 @@
 //! Query → hits. Owns query parsing (tantivy syntax plus speaker/language/conversation filters),
 //! exchange assembly (the turns around each hit) and highlight offsets. Printing is `output`'s job.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
 
@@ -493,12 +493,14 @@ fn explain_query_error(query: &str, tantivy_message: &str) -> String {
     }
 }
 
-/// Finds the query's positive literals in a text: each literal is analysed into a token sequence
-/// (a phrase, or a Chinese word split into several tokens) and highlighted only where the whole
-/// sequence occurs, so the offsets point at what actually matched.
+/// Finds the query's positive literals in a text: each literal is analysed into tokens with their
+/// relative positions (a phrase, or a Chinese word indexed both as a word and as characters), and
+/// highlighted only where every one of its tokens occurs at the same relative position, so the
+/// offsets point at what actually matched.
 pub struct Highlighter {
     analyzer: Option<TextAnalyzer>,
-    sequences: Vec<Vec<String>>,
+    /// Per literal: (relative position, token text).
+    patterns: Vec<Vec<(usize, String)>>,
 }
 
 impl Highlighter {
@@ -508,23 +510,24 @@ impl Highlighter {
         if let Ok(ast) = query_grammar::parse_query(query) {
             collect_literals(&ast, false, &mut literals);
         }
-        let mut sequences = Vec::new();
+        let mut patterns = Vec::new();
         if let Some(mut analyzer) = analyzer.clone() {
             for literal in literals {
-                let mut seq = Vec::new();
+                let mut tokens = Vec::new();
                 let mut stream = analyzer.token_stream(&literal);
                 while stream.advance() {
-                    seq.push(stream.token().text.clone());
+                    let t = stream.token();
+                    tokens.push((t.position, t.text.clone()));
                 }
-                if !seq.is_empty() {
-                    sequences.push(seq);
+                if let Some(base) = tokens.iter().map(|t| t.0).min() {
+                    for t in &mut tokens {
+                        t.0 -= base;
+                    }
+                    patterns.push(tokens);
                 }
             }
         }
-        Highlighter {
-            analyzer,
-            sequences,
-        }
+        Highlighter { analyzer, patterns }
     }
 
     /// Highlight ranges in code points, sorted and merged.
@@ -532,24 +535,41 @@ impl Highlighter {
         let Some(mut analyzer) = self.analyzer.clone() else {
             return Vec::new();
         };
-        if self.sequences.is_empty() {
+        if self.patterns.is_empty() {
             return Vec::new();
         }
-        let mut tokens: Vec<(usize, String, usize, usize)> = Vec::new();
+        // (position, token text) → byte range in `text`.
+        let mut at: HashMap<(usize, String), (usize, usize)> = HashMap::new();
         let mut stream = analyzer.token_stream(text);
         while stream.advance() {
             let t = stream.token();
-            tokens.push((t.position, t.text.clone(), t.offset_from, t.offset_to));
+            at.entry((t.position, t.text.clone()))
+                .or_insert((t.offset_from, t.offset_to));
         }
+        let mut starts: Vec<usize> = at.keys().map(|(p, _)| *p).collect();
+        starts.sort_unstable();
+        starts.dedup();
         let mut byte_ranges: Vec<(usize, usize)> = Vec::new();
-        let first_words: HashSet<&str> = self.sequences.iter().map(|s| s[0].as_str()).collect();
-        for (i, (pos, word, from, _)) in tokens.iter().enumerate() {
-            if !first_words.contains(word.as_str()) {
-                continue;
-            }
-            for seq in self.sequences.iter().filter(|s| s[0] == *word) {
-                if let Some(end) = match_sequence(&tokens[i..], *pos, seq) {
-                    byte_ranges.push((*from, end));
+        for pattern in &self.patterns {
+            for &start in &starts {
+                let mut range: Option<(usize, usize)> = None;
+                let mut all = true;
+                for (rel, word) in pattern {
+                    match at.get(&(start + rel, word.clone())) {
+                        Some(&(from, to)) => {
+                            range = Some(match range {
+                                Some((f, t)) => (f.min(from), t.max(to)),
+                                None => (from, to),
+                            });
+                        }
+                        None => {
+                            all = false;
+                            break;
+                        }
+                    }
+                }
+                if let (true, Some(r)) = (all, range) {
+                    byte_ranges.push(r);
                 }
             }
         }
@@ -566,24 +586,6 @@ impl Highlighter {
             .map(|(s, e)| [char_offset(text, s), char_offset(text, e)])
             .collect()
     }
-}
-
-/// If `seq` occurs at consecutive positions starting with `tokens[0]` (at `start`), the byte end of
-/// its last token.
-fn match_sequence(
-    tokens: &[(usize, String, usize, usize)],
-    start: usize,
-    seq: &[String],
-) -> Option<usize> {
-    let mut end = None;
-    for (k, want) in seq.iter().enumerate() {
-        let found = tokens
-            .iter()
-            .take_while(|t| t.0 <= start + k)
-            .find(|t| t.0 == start + k && t.1 == *want)?;
-        end = Some(found.3);
-    }
-    end
 }
 
 fn char_offset(text: &str, byte: usize) -> usize {

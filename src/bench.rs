@@ -1,0 +1,449 @@
+//! Benchmarks behind `colloquy bench`: each measures colloquy and a peer on the same input in the
+//! same run and prints the ratio, so figures stay comparable across machines.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+use tantivy::schema::{Schema, STORED, TEXT};
+use tantivy::{doc, Index, IndexWriter, TantivyDocument};
+
+use crate::error::{Error, Result};
+use crate::ingest::{self, IngestOptions, NoProgress};
+use crate::turns;
+
+/// Figures of one ingest benchmark run.
+#[derive(Debug, Clone, Serialize)]
+pub struct IngestBench {
+    pub files: usize,
+    pub bytes: u64,
+    pub turns: usize,
+    /// Full colloquy ingest: decode, repair, turns, spans, analyzer, index, commit.
+    pub colloquy_secs: f64,
+    /// tantivy alone: the same turn texts, default tokenizer, same commit.
+    pub peer_secs: f64,
+}
+
+impl IngestBench {
+    pub fn colloquy_mb_s(&self) -> f64 {
+        self.bytes as f64 / 1e6 / self.colloquy_secs
+    }
+    pub fn peer_mb_s(&self) -> f64 {
+        self.bytes as f64 / 1e6 / self.peer_secs
+    }
+}
+
+/// Make `copies` copies of every file under `corpus` in `work/corpus`, as distinct conversations.
+pub fn replicate(corpus: &Path, work: &Path, copies: usize) -> Result<(Vec<PathBuf>, u64)> {
+    let mut sources = Vec::new();
+    for entry in walkdir::WalkDir::new(corpus).sort_by_file_name() {
+        let entry = entry.map_err(|e| Error::io("walking the corpus", e.into()))?;
+        if entry.file_type().is_file() {
+            sources.push(entry.path().to_path_buf());
+        }
+    }
+    let mut made = Vec::new();
+    let mut bytes = 0;
+    for i in 0..copies {
+        let dir = work.join("corpus").join(format!("copy{i:05}"));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        for src in &sources {
+            let name = src.file_name().unwrap_or_default();
+            let dst = dir.join(name);
+            std::fs::copy(src, &dst)
+                .map_err(|e| Error::io(format!("copying {}", src.display()), e))?;
+            bytes += std::fs::metadata(&dst).map(|m| m.len()).unwrap_or(0);
+            made.push(dst);
+        }
+    }
+    Ok((made, bytes))
+}
+
+/// Ingest `copies` copies of `corpus` with colloquy and with plain tantivy.
+pub fn ingest_bench(corpus: &Path, copies: usize) -> Result<IngestBench> {
+    let work = tempfile::tempdir().map_err(|e| Error::io("creating a temporary folder", e))?;
+    let (files, bytes) = replicate(corpus, work.path(), copies)?;
+
+    let started = Instant::now();
+    let summary = ingest::ingest(
+        &IngestOptions {
+            roots: vec![work.path().join("corpus")],
+            index_dir: work.path().join("index"),
+            rebuild: true,
+        },
+        &NoProgress,
+    )?;
+    let colloquy_secs = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    peer_tantivy(&files, &work.path().join("peer-index"))?;
+    let peer_secs = started.elapsed().as_secs_f64();
+
+    Ok(IngestBench {
+        files: files.len(),
+        bytes,
+        turns: summary.turns,
+        colloquy_secs,
+        peer_secs,
+    })
+}
+
+/// The floor for indexing these turns: read, split, index with tantivy's default tokenizer.
+fn peer_tantivy(files: &[PathBuf], dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("creating the peer index", e))?;
+    let mut builder = Schema::builder();
+    let conv = builder.add_text_field("conversation", STORED);
+    let speaker = builder.add_text_field("speaker", STORED);
+    let text = builder.add_text_field("text", TEXT | STORED);
+    let index = Index::create_in_dir(dir, builder.build())?;
+    let mut writer: IndexWriter<TantivyDocument> = index.writer(200_000_000)?;
+    for path in files {
+        let bytes =
+            std::fs::read(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        let content = String::from_utf8_lossy(&bytes);
+        let name = path.to_string_lossy();
+        for t in turns::split(&content).turns {
+            writer
+                .add_document(doc!(conv => name.as_ref(), speaker => t.speaker, text => t.text))?;
+        }
+    }
+    writer.commit()?;
+    writer.wait_merging_threads()?;
+    Ok(())
+}
+
+/// One damage model's figures for colloquy and the peer.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepairRow {
+    pub model: String,
+    pub colloquy: crate::repair::Score,
+    pub colloquy_mb_s: f64,
+    pub ftfy: Option<crate::repair::Score>,
+    pub ftfy_mb_s: Option<f64>,
+}
+
+/// Throughput of both tools on real damaged files.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeedSpeed {
+    pub files: Vec<String>,
+    pub bytes: usize,
+    pub colloquy_mb_s: f64,
+    pub ftfy_mb_s: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RepairBench {
+    pub clean_files: Vec<String>,
+    pub clean_bytes: usize,
+    pub dict_load_ms: f64,
+    pub rows: Vec<RepairRow>,
+    /// Clean inputs unchanged by each tool: characters changed.
+    pub clean_changed_colloquy: usize,
+    pub clean_changed_ftfy: Option<usize>,
+    pub clean_chars: usize,
+    pub seeds: Option<SeedSpeed>,
+    /// Why ftfy could not be run, if it could not.
+    pub ftfy_error: Option<String>,
+    pub ftfy_version: Option<String>,
+}
+
+/// Minimum wall time per timed input, so short texts are timed over many repetitions.
+const MIN_TIMING_SECS: f64 = 0.2;
+
+fn time_repair(repairer: &crate::repair::Repairer, text: &str) -> (String, f64) {
+    let mut out = repairer.repair(text).text;
+    let started = Instant::now();
+    let mut reps = 0u32;
+    while started.elapsed().as_secs_f64() < MIN_TIMING_SECS || reps == 0 {
+        out = repairer.repair(text).text;
+        reps += 1;
+    }
+    (out, started.elapsed().as_secs_f64() / f64::from(reps))
+}
+
+/// Apply every damage model to the clean files, repair with colloquy and with ftfy
+/// (`ftfy.fix_encoding`, installed into a temporary virtualenv), and score both the same way.
+/// `damaged_seeds` are real damaged files timed with both tools.
+pub fn repair_bench(clean_files: &[PathBuf], damaged_seeds: &[PathBuf]) -> Result<RepairBench> {
+    use crate::repair::{damage, preload_dict, score_output, DamageModel, Repairer};
+
+    let mut clean = Vec::new();
+    for path in clean_files {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        clean.push((path.display().to_string(), text));
+    }
+    let load = Instant::now();
+    preload_dict();
+    let dict_load_ms = load.elapsed().as_secs_f64() * 1000.0;
+    // A fresh model per run: nothing is learned from the texts being scored.
+    let repairer = Repairer::new();
+
+    let work = tempfile::tempdir().map_err(|e| Error::io("creating a temporary folder", e))?;
+    let inputs = work.path().join("in");
+    std::fs::create_dir_all(&inputs).map_err(|e| Error::io("creating the input folder", e))?;
+
+    let models = DamageModel::all();
+    let mut rows = Vec::new();
+    let mut colloquy_out: Vec<Vec<String>> = Vec::new();
+    for (m, model) in models.iter().enumerate() {
+        let mut score = crate::repair::Score::default();
+        let (mut bytes, mut secs) = (0usize, 0f64);
+        let mut outs = Vec::new();
+        for (i, (_, text)) in clean.iter().enumerate() {
+            let damaged = damage(text, *model);
+            let name = inputs.join(format!("m{m:02}_{i}.txt"));
+            std::fs::write(&name, &damaged).map_err(|e| Error::io("writing an input", e))?;
+            let (out, t) = time_repair(&repairer, &damaged);
+            bytes += damaged.len();
+            secs += t;
+            score.add(score_output(text, &out, Some(*model)));
+            outs.push(out);
+        }
+        colloquy_out.push(outs);
+        rows.push(RepairRow {
+            model: model.to_string(),
+            colloquy: score,
+            colloquy_mb_s: bytes as f64 / 1e6 / secs.max(1e-12),
+            ftfy: None,
+            ftfy_mb_s: None,
+        });
+    }
+    let mut clean_changed_colloquy = 0;
+    let mut clean_chars = 0;
+    for (i, (_, text)) in clean.iter().enumerate() {
+        std::fs::write(inputs.join(format!("clean_{i}.txt")), text)
+            .map_err(|e| Error::io("writing an input", e))?;
+        let s = score_output(text, &repairer.repair(text).text, None);
+        clean_changed_colloquy += s.chars - s.all_exact;
+        clean_chars += s.chars;
+    }
+    let mut seed_bytes = 0;
+    let mut seed_secs = 0.0;
+    for (i, path) in damaged_seeds.iter().enumerate() {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        std::fs::write(inputs.join(format!("seed_{i}.txt")), &text)
+            .map_err(|e| Error::io("writing an input", e))?;
+        let (_, t) = time_repair(&repairer, &text);
+        seed_bytes += text.len();
+        seed_secs += t;
+    }
+
+    let mut bench = RepairBench {
+        clean_files: clean.iter().map(|(n, _)| n.clone()).collect(),
+        clean_bytes: clean.iter().map(|(_, t)| t.len()).sum(),
+        dict_load_ms,
+        rows,
+        clean_changed_colloquy,
+        clean_changed_ftfy: None,
+        clean_chars,
+        seeds: (!damaged_seeds.is_empty()).then(|| SeedSpeed {
+            files: damaged_seeds
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+            bytes: seed_bytes,
+            colloquy_mb_s: seed_bytes as f64 / 1e6 / seed_secs.max(1e-12),
+            ftfy_mb_s: None,
+        }),
+        ftfy_error: None,
+        ftfy_version: None,
+    };
+
+    match run_ftfy(&inputs, &work.path().join("out")) {
+        Err(e) => bench.ftfy_error = Some(e),
+        Ok((version, timings)) => {
+            bench.ftfy_version = Some(version);
+            let out_dir = work.path().join("out");
+            let read = |name: &str| std::fs::read_to_string(out_dir.join(name)).unwrap_or_default();
+            for (m, model) in models.iter().enumerate() {
+                let mut score = crate::repair::Score::default();
+                let (mut bytes, mut secs) = (0usize, 0f64);
+                for (i, (_, text)) in clean.iter().enumerate() {
+                    let name = format!("m{m:02}_{i}.txt");
+                    score.add(score_output(text, &read(&name), Some(*model)));
+                    bytes += damage(text, *model).len();
+                    secs += timings.get(&name).copied().unwrap_or(f64::NAN);
+                }
+                bench.rows[m].ftfy = Some(score);
+                bench.rows[m].ftfy_mb_s = Some(bytes as f64 / 1e6 / secs);
+            }
+            let mut changed = 0;
+            for (i, (_, text)) in clean.iter().enumerate() {
+                let s = score_output(text, &read(&format!("clean_{i}.txt")), None);
+                changed += s.chars - s.all_exact;
+            }
+            bench.clean_changed_ftfy = Some(changed);
+            if let Some(seeds) = bench.seeds.as_mut() {
+                let secs: f64 = (0..damaged_seeds.len())
+                    .map(|i| {
+                        timings
+                            .get(&format!("seed_{i}.txt"))
+                            .copied()
+                            .unwrap_or(f64::NAN)
+                    })
+                    .sum();
+                seeds.ftfy_mb_s = Some(seeds.bytes as f64 / 1e6 / secs);
+            }
+        }
+    }
+    Ok(bench)
+}
+
+const FTFY_SCRIPT: &str = r#"
+import json, pathlib, sys, time
+import ftfy
+src, dst = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+dst.mkdir(parents=True, exist_ok=True)
+timings = {}
+for f in sorted(src.iterdir()):
+    text = f.read_text(encoding="utf-8")
+    fixed = ftfy.fix_encoding(text)
+    reps, start = 0, time.perf_counter()
+    while reps == 0 or time.perf_counter() - start < MIN_SECS:
+        fixed = ftfy.fix_encoding(text)
+        reps += 1
+    timings[f.name] = (time.perf_counter() - start) / reps
+    (dst / f.name).write_text(fixed, encoding="utf-8")
+print(json.dumps({"version": ftfy.__version__, "timings": timings}))
+"#;
+
+/// Install ftfy into a virtualenv (kept in the system temp folder between runs) and run it on
+/// every file of `inputs`. Returns its version and seconds per file.
+fn run_ftfy(
+    inputs: &Path,
+    outputs: &Path,
+) -> std::result::Result<(String, std::collections::HashMap<String, f64>), String> {
+    use std::process::Command;
+    let venv = std::env::temp_dir().join("colloquy-bench-ftfy-venv");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        let status = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .map_err(|e| format!("python3 not available: {e}"))?;
+        if !status.success() {
+            return Err("python3 -m venv failed".into());
+        }
+    }
+    let has_ftfy = Command::new(&python)
+        .args(["-c", "import ftfy"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_ftfy {
+        let out = Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "ftfy"])
+            .output()
+            .map_err(|e| format!("pip not available: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "pip install ftfy failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+    }
+    let script = FTFY_SCRIPT.replace("MIN_SECS", &MIN_TIMING_SECS.to_string());
+    let out = Command::new(&python)
+        .arg("-c")
+        .arg(script)
+        .arg(inputs)
+        .arg(outputs)
+        .output()
+        .map_err(|e| format!("running ftfy: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "ftfy failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("ftfy output: {e}"))?;
+    let version = v["version"].as_str().unwrap_or("?").to_owned();
+    let timings = v["timings"]
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter_map(|(k, t)| Some((k.clone(), t.as_f64()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((version, timings))
+}
+
+fn pct(x: f64) -> String {
+    format!("{:6.2} %", x * 100.0)
+}
+
+/// The repair benchmark as a table.
+pub fn print_repair_bench(out: &mut impl std::io::Write, b: &RepairBench) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "repair bench: {} clean file(s), {:.1} KB: {}",
+        b.clean_files.len(),
+        b.clean_bytes as f64 / 1e3,
+        b.clean_files.join(", ")
+    )?;
+    writeln!(
+        out,
+        "dictionary load {:.0} ms (once per process, excluded from MB/s); peer: {}",
+        b.dict_load_ms,
+        match (&b.ftfy_version, &b.ftfy_error) {
+            (Some(v), _) => format!("ftfy {v} fix_encoding"),
+            (None, Some(e)) => format!("ftfy unavailable: {e}"),
+            (None, None) => "none".into(),
+        }
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<28} {:>8} | {:>25} {:>8} | {:>25} {:>8}",
+        "damage model", "damaged", "colloquy damaged / all", "MB/s", "ftfy damaged / all", "MB/s"
+    )?;
+    for r in &b.rows {
+        let ftfy = match (&r.ftfy, r.ftfy_mb_s) {
+            (Some(s), Some(mb)) => format!(
+                "{} / {} {mb:>8.2}",
+                pct(s.accuracy_damaged()),
+                pct(s.accuracy_all())
+            ),
+            _ => format!("{:>25} {:>8}", "-", "-"),
+        };
+        writeln!(
+            out,
+            "{:<28} {:>8} | {} / {} {:>8.2} | {ftfy}",
+            r.model,
+            r.colloquy.damaged,
+            pct(r.colloquy.accuracy_damaged()),
+            pct(r.colloquy.accuracy_all()),
+            r.colloquy_mb_s,
+        )?;
+    }
+    let undamaged: usize = b.rows.iter().map(|r| r.colloquy.undamaged_changed()).sum();
+    writeln!(
+        out,
+        "\nundamaged characters changed by colloquy, all models: {undamaged}"
+    )?;
+    writeln!(
+        out,
+        "clean input (false changes): colloquy {} of {} characters; ftfy {}",
+        b.clean_changed_colloquy,
+        b.clean_chars,
+        b.clean_changed_ftfy
+            .map_or("-".into(), |c| format!("{c} of {}", b.clean_chars))
+    )?;
+    if let Some(s) = &b.seeds {
+        let ratio = s.ftfy_mb_s.map(|f| s.colloquy_mb_s / f);
+        writeln!(
+            out,
+            "damaged seeds ({:.1} KB): colloquy {:.2} MB/s, ftfy {}, ratio {}",
+            s.bytes as f64 / 1e3,
+            s.colloquy_mb_s,
+            s.ftfy_mb_s.map_or("-".into(), |f| format!("{f:.2} MB/s")),
+            ratio.map_or("-".into(), |r| format!("{r:.1}x")),
+        )?;
+    }
+    Ok(())
+}

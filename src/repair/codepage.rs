@@ -1,0 +1,282 @@
+//! Single-byte code pages that mojibake goes through: byte→char tables,
+//! their inverses, and which bytes each page leaves undefined.
+
+use serde::Serialize;
+use std::sync::OnceLock;
+
+/// A single-byte code page that UTF-8 bytes may have been mis-decoded with.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CodePage {
+    Windows1252,
+    Windows1254,
+    Latin1,
+    Windows1250,
+    Windows1251,
+    MacRoman,
+}
+
+impl CodePage {
+    /// Order matters: on a tie the earlier page wins, and windows-1254's
+    /// undefined bytes are a superset of windows-1252's, so trying it first
+    /// keeps every completion of a dropped byte in play.
+    pub const ALL: [CodePage; 6] = [
+        CodePage::Windows1254,
+        CodePage::Windows1252,
+        CodePage::Latin1,
+        CodePage::Windows1250,
+        CodePage::Windows1251,
+        CodePage::MacRoman,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CodePage::Windows1252 => "windows-1252",
+            CodePage::Windows1254 => "windows-1254",
+            CodePage::Latin1 => "latin-1",
+            CodePage::Windows1250 => "windows-1250",
+            CodePage::Windows1251 => "windows-1251",
+            CodePage::MacRoman => "mac-roman",
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        match self {
+            CodePage::Windows1254 => 0,
+            CodePage::Windows1252 => 1,
+            CodePage::Latin1 => 2,
+            CodePage::Windows1250 => 3,
+            CodePage::Windows1251 => 4,
+            CodePage::MacRoman => 5,
+        }
+    }
+
+    pub(crate) fn table(self) -> &'static Table {
+        &tables()[self.index()]
+    }
+}
+
+/// Decode table plus inverse for one code page.
+pub(crate) struct Table {
+    /// Byte → char as the code page decodes it (undefined bytes decode to
+    /// the C1 control of the same value, as encoding_rs does).
+    pub decode: [char; 256],
+    /// Bytes a careless decoder cannot map; bit set per byte.
+    undefined: [bool; 256],
+    /// Inverse for U+0080..U+00FF (the hot range); -1 when unencodable.
+    low: [i16; 128],
+    /// Inverse for everything else, sorted by char.
+    high: Vec<(char, u8)>,
+    /// The undefined bytes, for enumerating completions.
+    pub undefined_list: Vec<u8>,
+    /// Bytes that may vanish from a dropped-byte text: the undefined ones
+    /// plus the soft hyphen, which text pipelines strip as invisible.
+    pub droppable: Vec<u8>,
+}
+
+impl Table {
+    #[inline]
+    pub fn encode(&self, c: char) -> Option<u8> {
+        let u = c as u32;
+        if u < 0x80 {
+            return Some(u as u8);
+        }
+        if u < 0x100 {
+            let v = self.low[(u - 0x80) as usize];
+            return if v < 0 { None } else { Some(v as u8) };
+        }
+        self.high
+            .binary_search_by_key(&c, |&(ch, _)| ch)
+            .ok()
+            .map(|i| self.high[i].1)
+    }
+
+    #[inline]
+    pub fn is_undefined(&self, b: u8) -> bool {
+        self.undefined[b as usize]
+    }
+}
+
+fn build(cp: CodePage) -> Table {
+    let mut decode = ['\0'; 256];
+    for (b, slot) in decode.iter_mut().enumerate() {
+        let byte = [b as u8];
+        let c = match cp {
+            CodePage::Latin1 => char::from(b as u8),
+            _ => {
+                let enc = match cp {
+                    CodePage::Windows1252 => encoding_rs::WINDOWS_1252,
+                    CodePage::Windows1254 => encoding_rs::WINDOWS_1254,
+                    CodePage::Windows1250 => encoding_rs::WINDOWS_1250,
+                    CodePage::Windows1251 => encoding_rs::WINDOWS_1251,
+                    _ => encoding_rs::MACINTOSH,
+                };
+                let (s, _) = enc.decode_without_bom_handling(&byte);
+                s.chars().next().unwrap_or('\u{FFFD}')
+            }
+        };
+        *slot = c;
+    }
+    let mut undefined = [false; 256];
+    let mut undefined_list = Vec::new();
+    for (b, &ch) in decode.iter().enumerate().skip(0x80) {
+        let c = ch as u32;
+        // Latin-1's C1 block is "defined" only as controls that pipelines
+        // routinely strip, so it is damaged the same way undefined bytes are.
+        if (0x80..0xA0).contains(&c) || c == 0xFFFD {
+            undefined[b] = true;
+            undefined_list.push(b as u8);
+        }
+    }
+    let mut low = [-1i16; 128];
+    let mut high = Vec::new();
+    for (b, &c) in decode.iter().enumerate().skip(0x80) {
+        let u = c as u32;
+        if c == '\u{FFFD}' {
+            continue;
+        }
+        if (0x80..0x100).contains(&u) {
+            low[(u - 0x80) as usize] = b as i16;
+        } else if u >= 0x100 {
+            high.push((c, b as u8));
+        }
+    }
+    high.sort_unstable();
+    let mut droppable = undefined_list.clone();
+    if decode[0xAD] == '\u{AD}' {
+        droppable.push(0xAD);
+    }
+    Table {
+        decode,
+        undefined,
+        low,
+        high,
+        undefined_list,
+        droppable,
+    }
+}
+
+fn tables() -> &'static [Table; 6] {
+    static T: OnceLock<[Table; 6]> = OnceLock::new();
+    T.get_or_init(|| CodePage::ALL.map(build))
+}
+
+/// Per char: bitmask of code pages in which it encodes to a UTF-8 lead byte
+/// (low 8 bits) and to a continuation byte (high 8 bits). Feeds the cheap
+/// `looks_damaged` pre-check.
+pub(crate) fn lead_cont_mask(c: char) -> u16 {
+    let mut m = 0u16;
+    // Every code page's repertoire outside ASCII lies below U+2300 except
+    // mac-roman's lozenge, Apple logo and fi/fl ligatures.
+    let Some((bytes, _)) = char_info().get(c) else {
+        return 0;
+    };
+    for (i, &b) in bytes.iter().enumerate() {
+        if (0xC2..=0xF4).contains(&b) {
+            m |= 1 << i;
+        } else if (0x80..0xC0).contains(&b) {
+            m |= 1 << (i + 8);
+        }
+    }
+    m
+}
+
+/// Class bits of a character as a source char of mojibake.
+pub(crate) const C_LETTER: u8 = 1;
+pub(crate) const C_LOWER: u8 = 2;
+pub(crate) const C_UPPER: u8 = 4;
+pub(crate) const C_CLOSING: u8 = 8;
+pub(crate) const C_OPENING: u8 = 16;
+pub(crate) const C_CONTROL: u8 = 32;
+
+fn classify(c: char) -> u8 {
+    let mut k = 0;
+    // Ordinal indicators and micro sign are letters to Unicode but never
+    // stand inside a word.
+    if c.is_alphabetic() && !matches!(c, 'ª' | 'º' | 'µ') {
+        k |= C_LETTER;
+        if c.is_lowercase() {
+            k |= C_LOWER;
+        }
+        if c.is_uppercase() {
+            k |= C_UPPER;
+        }
+    }
+    if matches!(
+        c,
+        '’' | '”' | '“' | '»' | '›' | '…' | '–' | '—' | '•' | '·' | '‚' | '\u{A0}' | '´'
+    ) {
+        k |= C_CLOSING;
+    }
+    if matches!(
+        c,
+        '“' | '‘' | '«' | '‹' | '„' | '¿' | '¡' | '–' | '—' | '…' | '\u{A0}'
+    ) {
+        k |= C_OPENING;
+    }
+    if (0x80..0xA0).contains(&(c as u32)) {
+        k |= C_CONTROL;
+    }
+    k
+}
+
+/// Byte in every code page (0 = not encodable) and class bits, for every
+/// non-ASCII char some code page can encode.
+pub(crate) struct CharInfo {
+    low: Vec<([u8; 6], u8)>,
+    high: Vec<(char, [u8; 6], u8)>,
+}
+
+impl CharInfo {
+    #[inline]
+    pub fn get(&self, c: char) -> Option<([u8; 6], u8)> {
+        let u = c as u32;
+        if u < 0x80 {
+            return None;
+        }
+        if u < 0x100 {
+            return self.low.get((u - 0x80) as usize).copied();
+        }
+        if lead_cont_mask_fast_reject(u) {
+            return None;
+        }
+        self.high
+            .binary_search_by_key(&c, |x| x.0)
+            .ok()
+            .and_then(|i| self.high.get(i))
+            .map(|x| (x.1, x.2))
+    }
+}
+
+fn lead_cont_mask_fast_reject(u: u32) -> bool {
+    u >= 0x2300 && u != 0x25CA && u != 0xF8FF && u != 0xFB01 && u != 0xFB02
+}
+
+pub(crate) fn char_info() -> &'static CharInfo {
+    static I: OnceLock<CharInfo> = OnceLock::new();
+    I.get_or_init(|| {
+        let bytes_of = |c: char| {
+            let mut b = [0u8; 6];
+            for cp in CodePage::ALL {
+                b[cp.index()] = cp.table().encode(c).unwrap_or(0);
+            }
+            b
+        };
+        let low = (0x80u32..0x100)
+            .map(|u| {
+                let c = char::from_u32(u).unwrap_or('\0');
+                (bytes_of(c), classify(c))
+            })
+            .collect();
+        let mut chars: Vec<char> = tables()
+            .iter()
+            .flat_map(|t| t.high.iter().map(|x| x.0))
+            .collect();
+        chars.sort_unstable();
+        chars.dedup();
+        let high = chars
+            .into_iter()
+            .map(|c| (c, bytes_of(c), classify(c)))
+            .collect();
+        CharInfo { low, high }
+    })
+}

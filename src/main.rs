@@ -3,7 +3,7 @@
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
@@ -427,7 +427,7 @@ fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
             width: terminal_width(),
             full: args.full,
         };
-        printer.search(&mut out, &results, elapsed_since(started))?;
+        printer.search(&mut out, &results, started.elapsed())?;
     }
     out.flush().context("writing results")?;
     Ok(if results.total_hits > 0 {
@@ -435,14 +435,6 @@ fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
-}
-
-fn elapsed_since(t: Instant) -> Duration {
-    // Tests snapshot the output; let them pin the one figure that changes from run to run.
-    match std::env::var("COLLOQUY_FIXED_ELAPSED_MS") {
-        Ok(ms) => Duration::from_millis(ms.parse().unwrap_or(0)),
-        Err(_) => t.elapsed(),
-    }
 }
 
 fn run_show(args: ShowArgs) -> anyhow::Result<ExitCode> {

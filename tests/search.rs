@@ -266,3 +266,133 @@ fn no_hits_exits_1_and_missing_index_is_explained() {
         .code(2)
         .stderr(predicate::str::contains("corpus not found"));
 }
+
+#[test]
+fn dominant_mixed_and_language_fields() {
+    let ws = workspace();
+    let all = search_jsonl(ws.path(), &["*", "-C", "0"]);
+    let zh_dominant = search_jsonl(ws.path(), &["*", "--dominant", "zh", "-C", "0"]);
+    let en_dominant = search_jsonl(ws.path(), &["*", "--dominant", "en", "-C", "0"]);
+    assert!(!zh_dominant.is_empty() && !en_dominant.is_empty());
+    assert!(zh_dominant.iter().all(|h| h["dominant_language"] == "zh"));
+    assert!(en_dominant.iter().all(|h| h["dominant_language"] == "en"));
+    assert_eq!(
+        zh_dominant.len() + en_dominant.len(),
+        all.len(),
+        "every seed turn is zh or en"
+    );
+
+    let mixed = search_jsonl(ws.path(), &["*", "--mixed", "-C", "0"]);
+    assert!(!mixed.is_empty() && mixed.len() < all.len());
+    for h in &mixed {
+        assert_eq!(h["code_switched"], true);
+        assert!(h["languages"].as_array().unwrap().len() >= 2);
+    }
+    for h in &all {
+        let spans = h["spans"].as_array().unwrap();
+        assert!(spans
+            .iter()
+            .all(|s| s["start"].is_u64() && s["end"].is_u64() && s["lang"].is_string()));
+        let n = h["text"].as_str().unwrap().chars().count() as u64;
+        assert!(spans.iter().all(|s| s["end"].as_u64().unwrap() <= n));
+    }
+
+    // `en:art` only matches `art` inside English spans; `zh:艺术` only inside Chinese spans.
+    let en_art = search_jsonl(ws.path(), &["en:art", "-C", "0"]);
+    assert!(!en_art.is_empty());
+    let zh_ai = search_jsonl(ws.path(), &["zh:AI", "-C", "0"]);
+    assert!(zh_ai.is_empty(), "AI is never inside a Chinese span");
+    let zh_art = search_jsonl(ws.path(), &["zh:艺术", "-C", "0"]);
+    let any_art = search_jsonl(ws.path(), &["艺术", "-C", "0"]);
+    assert!(!zh_art.is_empty());
+    assert_eq!(hit_keys(&zh_art).len(), hit_keys(&any_art).len());
+    assert!(zh_art
+        .iter()
+        .all(|h| h["languages"].as_array().unwrap().contains(&"zh".into())));
+}
+
+#[test]
+fn title_field_is_searchable() {
+    let ws = workspace();
+    let hits = search_jsonl(ws.path(), &["title:photography", "-C", "0"]);
+    assert_eq!(hits.len(), 20, "every turn of 001 carries its title");
+    assert!(hits
+        .iter()
+        .all(|h| h["conversation"] == "001_177df1590b2f3725"));
+    assert_eq!(
+        hits[0]["title"],
+        "最近有尝试什么new photography technique吗？"
+    );
+}
+
+#[test]
+fn unknown_filter_values_list_the_known_ones() {
+    let ws = workspace();
+    colloquy(ws.path())
+        .args(["search", "art", "--speaker", "Alice"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--speaker \"Alice\" matches nothing",
+        ))
+        .stderr(predicate::str::contains("known values: a, b"));
+    colloquy(ws.path())
+        .args(["search", "art", "--conv", "000"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("000_69e3827c508b06a3"));
+    colloquy(ws.path())
+        .args(["search", "art", "--speakr", "A"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--speaker"));
+}
+
+#[test]
+fn show_prints_a_conversation_and_its_raw_text() {
+    let ws = workspace();
+    ingest(ws.path());
+    let out = colloquy(ws.path())
+        .args(["show", DAMAGED, "--json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let turns = doc["turns"].as_array().unwrap();
+    assert_eq!(turns.len(), 20);
+    assert!(turns.iter().enumerate().all(|(i, t)| t["turn"] == i as u64));
+    let out = colloquy(ws.path())
+        .args([
+            "show", DAMAGED, "--turn", "0", "-C", "0", "--raw", "--color", "never",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Hey，关于"), "{text}");
+    assert!(
+        text.contains("│ Heyï¼Œå…³äº"),
+        "raw text shown under the repaired turn: {text}"
+    );
+    colloquy(ws.path())
+        .args(["show", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("known values"));
+}
+
+#[test]
+fn completions_and_version() {
+    let ws = workspace();
+    for shell in ["bash", "zsh", "fish"] {
+        colloquy(ws.path())
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("colloquy"))
+            .stdout(predicate::str::contains("search"));
+    }
+    colloquy(ws.path())
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("colloquy "));
+}

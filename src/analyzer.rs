@@ -66,6 +66,19 @@ pub fn analyzer() -> TextAnalyzer {
         .build()
 }
 
+/// The analyzer without jieba's words: every other token, normalised the same way and at the same
+/// position (words take no positions of their own). Exact for matching anything but a Chinese word,
+/// and it never loads the dictionary, so highlighting an English query in a Chinese turn stays cheap.
+pub fn analyzer_without_words() -> TextAnalyzer {
+    TextAnalyzer::builder(ColloquyTokenizer {
+        buf: TokenBuf::default(),
+        skip_words: true,
+    })
+    .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+    .filter(LatinNormalizer)
+    .build()
+}
+
 /// Registers the analyzer on `index` under [`ANALYZER`].
 pub fn register(index: &tantivy::Index) {
     index.tokenizers().register(ANALYZER, analyzer());
@@ -75,6 +88,8 @@ pub fn register(index: &tantivy::Index) {
 #[derive(Clone, Default)]
 pub struct ColloquyTokenizer {
     buf: TokenBuf,
+    /// Leave out jieba's words (see [`analyzer_without_words`]).
+    skip_words: bool,
 }
 
 /// Token stream over the tokens of one text, computed eagerly.
@@ -90,7 +105,7 @@ impl Tokenizer for ColloquyTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> ColloquyTokenStream<'a> {
         self.buf.clear();
-        tokenize_buf(text, &mut self.buf);
+        tokenize_into(text, &mut self.buf, !self.skip_words);
         ColloquyTokenStream {
             buf: &mut self.buf,
             next: 0,
@@ -189,6 +204,10 @@ pub fn tokenize(text: &str) -> Vec<Token> {
 }
 
 fn tokenize_buf(text: &str, out: &mut TokenBuf) {
+    tokenize_into(text, out, true);
+}
+
+fn tokenize_into(text: &str, out: &mut TokenBuf, words: bool) {
     let mut position = 0usize;
     let mut word = String::new();
     let mut chars = text.char_indices().peekable();
@@ -217,7 +236,7 @@ fn tokenize_buf(text: &str, out: &mut TokenBuf) {
                 }
                 // `start..end` are char boundaries from `char_indices`.
                 let run = text.get(start..end).unwrap_or_default();
-                position = push_han(run, start, position, out);
+                position = push_han(run, start, position, out, words);
             }
             Run::Hangul | Run::Word => {
                 word.clear();
@@ -248,7 +267,7 @@ fn tokenize_buf(text: &str, out: &mut TokenBuf) {
 
 /// Emits unigrams and jieba search-mode words of one Han run starting at
 /// byte `base` and position `position`; returns the position after the run.
-fn push_han(run: &str, base: usize, position: usize, out: &mut TokenBuf) -> usize {
+fn push_han(run: &str, base: usize, position: usize, out: &mut TokenBuf, words: bool) -> usize {
     let first = out.len;
     let mut n = 0;
     for (i, c) in run.char_indices() {
@@ -262,7 +281,7 @@ fn push_han(run: &str, base: usize, position: usize, out: &mut TokenBuf) -> usiz
         );
         n += 1;
     }
-    if n > 1 {
+    if n > 1 && words {
         for w in jieba().cut_for_search(run, false) {
             let len = w.end.saturating_sub(w.start);
             // Single characters are already there as unigrams.

@@ -37,6 +37,8 @@ pub struct Printer {
 const MARK: &str = "**";
 const ELLIPSIS: char = '…';
 const NEWLINE_SHOWN: &str = " ⏎ ";
+/// How far a window edge may move to avoid cutting a word.
+const WORD_SNAP: usize = 15;
 
 /// A turn to print, with its highlights when it is a hit (context turns have none).
 type Row<'a> = (&'a TurnView, Option<&'a [[usize; 2]]>);
@@ -426,6 +428,28 @@ fn window(chars: &[(char, Kind)], avail: usize) -> Vec<(char, Kind)> {
     while start > 0 && used + char_width(chars[start - 1].0) <= budget {
         start -= 1;
         used += char_width(chars[start].0);
+    }
+    // Do not cut a Latin word in half when a boundary is near.
+    let in_word = |i: usize| {
+        i > 0
+            && i < chars.len()
+            && chars[i - 1].0.is_alphanumeric()
+            && chars[i].0.is_alphanumeric()
+            && chars[i].0.is_ascii()
+    };
+    let mut s = start;
+    while in_word(s) && s < anchor && s - start < WORD_SNAP {
+        s += 1;
+    }
+    if !in_word(s) {
+        start = s;
+    }
+    let mut e = end;
+    while in_word(e) && e > anchor + 1 && end - e < WORD_SNAP {
+        e -= 1;
+    }
+    if !in_word(e) {
+        end = e;
     }
     let mut out = Vec::with_capacity(end - start + 2);
     if start > 0 {

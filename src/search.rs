@@ -501,6 +501,8 @@ pub struct Highlighter {
     analyzer: Option<TextAnalyzer>,
     /// Per literal: (relative position, token text).
     patterns: Vec<Vec<(usize, String)>>,
+    /// Some literal is a Chinese word, so texts must be tokenized with jieba's words too.
+    needs_words: bool,
 }
 
 impl Highlighter {
@@ -527,7 +529,15 @@ impl Highlighter {
                 }
             }
         }
-        Highlighter { analyzer, patterns }
+        let needs_words = patterns
+            .iter()
+            .flatten()
+            .any(|(_, t)| t.chars().count() > 1 && t.chars().any(is_han));
+        Highlighter {
+            analyzer,
+            patterns,
+            needs_words,
+        }
     }
 
     /// Highlight ranges in code points, sorted and merged.
@@ -540,6 +550,9 @@ impl Highlighter {
         }
         // (position, token text) → byte range in `text`.
         let mut at: HashMap<(usize, String), (usize, usize)> = HashMap::new();
+        if !self.needs_words {
+            analyzer = crate::analyzer::analyzer_without_words();
+        }
         let mut stream = analyzer.token_stream(text);
         while stream.advance() {
             let t = stream.token();
@@ -586,6 +599,10 @@ impl Highlighter {
             .map(|(s, e)| [char_offset(text, s), char_offset(text, e)])
             .collect()
     }
+}
+
+fn is_han(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3134F)
 }
 
 fn char_offset(text: &str, byte: usize) -> usize {

@@ -199,6 +199,14 @@ impl Engine {
                 context,
             });
         }
+        // Equal scores come back in segment order, which depends on how ingest threads split the
+        // work; order them by position in the corpus so output is the same on every run.
+        hits.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.turn.conversation.cmp(&b.turn.conversation))
+                .then_with(|| a.turn.turn.cmp(&b.turn.turn))
+        });
         Ok(SearchResults {
             query: opts.query.clone(),
             total_hits,

@@ -272,10 +272,24 @@ pub fn ingest(opts: &IngestOptions, progress: &dyn Progress) -> Result<IngestSum
                 &warnings,
                 Warning {
                     path: file.source.clone(),
-                    message: format!(
-                        "malformed {} bytes were replaced by U+FFFD while decoding",
-                        decoded.encoding
-                    ),
+                    message: {
+                        let lines: Vec<usize> = decoded
+                            .text
+                            .lines()
+                            .enumerate()
+                            .filter(|(_, l)| l.contains('\u{FFFD}'))
+                            .map(|(i, _)| i + 1)
+                            .collect();
+                        format!(
+                            "malformed {} bytes replaced by U+FFFD at line {}{}",
+                            decoded.encoding,
+                            lines.first().copied().unwrap_or(1),
+                            match lines.len() {
+                                0 | 1 => String::new(),
+                                n => format!(" and {} more lines", n - 1),
+                            }
+                        )
+                    },
                 },
             );
         }

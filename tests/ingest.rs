@@ -266,3 +266,30 @@ fn missing_corpus_is_a_clear_error() {
         .code(2)
         .stderr(predicate::str::contains("corpus not found: no-such-folder"));
 }
+
+#[test]
+fn malformed_bytes_are_reported_with_their_line() {
+    let ws = workspace();
+    let corpus = ws.path().join("corpus");
+    // UTF-16 with a BOM and an unpaired surrogate on line 2.
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(
+        "[A]: fine\n[B]: bad "
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes()),
+    );
+    bytes.extend([0x00, 0xD8]);
+    bytes.extend(" end\n".encode_utf16().flat_map(|u| u.to_le_bytes()));
+    std::fs::write(corpus.join("broken.txt"), bytes).unwrap();
+    colloquy(ws.path())
+        .arg("ingest")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "warning: corpus/broken.txt: malformed UTF-16LE bytes replaced by U+FFFD at line 2",
+        ))
+        .stderr(predicate::str::contains("5 conversations, 82 turns"));
+    let hits = search_jsonl(ws.path(), &["end", "--conv", "broken", "-C", "0"]);
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0]["text"], "bad \u{FFFD} end");
+}

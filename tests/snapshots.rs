@@ -111,7 +111,11 @@ fn search_json_output() {
             "1",
         ],
     );
-    insta::assert_json_snapshot!("search_json", doc, { ".hits[].score" => "[score]" });
+    insta::assert_json_snapshot!("search_json", doc, {
+        ".hits[].score" => "[score]",
+        ".**.confidence" => insta::rounded_redaction(3),
+        ".**.probability" => insta::rounded_redaction(3),
+    });
 }
 
 #[test]
@@ -164,7 +168,10 @@ fn show_output() {
             "--json",
         ],
     );
-    insta::assert_json_snapshot!("show_json", doc);
+    insta::assert_json_snapshot!("show_json", doc, {
+        ".**.confidence" => insta::rounded_redaction(3),
+        ".**.probability" => insta::rounded_redaction(3),
+    });
 }
 
 #[test]

@@ -17,17 +17,19 @@ pub(crate) enum Obs {
     Wild,
 }
 
-/// One would-be UTF-8 sequence: a lead byte plus what followed it.
-#[derive(Clone, Debug)]
+/// One would-be UTF-8 sequence: a lead byte plus what followed it. Plain
+/// data; the completions of a lossy sequence live in a per-pass pool.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Token {
     /// Char indices into the scanned text, end exclusive.
     pub start: usize,
     pub end: usize,
-    /// Filled for complete sequences at once, for lossy ones only once the
-    /// run is accepted (see `fill_candidates`).
-    pub cands: Vec<char>,
     /// The decoded char of a complete sequence.
     pub fixed: Option<char>,
+    /// For lossy tokens: range into the candidate pool (see `Candidates`),
+    /// set once the run is accepted.
+    pub opt_lo: u32,
+    pub opt_len: u32,
     lead: u8,
     obs: [Obs; 3],
     n_obs: u8,
@@ -42,10 +44,14 @@ pub(crate) struct Token {
 
 impl Token {
     /// The characters this token may stand for.
-    pub fn options(&self) -> &[char] {
+    #[inline]
+    pub fn options<'a>(&'a self, pool: &'a [char]) -> &'a [char] {
         match &self.fixed {
             Some(c) => std::slice::from_ref(c),
-            None => &self.cands,
+            None => {
+                let lo = self.opt_lo as usize;
+                pool.get(lo..lo + self.opt_len as usize).unwrap_or(&[])
+            }
         }
     }
     pub fn lossy(&self) -> bool {
@@ -54,15 +60,32 @@ impl Token {
     fn anchor(&self) -> bool {
         self.conts > 0 || self.wild > 0
     }
+    /// Everything completions depend on besides the code page, packed.
+    fn pattern_key(&self, ci: usize) -> u64 {
+        let mut k = ci as u64;
+        k = (k << 8) | u64::from(self.lead);
+        k = (k << 2) | u64::from(self.n_obs);
+        k = (k << 3) | u64::from(self.missing);
+        for o in &self.obs[..usize::from(self.n_obs).min(3)] {
+            k = (k << 9)
+                | match *o {
+                    Obs::Byte(b) => u64::from(b),
+                    Obs::Wild => 0x100,
+                };
+        }
+        k
+    }
 }
 
-/// A maximal run of adjacent tokens under one code page.
-#[derive(Clone, Debug)]
+/// A maximal run of adjacent tokens under one code page; its tokens are
+/// `tok_lo..tok_hi` of the token list it was built from.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Cluster {
     pub cp: CodePage,
     pub start: usize,
     pub end: usize,
-    pub tokens: Vec<Token>,
+    pub tok_lo: usize,
+    pub tok_hi: usize,
     pub score: f32,
     pub anchors: usize,
     pub credible: bool,
@@ -107,24 +130,72 @@ fn weird_pair(cp: CodePage, a: char, ka: u8, kb: u8, first: bool) -> u8 {
     }
 }
 
+#[inline]
+fn is_lead(b: u8) -> bool {
+    (0xC2..=0xF4).contains(&b)
+}
+
+#[inline]
+fn is_cont(b: u8) -> bool {
+    (0x80..0xC0).contains(&b)
+}
+
 /// Per char of the text: its byte in every code page (0 = unencodable or
 /// ASCII) and its class bits. Computed once, shared by all code pages.
 pub(crate) struct Scan {
     pub bytes: Vec<[u8; 6]>,
     pub class: Vec<u8>,
+    /// Positions where some code page reads a UTF-8 lead byte, ascending.
+    pub leads: Vec<u32>,
+    /// Bit per code page: some lead byte is directly followed by a
+    /// continuation byte.
+    pub pair_mask: u8,
+    pub has_fffd: bool,
 }
 
 impl Scan {
     pub fn new(chars: &[char]) -> Scan {
         let info = char_info();
-        let mut bytes = Vec::with_capacity(chars.len());
-        let mut class = Vec::with_capacity(chars.len());
-        for &c in chars {
-            let (b, k) = info.get(c).unwrap_or(([0; 6], 0));
-            bytes.push(b);
-            class.push(k);
+        let n = chars.len();
+        let mut bytes = vec![[0u8; 6]; n];
+        let mut class = vec![0u8; n];
+        let mut leads = Vec::new();
+        let mut pair_mask = 0u8;
+        let mut prev_lead = 0u8;
+        let mut has_fffd = false;
+        for (i, &c) in chars.iter().enumerate() {
+            if c.is_ascii() {
+                prev_lead = 0;
+                continue;
+            }
+            has_fffd |= c == '\u{FFFD}';
+            let Some((b, k)) = info.get(c) else {
+                prev_lead = 0;
+                continue;
+            };
+            let mut lead = 0u8;
+            let mut cont = 0u8;
+            for (ci, &x) in b.iter().enumerate() {
+                lead |= u8::from(is_lead(x)) << ci;
+                cont |= u8::from(is_cont(x)) << ci;
+            }
+            pair_mask |= prev_lead & cont;
+            prev_lead = lead;
+            if lead != 0 {
+                leads.push(i as u32);
+            }
+            if let (Some(bs), Some(ks)) = (bytes.get_mut(i), class.get_mut(i)) {
+                *bs = b;
+                *ks = k;
+            }
         }
-        Scan { bytes, class }
+        Scan {
+            bytes,
+            class,
+            leads,
+            pair_mask,
+            has_fffd,
+        }
     }
 }
 
@@ -199,158 +270,182 @@ fn valid_prefix(lead: u8, second: u8) -> bool {
     }
 }
 
-/// Enumerate completions for a lossy token of an accepted run.
-pub(crate) fn fill_candidates(tok: &mut Token, cp: CodePage) {
-    if !tok.cands.is_empty() || tok.fixed.is_some() {
-        return;
-    }
-    let obs = &tok.obs[..usize::from(tok.n_obs).min(3)];
-    let t = cp.table();
-    completions(
-        tok.lead,
-        obs,
-        usize::from(tok.missing),
-        (&t.undefined_list, &t.droppable),
-        &mut tok.cands,
-    );
+/// Completions of the lossy tokens of one pass, shared between tokens with
+/// the same pattern: `pool` holds every list, `entries` their ranges.
+#[derive(Default)]
+pub(crate) struct Candidates {
+    pub pool: Vec<char>,
+    pub entries: Vec<(u32, u32)>,
+    index: super::dict::FastMap<u64, u32>,
+    tmp: Vec<char>,
 }
 
-/// Tokenize `chars` under one code page. `wild_q` says whether `?` may
-/// stand for an undefined byte.
-pub(crate) fn tokenize(chars: &[char], scan: &Scan, cp: CodePage, wild_q: bool) -> Vec<Token> {
+impl Candidates {
+    /// Enumerate completions for a lossy token of an accepted run; returns
+    /// the entry index.
+    pub fn fill(&mut self, tok: &Token, cp: CodePage) -> u32 {
+        let key = tok.pattern_key(cp.index());
+        if let Some(&e) = self.index.get(&key) {
+            return e;
+        }
+        let obs = &tok.obs[..usize::from(tok.n_obs).min(3)];
+        let t = cp.table();
+        let lo = self.pool.len();
+        self.tmp.clear();
+        completions(
+            tok.lead,
+            obs,
+            usize::from(tok.missing),
+            (&t.undefined_list, &t.droppable),
+            &mut self.tmp,
+        );
+        self.pool.extend_from_slice(&self.tmp);
+        let e = self.entries.len() as u32;
+        self.entries
+            .push((lo as u32, (self.pool.len() - lo) as u32));
+        self.index.insert(key, e);
+        e
+    }
+}
+
+/// Tokenize `chars` under one code page into `tokens` and group them into
+/// clusters (appended to `clusters`, token ranges into `tokens`). `wild_q`
+/// says whether `?` may stand for an undefined byte.
+pub(crate) fn tokenize(
+    chars: &[char],
+    scan: &Scan,
+    cp: CodePage,
+    wild_q: bool,
+    tokens: &mut Vec<Token>,
+    clusters: &mut Vec<Cluster>,
+) {
     let t: &Table = cp.table();
     let ci = cp.index();
+    let no_undefined = t.undefined_list.is_empty();
     let byte_at = |k: usize| scan.bytes.get(k).map_or(0, |b| b[ci]);
-    let mut tokens = Vec::new();
-    let mut obs: Vec<Obs> = Vec::with_capacity(4);
-    let mut i = 0;
     let n = chars.len();
-    while i < n {
-        let c = chars[i];
-        if c.is_ascii() {
-            i += 1;
+    let mut next = 0usize;
+    tokens.reserve(scan.leads.len() / 2);
+    for &li in &scan.leads {
+        let i = li as usize;
+        if i < next {
             continue;
         }
         let lead = byte_at(i);
-        if !(0xC2..=0xF4).contains(&lead) {
-            i += 1;
+        if !is_lead(lead) {
             continue;
         }
+        let Some(&c) = chars.get(i) else { break };
         let need = seq_len(lead) - 1;
-        obs.clear();
+        let mut obs = [Obs::Wild; 3];
+        let mut n_obs = 0usize;
         let mut j = i + 1;
         let mut conts = 0u8;
         let mut wild = 0u8;
         let mut weird = 0u8;
         let mut prev_class = scan.class.get(i).copied().unwrap_or(0);
         let mut first = true;
-        while obs.len() < need && j < n {
+        while n_obs < need && j < n {
             let ch = chars[j];
             if ch == '\u{FFFD}' || (wild_q && ch == '?') {
-                obs.push(Obs::Wild);
+                obs[n_obs] = Obs::Wild;
+                n_obs += 1;
                 wild += 1;
                 if ch == '\u{FFFD}' {
                     weird = weird.saturating_add(2);
                 }
-            } else if (0x80..0xC0).contains(&byte_at(j)) {
-                obs.push(Obs::Byte(byte_at(j)));
+            } else {
+                let b = byte_at(j);
+                if !is_cont(b) {
+                    break;
+                }
+                obs[n_obs] = Obs::Byte(b);
+                n_obs += 1;
                 conts += 1;
                 let k = scan.class.get(j).copied().unwrap_or(0);
                 weird = weird.saturating_add(weird_pair(cp, c, prev_class, k, first));
                 prev_class = k;
                 first = false;
-            } else {
-                break;
             }
             j += 1;
         }
-        let missing = need - obs.len();
-        let mut fixed = None;
+        let missing = need - n_obs;
         let lossy = missing > 0 || wild > 0;
-        if lossy && t.undefined_list.is_empty() {
-            i += 1;
-            continue;
-        }
-        if !lossy {
-            let mut buf = [lead, 0, 0, 0];
-            for (k, o) in obs.iter().enumerate() {
-                if let Obs::Byte(b) = o {
-                    buf[k + 1] = *b;
-                }
+        let mut fixed = None;
+        if lossy {
+            if no_undefined {
+                continue;
             }
+        } else {
             // A C1 control is a credible intermediate: under double encoding
             // it is an undefined byte that the next layer consumes.
-            fixed = std::str::from_utf8(&buf[..=need])
-                .ok()
-                .and_then(|s| s.chars().next())
+            fixed = decode_complete(lead, &obs[..need])
                 .filter(|&c| credible(c) || (0x80..0xA0).contains(&(c as u32)));
             if fixed.is_none() {
-                i += 1;
                 continue;
             }
         }
-        let mut obs_arr = [Obs::Wild; 3];
-        for (slot, o) in obs_arr.iter_mut().zip(&obs) {
-            *slot = *o;
-        }
-        tokens.push(Token {
+        let tok = Token {
             start: i,
             end: j,
-            cands: Vec::new(),
             fixed,
+            opt_lo: 0,
+            opt_len: 0,
             lead,
-            obs: obs_arr,
-            n_obs: obs.len() as u8,
+            obs,
+            n_obs: n_obs as u8,
             conts,
             missing: missing as u8,
             wild,
             weird,
-        });
-        i = j;
-    }
-    tokens
-}
-
-/// Group adjacent tokens into clusters and score each.
-pub(crate) fn clusters(tokens: Vec<Token>, cp: CodePage) -> Vec<Cluster> {
-    let mut out: Vec<Cluster> = Vec::new();
-    for tok in tokens {
-        let extend = out.last().is_some_and(|c| c.end == tok.start);
+        };
+        next = j;
+        // Group adjacent tokens into clusters and score each.
+        let extend = clusters
+            .last()
+            .is_some_and(|cl| cl.cp == cp && cl.end == i && cl.tok_hi == tokens.len());
         if !extend {
-            out.push(Cluster {
+            clusters.push(Cluster {
                 cp,
-                start: tok.start,
-                end: tok.end,
-                tokens: Vec::new(),
+                start: i,
+                end: j,
+                tok_lo: tokens.len(),
+                tok_hi: tokens.len(),
                 score: 0.0,
                 anchors: 0,
                 credible: true,
             });
         }
-        if let Some(cl) = out.last_mut() {
-            cl.end = tok.end;
-            cl.tokens.push(tok);
-        }
-    }
-    for cl in &mut out {
-        let mut score = 0.0f32;
-        for t in &cl.tokens {
-            score += f32::from(t.weird);
-            if t.anchor() {
+        if let Some(cl) = clusters.last_mut() {
+            cl.end = j;
+            cl.tok_hi += 1;
+            cl.score += f32::from(tok.weird);
+            if tok.anchor() {
                 cl.anchors += 1;
             }
-            // A sequence that decodes only to implausible characters
-            // argues that the source was real text.
-
             // What the sequence decodes to counts too: mojibake hides
             // common characters, an accidental reading finds odd ones.
-            if let Some(c) = t.fixed {
-                score += if common_target(c) { 0.5 } else { -1.0 };
+            if let Some(c) = tok.fixed {
+                cl.score += if common_target(c) { 0.5 } else { -1.0 };
             }
         }
-        cl.score = score;
+        tokens.push(tok);
     }
-    out
+}
+
+/// Decode a complete sequence (lead plus continuation bytes), rejecting
+/// overlong forms, surrogates and values beyond U+10FFFF.
+#[inline]
+fn decode_complete(lead: u8, obs: &[Obs]) -> Option<char> {
+    let mut u = u32::from(lead) & (0x7F >> (obs.len() + 1).min(7));
+    for (k, o) in obs.iter().enumerate() {
+        let Obs::Byte(b) = *o else { return None };
+        if k == 0 && !valid_prefix(lead, b) {
+            return None;
+        }
+        u = (u << 6) | (u32::from(b) & 0x3F);
+    }
+    char::from_u32(u)
 }
 
 /// Characters that mojibake commonly hides: Latin-1 and Latin Extended

@@ -56,6 +56,12 @@ pub(crate) struct Dict {
     first_child: Vec<u32>,
     n_children: Vec<u32>,
     root_han: Vec<u32>,
+    /// Root children outside U+3400..=U+9FFF: (char, node), sorted. Few, so
+    /// a miss (most non-Han candidates) does not search the whole root.
+    root_other: Vec<(u32, u32)>,
+    /// Per char of U+3400..=U+9FFF: its single-character score (word
+    /// log-probability, or the built-in prior when it is not a word).
+    han_single: Vec<f32>,
     /// Natural log of the word's probability, or NEG_INFINITY for a node
     /// that is only a prefix.
     word_logp: Vec<f32>,
@@ -68,12 +74,22 @@ impl Dict {
     #[inline]
     pub fn child(&self, node: u32, c: char) -> Option<u32> {
         let u = c as u32;
-        if node == ROOT && (HAN_LO..=HAN_HI).contains(&u) {
-            return self
-                .root_han
-                .get((u - HAN_LO) as usize)
-                .copied()
-                .filter(|&n| n != u32::MAX);
+        if node == ROOT {
+            if (HAN_LO..=HAN_HI).contains(&u) {
+                return self
+                    .root_han
+                    .get((u - HAN_LO) as usize)
+                    .copied()
+                    .filter(|&n| n != u32::MAX);
+            }
+            if !self.root_han.is_empty() {
+                return self
+                    .root_other
+                    .binary_search_by_key(&u, |x| x.0)
+                    .ok()
+                    .and_then(|k| self.root_other.get(k))
+                    .map(|x| x.1);
+            }
         }
         let first = *self.first_child.get(node as usize)? as usize;
         let n = *self.n_children.get(node as usize)? as usize;
@@ -87,6 +103,16 @@ impl Dict {
             .get(node as usize)
             .copied()
             .unwrap_or(f32::NEG_INFINITY)
+    }
+
+    /// Precomputed single-character score of a char in U+3400..=U+9FFF.
+    #[inline]
+    pub fn han_single(&self, c: char) -> Option<f32> {
+        let u = c as u32;
+        if !(HAN_LO..=HAN_HI).contains(&u) {
+            return None;
+        }
+        self.han_single.get((u - HAN_LO) as usize).copied()
     }
 
     /// Log-probability of a single char as a dictionary word, if it is one.
@@ -181,10 +207,13 @@ impl Dict {
             first_child,
             n_children,
             root_han: Vec::new(),
+            root_other: Vec::new(),
+            han_single: Vec::new(),
             word_logp,
             load_time: Duration::ZERO,
         };
         let mut root_han = vec![u32::MAX; (HAN_HI - HAN_LO + 1) as usize];
+        let mut root_other = Vec::new();
         let first = dict.first_child[0] as usize;
         for k in first..first + dict.n_children[0] as usize {
             let u = dict.node_char[k];
@@ -192,9 +221,23 @@ impl Dict {
                 if let Some(slot) = root_han.get_mut((u - HAN_LO) as usize) {
                     *slot = k as u32;
                 }
+            } else {
+                root_other.push((u, k as u32));
             }
         }
         dict.root_han = root_han;
+        dict.root_other = root_other;
+        dict.han_single = (HAN_LO..=HAN_HI)
+            .map(|u| {
+                let c = char::from_u32(u).unwrap_or('\u{3400}');
+                let word = if super::lm::is_han(c) {
+                    dict.char_logp(c)
+                } else {
+                    None
+                };
+                word.unwrap_or_else(|| super::lm::builtin_logp(c, None))
+            })
+            .collect();
         dict.load_time = start.elapsed();
         Some(dict)
     }
@@ -205,6 +248,8 @@ impl Dict {
             first_child: vec![0],
             n_children: vec![0],
             root_han: Vec::new(),
+            root_other: Vec::new(),
+            han_single: Vec::new(),
             word_logp: vec![f32::NEG_INFINITY],
             load_time: Duration::ZERO,
         }

@@ -23,8 +23,8 @@ pub use lm::CorpusStats;
 pub use report::{explain, FileReport, LOW_CONFIDENCE};
 pub use score::{score_output, Score};
 
-use detect::{Cluster, Token};
-use lm::{is_han, Scorer, Slot};
+use detect::{Candidates, Cluster, Token};
+use lm::{is_han, DecodeScratch, Scorer, Slot};
 use serde::Serialize;
 
 /// One candidate for a guessed character.
@@ -162,54 +162,73 @@ impl Repairer {
 
     fn pass(&self, text: &str, pass: u8) -> Option<PassResult> {
         let chars: Vec<char> = text.chars().collect();
-        let mut selected = select_clusters(&chars);
+        let Selection {
+            clusters: selected,
+            mut tokens,
+        } = select_clusters(&chars);
         if selected.is_empty() {
             return None;
         }
-        for cl in &mut selected {
-            let cp = cl.cp;
-            for t in &mut cl.tokens {
-                detect::fill_candidates(t, cp);
+        // Completions are enumerated once per distinct damaged pattern.
+        let mut cands = Candidates::default();
+        let mut tok_entry = vec![u32::MAX; tokens.len()];
+        for cl in &selected {
+            for k in cl.tok_lo..cl.tok_hi {
+                if let (Some(t), Some(e)) = (tokens.get(k), tok_entry.get_mut(k)) {
+                    if t.fixed.is_none() {
+                        *e = cands.fill(t, cl.cp);
+                    }
+                }
             }
         }
-        let needs_lm = selected
-            .iter()
-            .any(|c| c.tokens.iter().any(|t| t.options().len() > 1));
+        let needs_lm = tokens.iter().zip(&tok_entry).any(|(t, &e)| {
+            t.fixed.is_none() && cands.entries.get(e as usize).is_some_and(|x| x.1 > 1)
+        });
         let scorer = needs_lm.then(|| Scorer {
             dict: dict::dict(),
             corpus: &self.corpus,
         });
         if let Some(sc) = &scorer {
-            for cl in &mut selected {
-                for t in &mut cl.tokens {
-                    if t.cands.len() > 2 {
-                        sc.prune(&mut t.cands);
+            for (lo, len) in cands.entries.iter_mut() {
+                if *len > 2 {
+                    let (lo_u, len_u) = (*lo as usize, *len as usize);
+                    if let Some(slice) = cands.pool.get_mut(lo_u..lo_u + len_u) {
+                        *len = sc.prune(slice) as u32;
                     }
                 }
             }
         }
+        for (t, &e) in tokens.iter_mut().zip(&tok_entry) {
+            if let Some(&(lo, len)) = cands.entries.get(e as usize) {
+                t.opt_lo = lo;
+                t.opt_len = len;
+            }
+        }
+        let pool = &cands.pool;
         let mut out = String::with_capacity(text.len());
         let mut map: Vec<usize> = Vec::with_capacity(chars.len() + 1);
         let mut out_len = 0usize;
-        let mut runs = Vec::new();
+        let mut runs = Vec::with_capacity(selected.len());
         let mut guesses = Vec::new();
         let mut bytes_restored = 0;
         let mut chars_replaced = 0;
         let mut i = 0usize;
+        let mut work = ChooseWork::default();
         for cl in &selected {
-            while i < cl.start {
-                out.push(chars[i]);
-                map.push(out_len);
-                out_len += 1;
-                i += 1;
+            if let Some(prefix) = chars.get(i..cl.start) {
+                out.extend(prefix);
+                map.extend(out_len..out_len + prefix.len());
+                out_len += prefix.len();
             }
-            let choices = choose(&chars, cl, scorer.as_ref());
+            let cl_tokens = tokens.get(cl.tok_lo..cl.tok_hi).unwrap_or(&[]);
+            choose(&chars, cl_tokens, cl, pool, scorer.as_ref(), &mut work);
             let run_start = out_len;
             let run_start_byte = out.len();
             let mut run_bytes = 0;
             let mut run_guesses = 0;
-            for (tok, choice) in cl.tokens.iter().zip(&choices) {
-                let Some(ch) = tok.options().get(choice.chosen).copied() else {
+            for (ti, tok) in cl_tokens.iter().enumerate() {
+                let choice = work.choice(ti);
+                let Some(ch) = tok.options(pool).get(choice.chosen).copied() else {
                     // No credible completion: keep the source as it was.
                     for &c in &chars[tok.start..tok.end] {
                         out.push(c);
@@ -226,7 +245,7 @@ impl Repairer {
                     let lost = usize::from(tok.missing) + usize::from(tok.wild);
                     run_bytes += lost;
                     run_guesses += 1;
-                    guesses.push(make_guess(&chars, tok, choice, out_len, cl.cp));
+                    guesses.push(make_guess(&chars, tok, pool, &choice, out_len, cl.cp));
                 }
                 out_len += 1;
                 chars_replaced += tok.end - tok.start;
@@ -244,11 +263,10 @@ impl Repairer {
                 guesses: run_guesses,
             });
         }
-        while i < chars.len() {
-            out.push(chars[i]);
-            map.push(out_len);
-            out_len += 1;
-            i += 1;
+        if let Some(rest) = chars.get(i..) {
+            out.extend(rest);
+            map.extend(out_len..out_len + rest.len());
+            out_len += rest.len();
         }
         map.push(out_len);
         if out == text {
@@ -277,80 +295,108 @@ struct PassResult {
     chars_replaced: usize,
 }
 
-struct Choice {
+/// The choice for one token: index into its options and the posterior of
+/// every option (empty when it had no rival).
+struct Choice<'a> {
     chosen: usize,
-    posterior: Vec<f32>,
+    posterior: &'a [f32],
 }
 
-/// Pick a character for every token of a cluster, jointly.
-fn choose(chars: &[char], cl: &Cluster, scorer: Option<&Scorer>) -> Vec<Choice> {
-    let Some(scorer) = scorer.filter(|_| cl.tokens.iter().any(|t| t.options().len() > 1)) else {
-        return cl
-            .tokens
-            .iter()
-            .map(|_| Choice {
-                chosen: 0,
-                posterior: vec![1.0],
-            })
-            .collect();
+/// Per-cluster results of `choose` plus buffers reused across clusters.
+#[derive(Default)]
+struct ChooseWork {
+    /// Per slot of the cluster lattice (context slots included).
+    chosen: Vec<u32>,
+    post_range: Vec<(u32, u32)>,
+    post: Vec<f32>,
+    /// Offset of the cluster's first token among the slots.
+    first_token: usize,
+    decode: DecodeScratch,
+}
+
+const SURE: [f32; 1] = [1.0];
+
+impl ChooseWork {
+    fn choice(&self, token: usize) -> Choice<'_> {
+        let k = self.first_token + token;
+        let chosen = self.chosen.get(k).copied().unwrap_or(0) as usize;
+        let posterior = match self.post_range.get(k) {
+            Some(&(lo, hi)) => self.post.get(lo as usize..hi as usize).unwrap_or(&[]),
+            None => &SURE,
+        };
+        Choice { chosen, posterior }
+    }
+}
+
+/// Pick a character for every token of a cluster, jointly; results in
+/// `work` (read them with `ChooseWork::choice`).
+fn choose(
+    chars: &[char],
+    tokens: &[Token],
+    cl: &Cluster,
+    pool: &[char],
+    scorer: Option<&Scorer>,
+    work: &mut ChooseWork,
+) {
+    work.chosen.clear();
+    work.post_range.clear();
+    work.post.clear();
+    work.first_token = 0;
+    let Some(scorer) = scorer.filter(|_| tokens.iter().any(|t| t.options(pool).len() > 1)) else {
+        // Every token is certain (`choice` reports chosen 0, posterior 1).
+        return;
     };
     // Undamaged Han characters around the run are context for words that
     // straddle its edge.
     const CONTEXT: usize = 4;
-    let left_ctx: Vec<char> = chars[..cl.start]
+    let n_left = chars[..cl.start]
         .iter()
         .rev()
         .take(CONTEXT)
         .take_while(|c| is_han(**c))
-        .copied()
-        .collect();
-    let right_ctx: Vec<char> = chars[cl.end..]
+        .count();
+    let n_right = chars[cl.end..]
         .iter()
         .take(CONTEXT)
         .take_while(|c| is_han(**c))
-        .copied()
-        .collect();
-    let left_ctx: Vec<char> = left_ctx.into_iter().rev().collect();
-    let stand_ins: Vec<char> = cl
-        .tokens
-        .iter()
-        .map(|t| chars.get(t.start).copied().unwrap_or(' '))
-        .collect();
-    let mut slots: Vec<Slot> =
-        Vec::with_capacity(cl.tokens.len() + left_ctx.len() + right_ctx.len());
-    for c in left_ctx.chunks(1) {
-        slots.push(Slot { cands: c });
+        .count();
+    let left_ctx = &chars[cl.start - n_left..cl.start];
+    let right_ctx = &chars[cl.end..cl.end + n_right];
+    let mut slots: Vec<Slot> = Vec::with_capacity(tokens.len() + n_left + n_right);
+    for c in left_ctx {
+        slots.push(Slot {
+            cands: std::slice::from_ref(c),
+        });
     }
-    for (t, stand_in) in cl.tokens.iter().zip(stand_ins.chunks(1)) {
+    for t in tokens {
         // A token without completions stays as it was; its source char
         // stands in so the lattice keeps its shape.
-        let cands = if t.options().is_empty() {
-            stand_in
+        let opts = t.options(pool);
+        let cands = if opts.is_empty() {
+            chars.get(t.start..t.start + 1).unwrap_or(&[' '])
         } else {
-            t.options()
+            opts
         };
         slots.push(Slot { cands });
     }
-    for c in right_ctx.chunks(1) {
-        slots.push(Slot { cands: c });
+    for c in right_ctx {
+        slots.push(Slot {
+            cands: std::slice::from_ref(c),
+        });
     }
     let left = cl
         .start
-        .checked_sub(left_ctx.len() + 1)
+        .checked_sub(n_left + 1)
         .and_then(|k| chars.get(k))
         .copied();
-    let right = chars.get(cl.end + right_ctx.len()).copied();
+    let right = chars.get(cl.end + n_right).copied();
     // Only the neighbourhood of a damaged position can change its choice;
     // decode merged windows around them and leave the rest fixed.
     const WINDOW: usize = 3;
     let m = slots.len();
-    let mut choices: Vec<Choice> = slots
-        .iter()
-        .map(|_| Choice {
-            chosen: 0,
-            posterior: Vec::new(),
-        })
-        .collect();
+    work.first_token = n_left;
+    work.chosen.resize(m, 0);
+    work.post_range.resize(m, (0, 0));
     let mut k = 0;
     while k < m {
         if slots[k].cands.len() <= 1 {
@@ -376,23 +422,35 @@ fn choose(chars: &[char], cl: &Cluster, scorer: Option<&Scorer>) -> Vec<Choice> 
         } else {
             slots.get(hi).and_then(|s| s.cands.first().copied())
         };
-        let decoded = scorer.decode(&slots[lo..hi], wl, wr);
-        for (off, d) in decoded.into_iter().enumerate() {
-            if let Some(c) = choices.get_mut(lo + off) {
-                c.chosen = d.chosen;
-                c.posterior = d.posterior;
+        let d = &mut work.decode;
+        scorer.decode(&slots[lo..hi], wl, wr, d);
+        for off in 0..hi - lo {
+            let slot = lo + off;
+            if let (Some(c), Some(r), Some(&ch)) = (
+                work.chosen.get_mut(slot),
+                work.post_range.get_mut(slot),
+                d.chosen.get(off),
+            ) {
+                *c = ch;
+                let a = d.post_off.get(off).copied().unwrap_or(0) as usize;
+                let b = d.post_off.get(off + 1).copied().unwrap_or(0) as usize;
+                let start = work.post.len() as u32;
+                work.post.extend_from_slice(d.post.get(a..b).unwrap_or(&[]));
+                *r = (start, work.post.len() as u32);
             }
         }
         k = hi;
     }
-    choices
-        .into_iter()
-        .skip(left_ctx.len())
-        .take(cl.tokens.len())
-        .collect()
 }
 
-fn make_guess(chars: &[char], tok: &Token, choice: &Choice, at: usize, cp: CodePage) -> Guess {
+fn make_guess(
+    chars: &[char],
+    tok: &Token,
+    pool: &[char],
+    choice: &Choice,
+    at: usize,
+    cp: CodePage,
+) -> Guess {
     let total: f64 = choice.posterior.iter().map(|&p| f64::from(p)).sum();
     let norm = |p: f32| {
         if total > 0.0 {
@@ -401,6 +459,7 @@ fn make_guess(chars: &[char], tok: &Token, choice: &Choice, at: usize, cp: CodeP
             1.0 / choice.posterior.len().max(1) as f64
         }
     };
+    let opts = tok.options(pool);
     let mut alts: Vec<(usize, f64)> = choice
         .posterior
         .iter()
@@ -413,15 +472,14 @@ fn make_guess(chars: &[char], tok: &Token, choice: &Choice, at: usize, cp: CodeP
     Guess {
         start: at,
         end: at + 1,
-        chosen: tok
-            .options()
+        chosen: opts
             .get(choice.chosen)
             .map(|c| c.to_string())
             .unwrap_or_default(),
         alternatives: alts
             .into_iter()
             .filter_map(|(k, p)| {
-                tok.options().get(k).map(|c| Alternative {
+                opts.get(k).map(|c| Alternative {
                     text: c.to_string(),
                     probability: p,
                 })
@@ -436,64 +494,146 @@ fn make_guess(chars: &[char], tok: &Token, choice: &Choice, at: usize, cp: CodeP
     }
 }
 
+/// The clusters judged mojibake, in text order, and their tokens
+/// (`Cluster::tok_lo..tok_hi` index `tokens`).
+struct Selection {
+    clusters: Vec<Cluster>,
+    tokens: Vec<Token>,
+}
+
+/// Tokens and clusters of one code page.
+#[derive(Default)]
+struct PageScan {
+    tokens: Vec<Token>,
+    clusters: Vec<Cluster>,
+}
+
+impl PageScan {
+    fn new(chars: &[char], scan: &detect::Scan, cp: CodePage, wild_q: bool) -> PageScan {
+        let mut p = PageScan::default();
+        detect::tokenize(chars, scan, cp, wild_q, &mut p.tokens, &mut p.clusters);
+        p
+    }
+}
+
 /// Tokenize under every code page, keep the clusters judged mojibake, and
 /// resolve overlaps between code pages.
-fn select_clusters(chars: &[char]) -> Vec<Cluster> {
+fn select_clusters(chars: &[char]) -> Selection {
     let scan = detect::Scan::new(chars);
-    let wild_q = question_marks_are_wildcards(chars, &scan);
-    let mut all: Vec<(f32, Cluster)> = Vec::new();
+    // Scans without wildcards, kept for reuse when `?` is not one.
+    let mut pages: [Option<PageScan>; 6] = Default::default();
+    let wild_q = question_marks_are_wildcards(chars, &scan, &mut pages);
+    // One sortable key per accepted cluster: best evidence first; ties go
+    // to the code page that explains more of the text, then to the order
+    // of CodePage::ALL, then to text order.
+    let mut all: Vec<u128> = Vec::new();
     for cp in CodePage::ALL {
         // A code page with no lead byte followed by a continuation byte
         // anywhere cannot hold mojibake.
         let ci = cp.index();
-        let has_pair = scan
-            .bytes
-            .windows(2)
-            .any(|w| (0xC2..=0xF4).contains(&w[0][ci]) && (0x80..0xC0).contains(&w[1][ci]))
-            || (wild_q || chars.contains(&'\u{FFFD}'));
+        let has_pair = scan.pair_mask & (1 << ci) != 0 || wild_q || scan.has_fffd;
         if !has_pair {
             continue;
         }
-        let cls = detect::clusters(detect::tokenize(chars, &scan, cp, wild_q), cp);
-        let strong = cls
+        let Some(slot) = pages.get_mut(ci) else {
+            continue;
+        };
+        if wild_q || slot.is_none() {
+            *slot = Some(PageScan::new(chars, &scan, cp, wild_q));
+        }
+        let Some(page) = slot.as_ref() else { continue };
+        let strong = page
+            .clusters
             .iter()
             .filter(|c| c.score >= 1.0 && detect::accept(c, false))
             .count();
-        let accepted: Vec<Cluster> = cls
-            .into_iter()
-            .filter(|c| detect::accept(c, strong >= 2))
-            .collect();
-        let total: f32 = accepted.iter().map(|c| c.score).sum();
-        all.extend(accepted.into_iter().map(|c| (total, c)));
+        let doc_strong = strong >= 2;
+        let total: f32 = page
+            .clusters
+            .iter()
+            .filter(|c| detect::accept(c, doc_strong))
+            .map(|c| c.score)
+            .sum();
+        let page_key = (u128::from(desc_key(total)) << 64) | ((ci as u128) << 56);
+        all.extend(
+            page.clusters
+                .iter()
+                .filter(|c| detect::accept(c, doc_strong))
+                .map(|c| {
+                    (u128::from(desc_key(c.score)) << 96)
+                        | page_key
+                        | (c.start as u128 & ((1 << 56) - 1))
+                }),
+        );
     }
-    // Best evidence first; ties go to the code page that explains more of
-    // the text, then to the order of CodePage::ALL.
-    all.sort_by(|a, b| {
-        b.1.score
-            .total_cmp(&a.1.score)
-            .then(b.0.total_cmp(&a.0))
-            .then((a.1.cp.index()).cmp(&b.1.cp.index()))
-    });
+    all.sort_unstable();
     let mut taken = vec![false; chars.len()];
-    let mut chosen: Vec<Cluster> = Vec::new();
-    for (_, cl) in all {
-        if taken
-            .get(cl.start..cl.end)
-            .is_some_and(|s| s.iter().all(|t| !t))
-        {
-            for t in taken.iter_mut().take(cl.end).skip(cl.start) {
-                *t = true;
+    let mut chosen: Vec<(usize, usize)> = Vec::new();
+    for &key in &all {
+        let ci = ((key >> 56) & 0xFF) as usize;
+        let start = (key & ((1 << 56) - 1)) as usize;
+        let Some(page) = pages.get(ci).and_then(|p| p.as_ref()) else {
+            continue;
+        };
+        // Clusters of one page are disjoint and in text order.
+        let Ok(k) = page.clusters.binary_search_by_key(&start, |c| c.start) else {
+            continue;
+        };
+        let Some(cl) = page.clusters.get(k) else {
+            continue;
+        };
+        if let Some(span) = taken.get_mut(cl.start..cl.end) {
+            if span.iter().all(|t| !t) {
+                span.fill(true);
+                chosen.push((ci, k));
             }
-            chosen.push(cl);
         }
     }
-    chosen.sort_by_key(|c| c.start);
-    chosen
+    chosen.sort_unstable_by_key(|&(ci, k)| {
+        pages
+            .get(ci)
+            .and_then(|p| p.as_ref())
+            .and_then(|p| p.clusters.get(k))
+            .map_or(usize::MAX, |c| c.start)
+    });
+    let mut sel = Selection {
+        clusters: Vec::with_capacity(chosen.len()),
+        tokens: Vec::new(),
+    };
+    for (ci, k) in chosen {
+        let Some(page) = pages.get(ci).and_then(|p| p.as_ref()) else {
+            continue;
+        };
+        let Some(cl) = page.clusters.get(k) else {
+            continue;
+        };
+        let lo = sel.tokens.len();
+        sel.tokens
+            .extend_from_slice(page.tokens.get(cl.tok_lo..cl.tok_hi).unwrap_or(&[]));
+        sel.clusters.push(Cluster {
+            tok_lo: lo,
+            tok_hi: sel.tokens.len(),
+            ..*cl
+        });
+    }
+    sel
+}
+
+/// Maps an f32 to a u32 whose ascending order is the float's descending
+/// `total_cmp` order.
+fn desc_key(f: f32) -> u32 {
+    let b = f.to_bits();
+    let asc = if b >> 31 == 1 { !b } else { b | 0x8000_0000 };
+    !asc
 }
 
 /// `?` stands for an undefined byte only when the text shows that pattern:
 /// sequences cut short are followed by `?` far more often than not.
-fn question_marks_are_wildcards(chars: &[char], scan: &detect::Scan) -> bool {
+fn question_marks_are_wildcards(
+    chars: &[char],
+    scan: &detect::Scan,
+    pages: &mut [Option<PageScan>; 6],
+) -> bool {
     let after_non_ascii = chars.windows(2).any(|w| w[1] == '?' && !w[0].is_ascii());
     if !after_non_ascii {
         return false;
@@ -505,8 +645,12 @@ fn question_marks_are_wildcards(chars: &[char], scan: &detect::Scan) -> bool {
         CodePage::Windows1250,
         CodePage::Windows1251,
     ] {
-        for cl in detect::clusters(detect::tokenize(chars, scan, cp, false), cp) {
-            for t in &cl.tokens {
+        let Some(slot) = pages.get_mut(cp.index()) else {
+            continue;
+        };
+        let page = slot.get_or_insert_with(|| PageScan::new(chars, scan, cp, false));
+        for cl in &page.clusters {
+            for t in page.tokens.get(cl.tok_lo..cl.tok_hi).unwrap_or(&[]) {
                 if t.missing == 0 {
                     continue;
                 }

@@ -5,12 +5,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::Serialize;
-use tantivy::schema::{Schema, STORED, TEXT};
+use tantivy::schema::{IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED, TEXT};
 use tantivy::{doc, Index, IndexWriter, TantivyDocument};
 
 use crate::error::{Error, Result};
 use crate::ingest::{self, IngestOptions, NoProgress};
-use crate::turns;
 
 /// Figures of one ingest benchmark run.
 #[derive(Debug, Clone, Serialize)]
@@ -20,8 +19,11 @@ pub struct IngestBench {
     pub turns: usize,
     /// Full colloquy ingest: decode, repair, turns, spans, analyzer, index, commit.
     pub colloquy_secs: f64,
-    /// tantivy alone: the same turn texts, default tokenizer, same commit.
+    /// tantivy alone: the same (repaired) turn texts, default tokenizer, same commit.
     pub peer_secs: f64,
+    /// tantivy with colloquy's analyzer on the same turn texts (no repair, no spans): the cost
+    /// of the analyzer itself against the default tokenizer.
+    pub analyzer_secs: f64,
 }
 
 impl IngestBench {
@@ -30,6 +32,9 @@ impl IngestBench {
     }
     pub fn peer_mb_s(&self) -> f64 {
         self.bytes as f64 / 1e6 / self.peer_secs
+    }
+    pub fn analyzer_mb_s(&self) -> f64 {
+        self.bytes as f64 / 1e6 / self.analyzer_secs
     }
 }
 
@@ -76,9 +81,16 @@ pub fn ingest_bench(corpus: &Path, copies: usize) -> Result<IngestBench> {
     )?;
     let colloquy_secs = started.elapsed().as_secs_f64();
 
+    // The peers index the turns colloquy indexed (repaired), so they tokenize the same text.
+    let turns = repaired_turns(&files)?;
     let started = Instant::now();
-    peer_tantivy(&files, &work.path().join("peer-index"))?;
+    peer_tantivy(&turns, &work.path().join("peer-index"), false)?;
     let peer_secs = started.elapsed().as_secs_f64();
+
+    crate::analyzer::jieba(); // loaded once per process in both cases; keep it out of the timing
+    let started = Instant::now();
+    peer_tantivy(&turns, &work.path().join("analyzer-index"), true)?;
+    let analyzer_secs = started.elapsed().as_secs_f64();
 
     Ok(IngestBench {
         files: files.len(),
@@ -86,27 +98,54 @@ pub fn ingest_bench(corpus: &Path, copies: usize) -> Result<IngestBench> {
         turns: summary.turns,
         colloquy_secs,
         peer_secs,
+        analyzer_secs,
     })
 }
 
-/// The floor for indexing these turns: read, split, index with tantivy's default tokenizer.
-fn peer_tantivy(files: &[PathBuf], dir: &Path) -> Result<()> {
+/// (conversation, speaker, repaired text) of every turn, prepared outside any timing.
+fn repaired_turns(files: &[PathBuf]) -> Result<Vec<(String, String, String)>> {
+    let repairer = crate::repair::Repairer::new();
+    let mut out = Vec::new();
+    for path in files {
+        let bytes =
+            std::fs::read(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        let text = String::from_utf8_lossy(&bytes);
+        let name = path.to_string_lossy().into_owned();
+        for t in crate::pipeline::process(&text, &repairer).turns {
+            out.push((name.clone(), t.speaker, t.text));
+        }
+    }
+    Ok(out)
+}
+
+/// The floor for indexing these turns: read, split, index with tantivy's default tokenizer (or,
+/// with `colloquy_analyzer`, with colloquy's analyzer and positions, as the turn field is indexed).
+fn peer_tantivy(
+    turns: &[(String, String, String)],
+    dir: &Path,
+    colloquy_analyzer: bool,
+) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io("creating the peer index", e))?;
     let mut builder = Schema::builder();
     let conv = builder.add_text_field("conversation", STORED);
     let speaker = builder.add_text_field("speaker", STORED);
-    let text = builder.add_text_field("text", TEXT | STORED);
+    let options = if colloquy_analyzer {
+        TextOptions::default().set_stored().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(crate::analyzer::ANALYZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+    } else {
+        TEXT | STORED
+    };
+    let text = builder.add_text_field("text", options);
     let index = Index::create_in_dir(dir, builder.build())?;
+    crate::analyzer::register(&index);
     let mut writer: IndexWriter<TantivyDocument> = index.writer(200_000_000)?;
-    for path in files {
-        let bytes =
-            std::fs::read(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-        let content = String::from_utf8_lossy(&bytes);
-        let name = path.to_string_lossy();
-        for t in turns::split(&content).turns {
-            writer
-                .add_document(doc!(conv => name.as_ref(), speaker => t.speaker, text => t.text))?;
-        }
+    for (name, who, body) in turns {
+        writer.add_document(
+            doc!(conv => name.as_str(), speaker => who.as_str(), text => body.as_str()),
+        )?;
     }
     writer.commit()?;
     writer.wait_merging_threads()?;

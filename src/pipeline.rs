@@ -158,4 +158,36 @@ mod tests {
         assert_eq!(turn.original.as_deref(), Some("å…³äºŽ"));
         assert!(turn.repaired());
     }
+
+    proptest::proptest! {
+        /// Whatever the layout, every character of the file ends up in a turn, a speaker label or
+        /// the preamble: nothing is silently dropped.
+        #[test]
+        fn no_text_is_lost(lines in proptest::collection::vec(
+            proptest::prop_oneof![
+                "\\[[A-Za-z 王]{1,5}\\]: [a-z 你好，。]{0,20}",
+                "[a-z 你好，。\\[\\]:]{0,30}",
+            ],
+            0..12,
+        )) {
+            let text = lines.join("\n");
+            let conv = process(&text, &Repairer::new());
+            let mut kept: String = conv.preamble.clone();
+            for t in &conv.turns {
+                kept.push_str(&t.speaker);
+                kept.push_str(&t.text);
+            }
+            let strip = |s: &str| -> String {
+                s.chars().filter(|c| !c.is_whitespace() && !"[]:".contains(*c)).collect()
+            };
+            proptest::prop_assert_eq!(strip(&kept), strip(&text));
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+            if let Ok(decoded) = crate::decode::decode(&bytes) {
+                let _ = process(&decoded.text, &Repairer::new());
+            }
+        }
+    }
 }

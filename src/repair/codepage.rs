@@ -160,26 +160,6 @@ fn tables() -> &'static [Table; 6] {
     T.get_or_init(|| CodePage::ALL.map(build))
 }
 
-/// Per char: bitmask of code pages in which it encodes to a UTF-8 lead byte
-/// (low 8 bits) and to a continuation byte (high 8 bits). Feeds the cheap
-/// `looks_damaged` pre-check.
-pub(crate) fn lead_cont_mask(c: char) -> u16 {
-    let mut m = 0u16;
-    // Every code page's repertoire outside ASCII lies below U+2300 except
-    // mac-roman's lozenge, Apple logo and fi/fl ligatures.
-    let Some((bytes, _)) = char_info().get(c) else {
-        return 0;
-    };
-    for (i, &b) in bytes.iter().enumerate() {
-        if (0xC2..=0xF4).contains(&b) {
-            m |= 1 << i;
-        } else if (0x80..0xC0).contains(&b) {
-            m |= 1 << (i + 8);
-        }
-    }
-    m
-}
-
 /// Class bits of a character as a source char of mojibake.
 pub(crate) const C_LETTER: u8 = 1;
 pub(crate) const C_LOWER: u8 = 2;
@@ -219,64 +199,112 @@ fn classify(c: char) -> u8 {
     k
 }
 
+/// What the scans need of one non-ASCII char: its byte in every code page
+/// (0 = not encodable), its class bits, and per code page whether that byte
+/// is a UTF-8 lead byte / continuation byte (bit `CodePage::index`).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct CharEntry {
+    pub bytes: [u8; 6],
+    pub class: u8,
+    pub lead: u8,
+    pub cont: u8,
+    /// Some code page encodes the char.
+    known: bool,
+}
+
+/// First char past the dense table; every code page's repertoire outside
+/// ASCII lies below it except a few mac-roman chars (kept in `high`).
+const DENSE_END: u32 = 0x2300;
+
 /// Byte in every code page (0 = not encodable) and class bits, for every
-/// non-ASCII char some code page can encode.
+/// non-ASCII char some code page can encode: a dense table for
+/// U+0080..U+2300, a sorted list for the few beyond.
 pub(crate) struct CharInfo {
-    low: Vec<([u8; 6], u8)>,
-    high: Vec<(char, [u8; 6], u8)>,
+    dense: Vec<CharEntry>,
+    high: Vec<(char, CharEntry)>,
 }
 
 impl CharInfo {
     #[inline]
-    pub fn get(&self, c: char) -> Option<([u8; 6], u8)> {
+    pub fn entry(&self, c: char) -> Option<&CharEntry> {
         let u = c as u32;
         if u < 0x80 {
             return None;
         }
-        if u < 0x100 {
-            return self.low.get((u - 0x80) as usize).copied();
-        }
-        if lead_cont_mask_fast_reject(u) {
-            return None;
-        }
-        self.high
-            .binary_search_by_key(&c, |x| x.0)
-            .ok()
-            .and_then(|i| self.high.get(i))
-            .map(|x| (x.1, x.2))
+        let e = if u < DENSE_END {
+            self.dense.get((u - 0x80) as usize)?
+        } else {
+            if lead_cont_mask_fast_reject(u) {
+                return None;
+            }
+            let i = self.high.binary_search_by_key(&c, |x| x.0).ok()?;
+            &self.high.get(i)?.1
+        };
+        e.known.then_some(e)
     }
 }
 
 fn lead_cont_mask_fast_reject(u: u32) -> bool {
-    u >= 0x2300 && u != 0x25CA && u != 0xF8FF && u != 0xFB01 && u != 0xFB02
+    u >= DENSE_END && u != 0x25CA && u != 0xF8FF && u != 0xFB01 && u != 0xFB02
 }
 
 pub(crate) fn char_info() -> &'static CharInfo {
     static I: OnceLock<CharInfo> = OnceLock::new();
     I.get_or_init(|| {
-        let bytes_of = |c: char| {
-            let mut b = [0u8; 6];
+        let entry_of = |c: char| {
+            let mut e = CharEntry {
+                class: classify(c),
+                ..CharEntry::default()
+            };
             for cp in CodePage::ALL {
-                b[cp.index()] = cp.table().encode(c).unwrap_or(0);
+                let ci = cp.index();
+                let b = cp.table().encode(c).unwrap_or(0);
+                e.bytes[ci] = b;
+                e.lead |= u8::from((0xC2..=0xF4).contains(&b)) << ci;
+                e.cont |= u8::from((0x80..0xC0).contains(&b)) << ci;
             }
-            b
+            e
         };
-        let low = (0x80u32..0x100)
-            .map(|u| {
-                let c = char::from_u32(u).unwrap_or('\0');
-                (bytes_of(c), classify(c))
-            })
-            .collect();
         let mut chars: Vec<char> = tables()
             .iter()
             .flat_map(|t| t.high.iter().map(|x| x.0))
             .collect();
         chars.sort_unstable();
         chars.dedup();
-        let high = chars
-            .into_iter()
-            .map(|c| (c, bytes_of(c), classify(c)))
+        let mut dense: Vec<CharEntry> = (0x80..DENSE_END)
+            .map(|u| {
+                let c = char::from_u32(u).unwrap_or('\0');
+                CharEntry {
+                    class: classify(c),
+                    ..CharEntry::default()
+                }
+            })
             .collect();
-        CharInfo { low, high }
+        // U+0080..U+00FF are always known (as before: bytes may all be 0).
+        for u in 0x80u32..0x100 {
+            let c = char::from_u32(u).unwrap_or('\0');
+            if let Some(slot) = dense.get_mut((u - 0x80) as usize) {
+                *slot = CharEntry {
+                    known: true,
+                    ..entry_of(c)
+                };
+            }
+        }
+        let mut high = Vec::new();
+        for c in chars {
+            let e = CharEntry {
+                known: true,
+                ..entry_of(c)
+            };
+            let u = c as u32;
+            if u < DENSE_END {
+                if let Some(slot) = dense.get_mut((u - 0x80) as usize) {
+                    *slot = e;
+                }
+            } else {
+                high.push((c, e));
+            }
+        }
+        CharInfo { dense, high }
     })
 }

@@ -4,8 +4,7 @@
 //! mojibake or legitimate text.
 
 use super::codepage::{
-    char_info, lead_cont_mask, CodePage, Table, C_CLOSING, C_CONTROL, C_LETTER, C_LOWER, C_OPENING,
-    C_UPPER,
+    char_info, CodePage, Table, C_CLOSING, C_CONTROL, C_LETTER, C_LOWER, C_OPENING, C_UPPER,
 };
 use super::lm::credible;
 
@@ -145,8 +144,9 @@ fn is_cont(b: u8) -> bool {
 pub(crate) struct Scan {
     pub bytes: Vec<[u8; 6]>,
     pub class: Vec<u8>,
-    /// Positions where some code page reads a UTF-8 lead byte, ascending.
-    pub leads: Vec<u32>,
+    /// Per code page: positions where it reads a UTF-8 lead byte,
+    /// ascending.
+    pub leads: [Vec<u32>; 6],
     /// Bit per code page: some lead byte is directly followed by a
     /// continuation byte.
     pub pair_mask: u8,
@@ -159,7 +159,7 @@ impl Scan {
         let n = chars.len();
         let mut bytes = vec![[0u8; 6]; n];
         let mut class = vec![0u8; n];
-        let mut leads = Vec::new();
+        let mut leads: [Vec<u32>; 6] = Default::default();
         let mut pair_mask = 0u8;
         let mut prev_lead = 0u8;
         let mut has_fffd = false;
@@ -169,24 +169,22 @@ impl Scan {
                 continue;
             }
             has_fffd |= c == '\u{FFFD}';
-            let Some((b, k)) = info.get(c) else {
+            let Some(e) = info.entry(c) else {
                 prev_lead = 0;
                 continue;
             };
-            let mut lead = 0u8;
-            let mut cont = 0u8;
-            for (ci, &x) in b.iter().enumerate() {
-                lead |= u8::from(is_lead(x)) << ci;
-                cont |= u8::from(is_cont(x)) << ci;
-            }
-            pair_mask |= prev_lead & cont;
-            prev_lead = lead;
-            if lead != 0 {
-                leads.push(i as u32);
+            pair_mask |= prev_lead & e.cont;
+            prev_lead = e.lead;
+            if e.lead != 0 {
+                for (ci, l) in leads.iter_mut().enumerate() {
+                    if e.lead & (1 << ci) != 0 {
+                        l.push(i as u32);
+                    }
+                }
             }
             if let (Some(bs), Some(ks)) = (bytes.get_mut(i), class.get_mut(i)) {
-                *bs = b;
-                *ks = k;
+                *bs = e.bytes;
+                *ks = e.class;
             }
         }
         Scan {
@@ -325,8 +323,9 @@ pub(crate) fn tokenize(
     let byte_at = |k: usize| scan.bytes.get(k).map_or(0, |b| b[ci]);
     let n = chars.len();
     let mut next = 0usize;
-    tokens.reserve(scan.leads.len() / 2);
-    for &li in &scan.leads {
+    let leads = scan.leads.get(ci).map_or(&[][..], |l| l.as_slice());
+    tokens.reserve(leads.len());
+    for &li in leads {
         let i = li as usize;
         if i < next {
             continue;
@@ -478,6 +477,7 @@ pub fn looks_damaged(text: &str) -> bool {
     if bytes.is_ascii() {
         return false;
     }
+    let info = char_info();
     let mut prev_lead = 0u16;
     for c in text.chars() {
         if c.is_ascii() {
@@ -490,11 +490,14 @@ pub fn looks_damaged(text: &str) -> bool {
         if c == '\u{FFFD}' && prev_lead != 0 {
             return true;
         }
-        let m = lead_cont_mask(c);
-        if (m >> 8) & prev_lead != 0 {
+        let Some(e) = info.entry(c) else {
+            prev_lead = 0;
+            continue;
+        };
+        if u16::from(e.cont) & prev_lead != 0 {
             return true;
         }
-        prev_lead = m & 0xFF;
+        prev_lead = u16::from(e.lead);
     }
     false
 }

@@ -127,8 +127,9 @@ impl Repairer {
         }
         let mut result = Repaired::unchanged(text);
         let mut current = text.to_string();
+        let mut work = ChooseWork::default();
         for pass in 1..=MAX_PASSES {
-            let Some(p) = self.pass(&current, pass) else {
+            let Some(p) = self.pass(&current, pass, &mut work) else {
                 break;
             };
             // Offsets reported by earlier passes move with this pass's
@@ -160,8 +161,9 @@ impl Repairer {
         result
     }
 
-    fn pass(&self, text: &str, pass: u8) -> Option<PassResult> {
-        let chars: Vec<char> = text.chars().collect();
+    fn pass(&self, text: &str, pass: u8, work: &mut ChooseWork) -> Option<PassResult> {
+        let mut chars: Vec<char> = Vec::with_capacity(text.len());
+        chars.extend(text.chars());
         let Selection {
             clusters: selected,
             mut tokens,
@@ -213,15 +215,20 @@ impl Repairer {
         let mut bytes_restored = 0;
         let mut chars_replaced = 0;
         let mut i = 0usize;
-        let mut work = ChooseWork::default();
+        // Byte offset of char `i` in `text`: unchanged stretches are copied
+        // as they are.
+        let mut bi = 0usize;
+        let utf8_len = |cs: &[char]| cs.iter().map(|c| c.len_utf8()).sum::<usize>();
         for cl in &selected {
             if let Some(prefix) = chars.get(i..cl.start) {
-                out.extend(prefix);
+                let nb = utf8_len(prefix);
+                out.push_str(text.get(bi..bi + nb).unwrap_or_default());
+                bi += nb;
                 map.extend(out_len..out_len + prefix.len());
                 out_len += prefix.len();
             }
             let cl_tokens = tokens.get(cl.tok_lo..cl.tok_hi).unwrap_or(&[]);
-            choose(&chars, cl_tokens, cl, pool, scorer.as_ref(), &mut work);
+            choose(&chars, cl_tokens, cl, pool, scorer.as_ref(), work);
             let run_start = out_len;
             let run_start_byte = out.len();
             let mut run_bytes = 0;
@@ -252,10 +259,12 @@ impl Repairer {
             }
             i = cl.end;
             bytes_restored += run_bytes;
+            let run_src = bi;
+            bi += utf8_len(chars.get(cl.start..cl.end).unwrap_or(&[]));
             runs.push(RunReport {
                 start: run_start,
                 end: out_len,
-                original: chars[cl.start..cl.end].iter().collect(),
+                original: text.get(run_src..bi).unwrap_or_default().to_string(),
                 repaired: out.get(run_start_byte..).unwrap_or_default().to_string(),
                 code_page: cl.cp,
                 pass,
@@ -264,7 +273,7 @@ impl Repairer {
             });
         }
         if let Some(rest) = chars.get(i..) {
-            out.extend(rest);
+            out.push_str(text.get(bi..).unwrap_or_default());
             map.extend(out_len..out_len + rest.len());
             out_len += rest.len();
         }
@@ -424,18 +433,19 @@ fn choose(
         };
         let d = &mut work.decode;
         scorer.decode(&slots[lo..hi], wl, wr, d);
+        let (chosen, post_off, post) = (&d.chosen, &d.post_off, &d.post);
         for off in 0..hi - lo {
             let slot = lo + off;
             if let (Some(c), Some(r), Some(&ch)) = (
                 work.chosen.get_mut(slot),
                 work.post_range.get_mut(slot),
-                d.chosen.get(off),
+                chosen.get(off),
             ) {
                 *c = ch;
-                let a = d.post_off.get(off).copied().unwrap_or(0) as usize;
-                let b = d.post_off.get(off + 1).copied().unwrap_or(0) as usize;
+                let a = post_off.get(off).copied().unwrap_or(0) as usize;
+                let b = post_off.get(off + 1).copied().unwrap_or(0) as usize;
                 let start = work.post.len() as u32;
-                work.post.extend_from_slice(d.post.get(a..b).unwrap_or(&[]));
+                work.post.extend_from_slice(post.get(a..b).unwrap_or(&[]));
                 *r = (start, work.post.len() as u32);
             }
         }
@@ -460,31 +470,45 @@ fn make_guess(
         }
     };
     let opts = tok.options(pool);
-    let mut alts: Vec<(usize, f64)> = choice
-        .posterior
-        .iter()
-        .enumerate()
-        .filter(|&(k, _)| k != choice.chosen)
-        .map(|(k, &p)| (k, norm(p)))
-        .collect();
-    alts.sort_by(|a, b| b.1.total_cmp(&a.1));
-    alts.truncate(5);
+    // The five likeliest runners-up, most probable first; among equals the
+    // earlier option first (a stable sort of all of them, truncated).
+    const TOP: usize = 5;
+    let mut top = [(0usize, 0.0f64); TOP];
+    let mut n_top = 0usize;
+    for (k, &p) in choice.posterior.iter().enumerate() {
+        if k == choice.chosen {
+            continue;
+        }
+        let v = norm(p);
+        let pos = top[..n_top]
+            .iter()
+            .position(|x| v.total_cmp(&x.1).is_gt())
+            .unwrap_or(n_top);
+        if pos >= TOP {
+            continue;
+        }
+        let last = n_top.min(TOP - 1);
+        top.copy_within(pos..last, pos + 1);
+        top[pos] = (k, v);
+        n_top = (n_top + 1).min(TOP);
+    }
+    let mut alternatives = Vec::with_capacity(n_top);
+    for &(k, p) in &top[..n_top] {
+        if let Some(&c) = opts.get(k) {
+            alternatives.push(Alternative {
+                text: String::from(c),
+                probability: p,
+            });
+        }
+    }
     Guess {
         start: at,
         end: at + 1,
         chosen: opts
             .get(choice.chosen)
-            .map(|c| c.to_string())
+            .map(|&c| String::from(c))
             .unwrap_or_default(),
-        alternatives: alts
-            .into_iter()
-            .filter_map(|(k, p)| {
-                opts.get(k).map(|c| Alternative {
-                    text: c.to_string(),
-                    probability: p,
-                })
-            })
-            .collect(),
+        alternatives,
         confidence: choice
             .posterior
             .get(choice.chosen)

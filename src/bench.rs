@@ -167,7 +167,11 @@ pub struct RepairRow {
 pub struct SeedSpeed {
     pub files: Vec<String>,
     pub bytes: usize,
+    /// One thread, as ftfy runs.
     pub colloquy_mb_s: f64,
+    /// `Repairer::repair_parallel`: every core, as `colloquy repair` runs.
+    pub colloquy_all_cores_mb_s: f64,
+    pub cores: usize,
     pub ftfy_mb_s: Option<f64>,
 }
 
@@ -191,11 +195,15 @@ pub struct RepairBench {
 const MIN_TIMING_SECS: f64 = 0.2;
 
 fn time_repair(repairer: &crate::repair::Repairer, text: &str) -> (String, f64) {
-    let mut out = repairer.repair(text).text;
+    time_with(|| repairer.repair(text).text)
+}
+
+fn time_with(mut f: impl FnMut() -> String) -> (String, f64) {
+    let mut out = f();
     let started = Instant::now();
     let mut reps = 0u32;
     while started.elapsed().as_secs_f64() < MIN_TIMING_SECS || reps == 0 {
-        out = repairer.repair(text).text;
+        out = f();
         reps += 1;
     }
     (out, started.elapsed().as_secs_f64() / f64::from(reps))
@@ -260,14 +268,17 @@ pub fn repair_bench(clean_files: &[PathBuf], damaged_seeds: &[PathBuf]) -> Resul
     }
     let mut seed_bytes = 0;
     let mut seed_secs = 0.0;
+    let mut seed_secs_parallel = 0.0;
     for (i, path) in damaged_seeds.iter().enumerate() {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
         std::fs::write(inputs.join(format!("seed_{i}.txt")), &text)
             .map_err(|e| Error::io("writing an input", e))?;
         let (_, t) = time_repair(&repairer, &text);
+        let (_, tp) = time_with(|| repairer.repair_parallel(&text).text);
         seed_bytes += text.len();
         seed_secs += t;
+        seed_secs_parallel += tp;
     }
 
     let mut bench = RepairBench {
@@ -285,6 +296,8 @@ pub fn repair_bench(clean_files: &[PathBuf], damaged_seeds: &[PathBuf]) -> Resul
                 .collect(),
             bytes: seed_bytes,
             colloquy_mb_s: seed_bytes as f64 / 1e6 / seed_secs.max(1e-12),
+            colloquy_all_cores_mb_s: seed_bytes as f64 / 1e6 / seed_secs_parallel.max(1e-12),
+            cores: rayon::current_num_threads(),
             ftfy_mb_s: None,
         }),
         ftfy_error: None,
@@ -474,14 +487,25 @@ pub fn print_repair_bench(out: &mut impl std::io::Write, b: &RepairBench) -> std
             .map_or("-".into(), |c| format!("{c} of {}", b.clean_chars))
     )?;
     if let Some(s) = &b.seeds {
-        let ratio = s.ftfy_mb_s.map(|f| s.colloquy_mb_s / f);
+        let ratio = |c: f64| s.ftfy_mb_s.map_or("-".into(), |f| format!("{:.1}x", c / f));
         writeln!(
             out,
-            "damaged seeds ({:.1} KB): colloquy {:.2} MB/s, ftfy {}, ratio {}",
+            "damaged seeds ({:.1} KB): ftfy {} (one thread)",
             s.bytes as f64 / 1e3,
-            s.colloquy_mb_s,
             s.ftfy_mb_s.map_or("-".into(), |f| format!("{f:.2} MB/s")),
-            ratio.map_or("-".into(), |r| format!("{r:.1}x")),
+        )?;
+        writeln!(
+            out,
+            "  colloquy, one thread:      {:>6.2} MB/s, ratio {}",
+            s.colloquy_mb_s,
+            ratio(s.colloquy_mb_s)
+        )?;
+        writeln!(
+            out,
+            "  colloquy, {} cores:         {:>6.2} MB/s, ratio {}",
+            s.cores,
+            s.colloquy_all_cores_mb_s,
+            ratio(s.colloquy_all_cores_mb_s)
         )?;
     }
     Ok(())

@@ -561,7 +561,7 @@ fn run_repair(args: RepairArgs) -> anyhow::Result<ExitCode> {
             repairer.observe_clean(line);
         }
     }
-    let repaired = repairer.repair(&decoded.text);
+    let repaired = repairer.repair_parallel(&decoded.text);
     let report = FileReport::new(&name, &repaired);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());

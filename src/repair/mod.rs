@@ -8,6 +8,7 @@ mod damage;
 mod detect;
 mod dict;
 mod lm;
+mod parallel;
 mod report;
 mod score;
 #[cfg(test)]

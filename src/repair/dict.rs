@@ -8,6 +8,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 static DICT_BYTES: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/zh_dict.bin"));
+static BIGRAM_BYTES: &[u8] =
+    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/zh_bigram.bin"));
 
 /// Multiplicative hash: keys are already well mixed (node id, char), and
 /// SipHash would dominate lattice construction time.
@@ -65,6 +67,13 @@ pub(crate) struct Dict {
     /// Natural log of the word's probability, or NEG_INFINITY for a node
     /// that is only a prefix.
     word_logp: Vec<f32>,
+    /// Character bigrams of running text (data/build_bigram.py): pair key
+    /// → ln P(b | a). Unlike the word list, these see across word and
+    /// punctuation boundaries (就|像, ”|与|“).
+    bigram: FastMap<u64, u32>,
+    /// Character counts of the same text, and their total.
+    unigram: FastMap<u32, u32>,
+    unigram_total: f64,
     pub load_time: Duration,
 }
 
@@ -113,6 +122,27 @@ impl Dict {
             return None;
         }
         self.han_single.get((u - HAN_LO) as usize).copied()
+    }
+
+    /// How much likelier `b` is right after `a` than anywhere in running
+    /// text: ln P(b | a) / P(b), with P(b | a) interpolated towards P(b) by
+    /// how often `a` was seen (Witten-Bell-like). 0 for a pair the bigram
+    /// text never showed (most lookups): absence is no evidence against.
+    #[inline]
+    pub fn bigram_pmi(&self, a: char, b: char) -> f32 {
+        if self.unigram_total <= 0.0 {
+            return 0.0;
+        }
+        let Some(&nab) = self.bigram.get(&bigram_key(a, b)) else {
+            return 0.0;
+        };
+        let (Some(&na), Some(&nb)) = (self.unigram.get(&(a as u32)), self.unigram.get(&(b as u32)))
+        else {
+            return 0.0;
+        };
+        let pb = f64::from(nb) / self.unigram_total;
+        let p = (f64::from(nab) + BIGRAM_PRIOR * pb) / (f64::from(na) + BIGRAM_PRIOR);
+        (p / pb).ln() as f32
     }
 
     /// Log-probability of a single char as a dictionary word, if it is one.
@@ -210,6 +240,9 @@ impl Dict {
             root_other: Vec::new(),
             han_single: Vec::new(),
             word_logp,
+            bigram: FastMap::default(),
+            unigram: FastMap::default(),
+            unigram_total: 0.0,
             load_time: Duration::ZERO,
         };
         let mut root_han = vec![u32::MAX; (HAN_HI - HAN_LO + 1) as usize];
@@ -224,6 +257,11 @@ impl Dict {
             } else {
                 root_other.push((u, k as u32));
             }
+        }
+        if let Some((uni, pairs)) = parse_bigrams(BIGRAM_BYTES) {
+            dict.unigram_total = uni.values().map(|&n| f64::from(n)).sum();
+            dict.unigram = uni;
+            dict.bigram = pairs;
         }
         dict.root_han = root_han;
         dict.root_other = root_other;
@@ -251,9 +289,52 @@ impl Dict {
             root_other: Vec::new(),
             han_single: Vec::new(),
             word_logp: vec![f32::NEG_INFINITY],
+            bigram: FastMap::default(),
+            unigram: FastMap::default(),
+            unigram_total: 0.0,
             load_time: Duration::ZERO,
         }
     }
+}
+
+#[inline]
+pub(crate) fn bigram_key(a: char, b: char) -> u64 {
+    (u64::from(a as u32) << 21) | u64::from(b as u32)
+}
+
+/// Weight of the unigram in P(b | a): pairs after a character seen a few
+/// times say little.
+const BIGRAM_PRIOR: f64 = 8.0;
+
+/// Parse data/zh_bigram.bin (see data/build_bigram.py): character counts
+/// and pair counts. A malformed table yields None (no bigram evidence).
+type Counts = (FastMap<u32, u32>, FastMap<u64, u32>);
+fn parse_bigrams(bytes: &[u8]) -> Option<Counts> {
+    if bytes.get(0..4)? != b"CQB1" {
+        return None;
+    }
+    let le32 = |p: usize| -> Option<u32> {
+        Some(u32::from_le_bytes(bytes.get(p..p + 4)?.try_into().ok()?))
+    };
+    let n_uni = le32(4)? as usize;
+    let n_pairs = le32(8)? as usize;
+    let mut uni: FastMap<u32, u32> = FastMap::default();
+    uni.reserve(n_uni);
+    let mut pos = 20usize;
+    for _ in 0..n_uni {
+        uni.insert(le32(pos)?, le32(pos + 4)?);
+        pos += 8;
+    }
+    let mut map: FastMap<u64, u32> = FastMap::default();
+    map.reserve(n_pairs);
+    for _ in 0..n_pairs {
+        let a = char::from_u32(le32(pos)?)?;
+        let b = char::from_u32(le32(pos + 4)?)?;
+        let n = u16::from_le_bytes(bytes.get(pos + 8..pos + 10)?.try_into().ok()?);
+        pos += 10;
+        map.insert(bigram_key(a, b), u32::from(n));
+    }
+    Some((uni, map))
 }
 
 static DICT: OnceLock<Dict> = OnceLock::new();

@@ -76,6 +76,7 @@ pub fn ingest_bench(corpus: &Path, copies: usize) -> Result<IngestBench> {
             roots: vec![work.path().join("corpus")],
             index_dir: work.path().join("index"),
             rebuild: true,
+            languages: None,
         },
         &NoProgress,
     )?;

@@ -18,11 +18,12 @@ use sha2::{Digest, Sha256};
 use tantivy::schema::Term;
 use tantivy::{doc, Index, IndexWriter, TantivyDocument};
 
+use crate::decode;
 use crate::error::{Error, Result};
 use crate::pipeline::{self, Conversation};
 use crate::repair::{CorpusStats, Repairer};
 use crate::schema::{self, Fields, KIND_CONVERSATION, KIND_TURN, SCHEMA_VERSION};
-use crate::{decode, spans};
+use crate::spans::{self, SegmentConfig};
 
 pub const MANIFEST: &str = "colloquy-manifest.json";
 const WRITER_MEMORY: usize = 200_000_000;
@@ -53,6 +54,9 @@ pub struct IngestOptions {
     pub index_dir: PathBuf,
     /// Drop everything and index from scratch.
     pub rebuild: bool,
+    /// Languages the detector may assign to Latin-script spans (script rules always apply);
+    /// `None` for the default set (zh, en, ja, ko, fr, es, de).
+    pub languages: Option<Vec<String>>,
 }
 
 /// A file that was not indexed, and why.
@@ -96,6 +100,9 @@ pub struct IngestSummary {
 pub(crate) struct Manifest {
     pub schema_version: u32,
     pub opstamp: u64,
+    /// The language set the index was built with; another set re-indexes everything.
+    #[serde(default)]
+    pub languages: Vec<String>,
     pub files: BTreeMap<String, FileEntry>,
 }
 
@@ -193,6 +200,23 @@ pub fn ingest(opts: &IngestOptions, progress: &dyn Progress) -> Result<IngestSum
     let mut summary = IngestSummary::default();
     let (index, mut manifest) = open_or_create(&opts.index_dir, opts.rebuild, &mut summary)?;
     let fields = Fields::new(&index.schema())?;
+    let mut segment_config = SegmentConfig::default();
+    match &opts.languages {
+        Some(langs) => {
+            segment_config.allowed = langs.iter().map(|l| l.trim().to_lowercase()).collect();
+        }
+        // The set an index was built with sticks to it until another is asked for.
+        None if !manifest.languages.is_empty() && !summary.rebuilt => {
+            segment_config.allowed = manifest.languages.clone();
+        }
+        None => {}
+    }
+    if !summary.rebuilt
+        && !manifest.files.is_empty()
+        && manifest.languages != segment_config.allowed
+    {
+        summary.rebuilt = true;
+    }
     let mut writer: IndexWriter<TantivyDocument> =
         index.writer(WRITER_MEMORY).map_err(|source| Error::Index {
             path: opts.index_dir.clone(),
@@ -293,7 +317,7 @@ pub fn ingest(opts: &IngestOptions, progress: &dyn Progress) -> Result<IngestSum
                 },
             );
         }
-        let conv = pipeline::process(&decoded.text, &repairer);
+        let conv = pipeline::process_with(&decoded.text, &repairer, &segment_config);
         if conv.unstructured {
             push(
                 &warnings,
@@ -357,6 +381,7 @@ pub fn ingest(opts: &IngestOptions, progress: &dyn Progress) -> Result<IngestSum
     writer.wait_merging_threads()?;
     manifest.opstamp = opstamp;
     manifest.schema_version = SCHEMA_VERSION;
+    manifest.languages = segment_config.allowed.clone();
     write_manifest(&opts.index_dir, &manifest)?;
 
     summary.conversations = manifest.files.len();

@@ -132,6 +132,11 @@ struct IngestArgs {
     /// Discard the index and build it again.
     #[arg(long)]
     rebuild: bool,
+    /// Languages the detector may give Latin-script spans, e.g. en,fr,de (script rules for zh,
+    /// ja, ko always apply) [default: the index's set, else zh,en,ja,ko,fr,es,de]. Changing the
+    /// set re-indexes everything.
+    #[arg(long, value_delimiter = ',', value_name = "L,L,...")]
+    languages: Option<Vec<String>>,
 }
 
 #[derive(Args)]
@@ -334,6 +339,7 @@ fn run_ingest(args: IngestArgs) -> anyhow::Result<ExitCode> {
         roots: args.paths,
         index_dir: args.index.index,
         rebuild: args.rebuild,
+        languages: args.languages,
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -388,6 +394,7 @@ fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
             roots: vec![args.corpus.clone()],
             index_dir: index.clone(),
             rebuild: false,
+            languages: None,
         })?;
     }
     let engine = Engine::open(index)?;

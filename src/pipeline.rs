@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use crate::repair::{Guess, Repairer};
-use crate::spans::{self, Span};
+use crate::spans::{self, SegmentConfig, Span};
 use crate::turns;
 
 /// One turn, ready to index.
@@ -44,8 +44,13 @@ pub struct Conversation {
     pub unstructured: bool,
 }
 
-/// Run the text stages on one file's decoded text.
+/// Run the text stages on one file's decoded text, with the default language set.
 pub fn process(text: &str, repairer: &Repairer) -> Conversation {
+    process_with(text, repairer, &SegmentConfig::default())
+}
+
+/// Run the text stages on one file's decoded text.
+pub fn process_with(text: &str, repairer: &Repairer, langs: &SegmentConfig) -> Conversation {
     let mut parsed = turns::split(text);
     let unstructured = parsed.turns.is_empty() && !parsed.preamble.is_empty();
     if unstructured {
@@ -62,7 +67,7 @@ pub fn process(text: &str, repairer: &Repairer) -> Conversation {
     let turns: Vec<Turn> = parsed
         .turns
         .into_iter()
-        .map(|raw| build_turn(raw, repairer))
+        .map(|raw| build_turn(raw, repairer, langs))
         .collect();
     let preamble = repairer.repair(&parsed.preamble).text;
     let title = title_of(&turns);
@@ -74,10 +79,10 @@ pub fn process(text: &str, repairer: &Repairer) -> Conversation {
     }
 }
 
-fn build_turn(raw: turns::RawTurn, repairer: &Repairer) -> Turn {
+fn build_turn(raw: turns::RawTurn, repairer: &Repairer, langs: &SegmentConfig) -> Turn {
     let fixed = repairer.repair(&raw.text);
     let label = repairer.repair(&raw.speaker);
-    let spans = spans::segment(&fixed.text);
+    let spans = spans::segment_with(&fixed.text, langs);
     let summary = spans::summarize(&fixed.text, &spans);
     Turn {
         index: raw.index,

@@ -293,3 +293,39 @@ fn malformed_bytes_are_reported_with_their_line() {
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0]["text"], "bad \u{FFFD} end");
 }
+
+#[test]
+fn the_detector_language_set_is_configurable() {
+    let ws = workspace();
+    let corpus = ws.path().join("corpus");
+    std::fs::write(
+        corpus.join("fr.txt"),
+        "[A]: Je pense que la lumière du matin dans ce film est vraiment magnifique et très douce.\n",
+    )
+    .unwrap();
+    ingest(ws.path());
+    let hits = search_jsonl(ws.path(), &["magnifique", "-C", "0"]);
+    assert_eq!(hits[0]["languages"], serde_json::json!(["fr"]));
+    // Without fr in the set the same turn is English, and the whole index is rebuilt for it.
+    let out = colloquy(ws.path())
+        .args(["ingest", "--languages", "zh,en"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("5 indexed") && stderr.contains("(rebuilt)"),
+        "{stderr}"
+    );
+    let hits = search_jsonl(ws.path(), &["magnifique", "-C", "0"]);
+    assert_eq!(hits[0]["languages"], serde_json::json!(["en"]));
+    // The set sticks to the index: a plain ingest changes nothing.
+    let again = ingest(ws.path());
+    assert!(
+        again.contains("0 indexed") && !again.contains("rebuilt"),
+        "{again}"
+    );
+    colloquy(ws.path())
+        .args(["search", "*", "--lang", "fr"])
+        .assert()
+        .code(2);
+}

@@ -184,6 +184,11 @@ enum Run {
     Word,
 }
 
+/// Pictographic emoji and symbols people search for (not arrows, box drawing or flags).
+fn is_emoji(c: char) -> bool {
+    matches!(c as u32, 0x1F300..=0x1FAFF | 0x2600..=0x27BF | 0x2B50 | 0x2B55 | 0x231A | 0x231B)
+}
+
 fn run_of(s: Script) -> Option<Run> {
     match s {
         Script::Han => Some(Run::Han),
@@ -216,6 +221,15 @@ fn tokenize_into(text: &str, out: &mut TokenBuf, words: bool) {
         // there even though it is indexed as its 1-byte ASCII form.
         let mut end = start + raw.len_utf8();
         let c = normalize_width(raw);
+        // Emoji carry meaning in chat (😏 is not 😎): each is a token of its own. Selectors and
+        // joiners that follow are neutral and dropped, so 🎨 and 🎨\u{FE0F} index alike.
+        if is_emoji(c) {
+            word.clear();
+            word.push(c);
+            out.push(start, end, position, 1, &word);
+            position += 1;
+            continue;
+        }
         let Some(run) = run_of(script_of(c)) else {
             continue;
         };
@@ -484,7 +498,9 @@ mod tests {
             texts("Paintings PAINTINGS paintings Straße Привет"),
             vec!["paint", "paint", "paint", "strass", "привет"]
         );
-        assert_eq!(texts("  ，。！😂 ... "), Vec::<String>::new());
+        assert_eq!(texts("  ，。！ ... "), Vec::<String>::new());
+        // Emoji are tokens; their variation selectors are not.
+        assert_eq!(texts("🎨\u{FE0F} art😂"), vec!["🎨", "art", "😂"]);
     }
 
     #[test]

@@ -129,17 +129,23 @@ impl Printer {
         if !results.hits.is_empty() {
             writeln!(out)?;
         }
-        let shown = if results.hits.len() < results.total_hits {
-            format!(", showing {} (--limit)", results.hits.len())
+        // With --limit only the shown hits' conversations are known, so say that.
+        let line = if results.hits.len() < results.total_hits {
+            format!(
+                "{}; showing {} in {} (--limit), {:.1} ms",
+                plural(results.total_hits, "hit"),
+                results.hits.len(),
+                plural(conversations, "conversation"),
+                elapsed.as_secs_f64() * 1000.0
+            )
         } else {
-            String::new()
+            format!(
+                "{} in {}, {:.1} ms",
+                plural(results.total_hits, "hit"),
+                plural(conversations, "conversation"),
+                elapsed.as_secs_f64() * 1000.0
+            )
         };
-        let line = format!(
-            "{} in {}{shown}, {:.1} ms",
-            plural(results.total_hits, "hit"),
-            plural(conversations, "conversation"),
-            elapsed.as_secs_f64() * 1000.0
-        );
         writeln!(out, "{}", self.paint("2", &line))
     }
 

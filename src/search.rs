@@ -7,7 +7,9 @@ use std::path::Path;
 
 use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::query::{
+    BooleanQuery, Occur, Query, QueryParser, QueryParserError, RangeQuery, TermQuery,
+};
 use tantivy::query_grammar::{self, Occur as AstOccur, UserInputAst, UserInputLeaf};
 use tantivy::schema::{IndexRecordOption, OwnedValue, Term};
 use tantivy::tokenizer::TextAnalyzer;
@@ -318,10 +320,20 @@ impl Engine {
         let f = &self.fields;
         let mut parser = QueryParser::for_index(&self.index, vec![f.text]);
         parser.set_conjunction_by_default();
-        parser.parse_query(query).map_err(|e| Error::Query {
-            query: query.to_owned(),
-            reason: explain_query_error(query, &e.to_string()),
-        })
+        match parser.parse_query(query) {
+            Ok(q) => Ok(q),
+            // `NOT art` or `-art` alone means "every turn without art", as a reader expects.
+            Err(QueryParserError::AllButQueryForbidden) => parser
+                .parse_query(&format!("* {query}"))
+                .map_err(|e| Error::Query {
+                    query: query.to_owned(),
+                    reason: explain_query_error(query, &e.to_string()),
+                }),
+            Err(e) => Err(Error::Query {
+                query: query.to_owned(),
+                reason: explain_query_error(query, &e.to_string()),
+            }),
+        }
     }
 
     fn turn_at(&self, searcher: &Searcher, addr: DocAddress) -> Result<TurnView> {

@@ -396,3 +396,26 @@ fn completions_and_version() {
         .success()
         .stdout(predicate::str::starts_with("colloquy "));
 }
+
+#[test]
+fn emoji_and_negation_alone() {
+    let ws = workspace();
+    let hits = search_jsonl(ws.path(), &["😏", "-C", "0"]);
+    assert!(!hits.is_empty());
+    for h in &hits {
+        assert!(h["text"].as_str().unwrap().contains('😏'));
+        assert!(highlighted(h).iter().all(|w| w == "😏"));
+    }
+    let without = search_jsonl(ws.path(), &["NOT art", "-C", "0"]);
+    let with = search_jsonl(ws.path(), &["art", "-C", "0"]);
+    assert_eq!(without.len() + with.len(), 80);
+    // A leading `-` needs `--` on the command line, as in any Unix tool.
+    let out = colloquy(ws.path())
+        .args(["search", "--jsonl", "-C", "0", "--", "-art"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        without.len()
+    );
+}

@@ -16,7 +16,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tantivy::schema::Term;
-use tantivy::{doc, Index, IndexWriter, TantivyDocument};
+use tantivy::store::{Compressor, ZstdCompressor};
+use tantivy::{doc, Index, IndexSettings, IndexWriter, TantivyDocument};
 
 use crate::decode;
 use crate::error::{Error, Result};
@@ -494,7 +495,7 @@ fn write_conversation(
         if !turn.guesses.is_empty() {
             d.add_text(
                 f.guesses,
-                serde_json::to_string(&turn.guesses).unwrap_or_default(),
+                serde_json::to_string(&stored_guesses(&turn.guesses)).unwrap_or_default(),
             );
         }
         for (lang, text) in spans::text_by_lang(&turn.text, &turn.spans) {
@@ -505,6 +506,35 @@ fn write_conversation(
         writer.add_document(d)?;
     }
     Ok(())
+}
+
+/// Runners-up kept per guess in the index, and the smallest probability worth keeping.
+const STORED_ALTERNATIVES: usize = 3;
+const MIN_STORED_PROBABILITY: f64 = 0.001;
+
+/// Guesses as stored with a turn: probabilities to three decimals and the likeliest runners-up,
+/// which is what a reader checks; the full lattice output is `colloquy repair --json`'s job. On the
+/// seeds this keeps the stored guesses at about a third of their full size.
+fn stored_guesses(guesses: &[crate::repair::Guess]) -> serde_json::Value {
+    let round = |p: f64| (p * 1000.0).round() / 1000.0;
+    guesses
+        .iter()
+        .map(|g| {
+            serde_json::json!({
+                "start": g.start,
+                "end": g.end,
+                "chosen": g.chosen,
+                "original": g.original,
+                "confidence": round(g.confidence),
+                "code_page": g.code_page,
+                "alternatives": g.alternatives.iter()
+                    .filter(|a| a.probability >= MIN_STORED_PROBABILITY)
+                    .take(STORED_ALTERNATIVES)
+                    .map(|a| serde_json::json!({"text": a.text, "probability": round(a.probability)}))
+                    .collect::<Vec<_>>(),
+            })
+        })
+        .collect()
 }
 
 fn open_or_create(
@@ -536,10 +566,23 @@ fn open_or_create(
     }
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::io(format!("cannot create index folder {}", dir.display()), e))?;
-    let index = Index::create_in_dir(dir, schema::build()).map_err(|source| Error::Index {
-        path: dir.to_owned(),
-        source,
-    })?;
+    // Stored turns (text, original, guesses) are most of the index; zstd over 64 KiB blocks keeps
+    // them about half the size lz4 gives, and a hit only ever decompresses one block.
+    let settings = IndexSettings {
+        docstore_compression: Compressor::Zstd(ZstdCompressor {
+            compression_level: Some(3),
+        }),
+        docstore_blocksize: 64 * 1024,
+        ..IndexSettings::default()
+    };
+    let index = Index::builder()
+        .schema(schema::build())
+        .settings(settings)
+        .create_in_dir(dir)
+        .map_err(|source| Error::Index {
+            path: dir.to_owned(),
+            source,
+        })?;
     schema::register_tokenizers(&index);
     Ok((index, Manifest::default()))
 }

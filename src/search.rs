@@ -133,51 +133,35 @@ impl Engine {
                 term_query(Term::from_field_text(f.kind, KIND_TURN)),
             ),
         ];
-        let any_of = |terms: Vec<Term>| -> Box<dyn Query> {
-            Box::new(BooleanQuery::new(
-                terms
-                    .into_iter()
-                    .map(|t| (Occur::Should, term_query(t)))
-                    .collect(),
-            ))
-        };
-        if !opts.speakers.is_empty() {
-            let terms = opts
-                .speakers
+        // Values of one flag are ORed; flags are ANDed. Labels and languages are stored lowercased.
+        let filters = [
+            (f.speaker, &opts.speakers, true),
+            (f.languages, &opts.langs, true),
+            (f.dominant, &opts.dominant, true),
+            (f.conversation, &opts.conversations, false),
+        ];
+        for (field, values, lowercase) in filters {
+            if values.is_empty() {
+                continue;
+            }
+            let any: Vec<(Occur, Box<dyn Query>)> = values
                 .iter()
-                .map(|s| Term::from_field_text(f.speaker, &s.trim().to_lowercase()))
+                .map(|v| {
+                    let v = if lowercase {
+                        v.trim().to_lowercase()
+                    } else {
+                        v.clone()
+                    };
+                    (Occur::Should, term_query(Term::from_field_text(field, &v)))
+                })
                 .collect();
-            clauses.push((Occur::Must, any_of(terms)));
-        }
-        if !opts.langs.is_empty() {
-            let terms = opts
-                .langs
-                .iter()
-                .map(|l| Term::from_field_text(f.languages, &l.trim().to_lowercase()))
-                .collect();
-            clauses.push((Occur::Must, any_of(terms)));
-        }
-        if !opts.dominant.is_empty() {
-            let terms = opts
-                .dominant
-                .iter()
-                .map(|l| Term::from_field_text(f.dominant, &l.trim().to_lowercase()))
-                .collect();
-            clauses.push((Occur::Must, any_of(terms)));
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
         }
         if opts.mixed {
             clauses.push((
                 Occur::Must,
                 term_query(Term::from_field_bool(f.code_switched, true)),
             ));
-        }
-        if !opts.conversations.is_empty() {
-            let terms = opts
-                .conversations
-                .iter()
-                .map(|c| Term::from_field_text(f.conversation, c))
-                .collect();
-            clauses.push((Occur::Must, any_of(terms)));
         }
         let query = BooleanQuery::new(clauses);
         let searcher = self.searcher();

@@ -54,9 +54,14 @@ const HAN_HI: u32 = 0x9FFF;
 pub(crate) struct Dict {
     /// Per node: char on the edge into it.
     node_char: Vec<u32>,
-    /// Per node: id of its first child and number of children.
-    first_child: Vec<u32>,
-    n_children: Vec<u32>,
+    /// Per node: id of its first child, number of children, and the
+    /// word's log-probability (NEG_INFINITY for a node that is only a
+    /// prefix), together so a step of the walk touches one cache line.
+    nodes: Vec<Node>,
+    /// One bit per hash of (node, child char) over every trie edge: a
+    /// clear bit proves the child absent without touching the node (most
+    /// lattice lookups miss).
+    edge_bits: Vec<u64>,
     root_han: Vec<u32>,
     /// Root children outside U+3400..=U+9FFF: (char, node), sorted. Few, so
     /// a miss (most non-Han candidates) does not search the whole root.
@@ -64,9 +69,6 @@ pub(crate) struct Dict {
     /// Per char of U+3400..=U+9FFF: its single-character score (word
     /// log-probability, or the built-in prior when it is not a word).
     han_single: Vec<f32>,
-    /// Natural log of the word's probability, or NEG_INFINITY for a node
-    /// that is only a prefix.
-    word_logp: Vec<f32>,
     /// Character bigrams of running text (data/build_bigram.py): pair key
     /// → ln P(b | a). Unlike the word list, these see across word and
     /// punctuation boundaries (就|像, ”|与|“).
@@ -74,10 +76,85 @@ pub(crate) struct Dict {
     /// Character counts of the same text, and their total.
     unigram: FastMap<u32, u32>,
     unigram_total: f64,
+    /// The bigram evidence the lattice adds,
+    /// `CTX_WEIGHT * bigram_pmi(a, b).clamp(0, CTX_CAP)`, precomputed (pairs
+    /// whose evidence is exactly 0 left out), grouped by the left char (`ctx_after`: left char
+    /// → range of (right char, evidence) sorted by right char) and by the
+    /// right char (`ctx_before`), so a lattice position looks its fixed
+    /// neighbour up once and its candidates in one small sorted slice.
+    ctx_after: CtxIndex,
+    ctx_before: CtxIndex,
+    /// One bit per hash of every pair with evidence: a clear bit proves the
+    /// pair absent (most lookups) without a search.
+    ctx_bits: Vec<u64>,
     pub load_time: Duration,
 }
 
 pub(crate) const ROOT: u32 = 0;
+
+const EDGE_BITS_LOG2: u32 = 23;
+const CTX_BITS_LOG2: u32 = 21;
+
+#[inline]
+fn ctx_hash(key: u64) -> usize {
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - CTX_BITS_LOG2)) as usize
+}
+
+#[inline]
+fn edge_hash(node: u32, u: u32) -> usize {
+    let k = (u64::from(node) << 21) | u64::from(u);
+    (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - EDGE_BITS_LOG2)) as usize
+}
+
+fn edge_bits(node_char: &[u32], first_child: &[u32], n_children: &[u32]) -> Vec<u64> {
+    let mut bits = vec![0u64; 1 << (EDGE_BITS_LOG2 - 6)];
+    for (p, (&first, &n)) in first_child.iter().zip(n_children).enumerate() {
+        let first = first as usize;
+        for &u in node_char.get(first..first + n as usize).unwrap_or(&[]) {
+            let h = edge_hash(p as u32, u);
+            if let Some(w) = bits.get_mut(h >> 6) {
+                *w |= 1 << (h & 63);
+            }
+        }
+    }
+    bits
+}
+
+#[derive(Clone, Copy)]
+struct Node {
+    first_child: u32,
+    n_children: u32,
+    word_logp: f32,
+    /// The char of the only child (u32::MAX unless there is exactly one):
+    /// deep in the trie most nodes have one child, found without a search.
+    only: u32,
+}
+
+fn pack_nodes(
+    node_char: &[u32],
+    first_child: &[u32],
+    n_children: &[u32],
+    word_logp: &[f32],
+) -> Vec<Node> {
+    first_child
+        .iter()
+        .zip(n_children)
+        .zip(word_logp)
+        .map(|((&first_child, &n_children), &word_logp)| Node {
+            first_child,
+            n_children,
+            word_logp,
+            only: if n_children == 1 {
+                node_char
+                    .get(first_child as usize)
+                    .copied()
+                    .unwrap_or(u32::MAX)
+            } else {
+                u32::MAX
+            },
+        })
+        .collect()
+}
 
 impl Dict {
     #[inline]
@@ -100,18 +177,43 @@ impl Dict {
                     .map(|x| x.1);
             }
         }
-        let first = *self.first_child.get(node as usize)? as usize;
-        let n = *self.n_children.get(node as usize)? as usize;
-        let kids = self.node_char.get(first..first + n)?;
+        if !self.may_have_child(node, u) {
+            return None;
+        }
+        let nd = self.nodes.get(node as usize)?;
+        if nd.n_children == 1 {
+            return (nd.only == u).then_some(nd.first_child);
+        }
+        let first = nd.first_child as usize;
+        let kids = self.node_char.get(first..first + nd.n_children as usize)?;
         kids.binary_search(&u).ok().map(|k| (first + k) as u32)
+    }
+
+    /// False when `node` surely has no child `u`.
+    #[inline]
+    pub fn may_have_child(&self, node: u32, u: u32) -> bool {
+        let h = edge_hash(node, u);
+        self.edge_bits
+            .get(h >> 6)
+            .is_none_or(|w| w & (1 << (h & 63)) != 0)
+    }
+
+    /// A node's children: id of the first and their chars (sorted).
+    #[inline]
+    pub fn children(&self, node: u32) -> Option<(u32, &[u32])> {
+        let nd = self.nodes.get(node as usize)?;
+        let first = nd.first_child;
+        let kids = self
+            .node_char
+            .get(first as usize..first as usize + nd.n_children as usize)?;
+        Some((first, kids))
     }
 
     #[inline]
     pub fn word_logp(&self, node: u32) -> f32 {
-        self.word_logp
+        self.nodes
             .get(node as usize)
-            .copied()
-            .unwrap_or(f32::NEG_INFINITY)
+            .map_or(f32::NEG_INFINITY, |nd| nd.word_logp)
     }
 
     /// Precomputed single-character score of a char in U+3400..=U+9FFF.
@@ -124,25 +226,25 @@ impl Dict {
         self.han_single.get((u - HAN_LO) as usize).copied()
     }
 
-    /// How much likelier `b` is right after `a` than anywhere in running
-    /// text: ln P(b | a) / P(b), with P(b | a) interpolated towards P(b) by
-    /// how often `a` was seen (Witten-Bell-like). 0 for a pair the bigram
-    /// text never showed (most lookups): absence is no evidence against.
+    /// False when the pair `a`, `b` surely has no bigram evidence.
     #[inline]
-    pub fn bigram_pmi(&self, a: char, b: char) -> f32 {
-        if self.unigram_total <= 0.0 {
-            return 0.0;
-        }
-        let Some(&nab) = self.bigram.get(&bigram_key(a, b)) else {
-            return 0.0;
-        };
-        let (Some(&na), Some(&nb)) = (self.unigram.get(&(a as u32)), self.unigram.get(&(b as u32)))
-        else {
-            return 0.0;
-        };
-        let pb = f64::from(nb) / self.unigram_total;
-        let p = (f64::from(nab) + BIGRAM_PRIOR * pb) / (f64::from(na) + BIGRAM_PRIOR);
-        (p / pb).ln() as f32
+    pub fn may_have_ctx(&self, a: char, b: char) -> bool {
+        let h = ctx_hash(bigram_key(a, b));
+        self.ctx_bits
+            .get(h >> 6)
+            .is_none_or(|w| w & (1 << (h & 63)) != 0)
+    }
+
+    /// (right char, evidence) of every pair starting with `a`, sorted.
+    #[inline]
+    pub fn ctx_after(&self, a: char) -> &[(u32, f32)] {
+        self.ctx_after.get(a as u32)
+    }
+
+    /// (left char, evidence) of every pair ending with `b`, sorted.
+    #[inline]
+    pub fn ctx_before(&self, b: char) -> &[(u32, f32)] {
+        self.ctx_before.get(b as u32)
     }
 
     /// Log-probability of a single char as a dictionary word, if it is one.
@@ -232,23 +334,27 @@ impl Dict {
                 }
             }
         }
+        let nodes = pack_nodes(&node_char, &first_child, &n_children, &word_logp);
+        let edge_bits = edge_bits(&node_char, &first_child, &n_children);
         let mut dict = Dict {
             node_char,
-            first_child,
-            n_children,
+            nodes,
+            edge_bits,
             root_han: Vec::new(),
             root_other: Vec::new(),
             han_single: Vec::new(),
-            word_logp,
             bigram: FastMap::default(),
             unigram: FastMap::default(),
             unigram_total: 0.0,
+            ctx_after: CtxIndex::default(),
+            ctx_before: CtxIndex::default(),
+            ctx_bits: Vec::new(),
             load_time: Duration::ZERO,
         };
         let mut root_han = vec![u32::MAX; (HAN_HI - HAN_LO + 1) as usize];
         let mut root_other = Vec::new();
-        let first = dict.first_child[0] as usize;
-        for k in first..first + dict.n_children[0] as usize {
+        let first = first_child.first().copied().unwrap_or(0) as usize;
+        for k in first..first + n_children.first().copied().unwrap_or(0) as usize {
             let u = dict.node_char[k];
             if (HAN_LO..=HAN_HI).contains(&u) {
                 if let Some(slot) = root_han.get_mut((u - HAN_LO) as usize) {
@@ -263,6 +369,49 @@ impl Dict {
             dict.unigram = uni;
             dict.bigram = pairs;
         }
+        // Bigram evidence of every pair: how much likelier `b` is right
+        // after `a` than anywhere in running text, ln P(b | a) / P(b), with
+        // P(b | a) interpolated towards P(b) by how often `a` was seen
+        // (Witten-Bell-like). A pair the text never showed (most lookups)
+        // has none: absence is no evidence against. Only pairs whose
+        // evidence is not 0 are kept; a ratio at most 1 has ln <= 0, which
+        // the evidence clamps to 0, so it is skipped before the ln.
+        let mut ctx: Vec<(u64, f32)> = Vec::new();
+        if dict.unigram_total > 0.0 {
+            for (&key, &nab) in &dict.bigram {
+                let (a, b) = ((key >> 21) as u32, (key & ((1 << 21) - 1)) as u32);
+                let (Some(&na), Some(&nb)) = (dict.unigram.get(&a), dict.unigram.get(&b)) else {
+                    continue;
+                };
+                let pb = f64::from(nb) / dict.unigram_total;
+                let p = (f64::from(nab) + BIGRAM_PRIOR * pb) / (f64::from(na) + BIGRAM_PRIOR);
+                let ratio = p / pb;
+                if ratio <= 1.0 {
+                    continue;
+                }
+                let v = super::lm::ctx_evidence(ratio.ln() as f32);
+                if v != 0.0 {
+                    ctx.push((key, v));
+                }
+            }
+        }
+        let mut after: Vec<(u32, u32, f32)> = Vec::with_capacity(ctx.len());
+        let mut before: Vec<(u32, u32, f32)> = Vec::with_capacity(ctx.len());
+        for &(key, v) in &ctx {
+            let (a, b) = ((key >> 21) as u32, (key & ((1 << 21) - 1)) as u32);
+            after.push((a, b, v));
+            before.push((b, a, v));
+        }
+        let mut bits = vec![0u64; 1 << (CTX_BITS_LOG2 - 6)];
+        for &(key, _) in &ctx {
+            let h = ctx_hash(key);
+            if let Some(w) = bits.get_mut(h >> 6) {
+                *w |= 1 << (h & 63);
+            }
+        }
+        dict.ctx_bits = bits;
+        dict.ctx_after = CtxIndex::build(after);
+        dict.ctx_before = CtxIndex::build(before);
         dict.root_han = root_han;
         dict.root_other = root_other;
         dict.han_single = (HAN_LO..=HAN_HI)
@@ -283,17 +432,59 @@ impl Dict {
     fn empty() -> Dict {
         Dict {
             node_char: vec![0],
-            first_child: vec![0],
-            n_children: vec![0],
+            nodes: pack_nodes(&[0], &[0], &[0], &[f32::NEG_INFINITY]),
+            edge_bits: Vec::new(),
             root_han: Vec::new(),
             root_other: Vec::new(),
             han_single: Vec::new(),
-            word_logp: vec![f32::NEG_INFINITY],
             bigram: FastMap::default(),
             unigram: FastMap::default(),
             unigram_total: 0.0,
+            ctx_after: CtxIndex::default(),
+            ctx_before: CtxIndex::default(),
+            ctx_bits: Vec::new(),
             load_time: Duration::ZERO,
         }
+    }
+}
+
+/// Pairs grouped by one of their chars: key char → range of (other char,
+/// value) sorted by the other char.
+#[derive(Default)]
+struct CtxIndex {
+    ranges: FastMap<u32, (u32, u32)>,
+    items: Vec<(u32, f32)>,
+}
+
+impl CtxIndex {
+    fn build(mut v: Vec<(u32, u32, f32)>) -> CtxIndex {
+        v.sort_unstable_by_key(|x| (x.0, x.1));
+        let mut ix = CtxIndex::default();
+        ix.items.reserve(v.len());
+        for (k, other, val) in v {
+            let at = ix.items.len() as u32;
+            let r = ix.ranges.entry(k).or_insert((at, at));
+            r.1 = at + 1;
+            ix.items.push((other, val));
+        }
+        ix
+    }
+
+    #[inline]
+    fn get(&self, k: u32) -> &[(u32, f32)] {
+        match self.ranges.get(&k) {
+            Some(&(lo, hi)) => self.items.get(lo as usize..hi as usize).unwrap_or(&[]),
+            None => &[],
+        }
+    }
+}
+
+/// Evidence of `c` in a sorted (char, evidence) slice, 0 when absent.
+#[inline]
+pub(crate) fn ctx_lookup(list: &[(u32, f32)], c: char) -> f32 {
+    match list.binary_search_by_key(&(c as u32), |x| x.0) {
+        Ok(k) => list.get(k).map_or(0.0, |x| x.1),
+        Err(_) => 0.0,
     }
 }
 

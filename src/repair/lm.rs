@@ -3,7 +3,7 @@
 //! text, and a word lattice over jieba's dictionary decoded jointly
 //! (Viterbi for the choice, forward-backward for confidences).
 
-use super::dict::{Dict, FastMap, ROOT};
+use super::dict::{ctx_lookup, Dict, FastMap, ROOT};
 
 /// Statistics from the corpus's own undamaged text.
 #[derive(Default, Clone, Debug)]
@@ -266,7 +266,8 @@ pub(crate) struct DecodeScratch {
     /// Per slot: its likeliest character by single score.
     likeliest: Vec<char>,
     path: Vec<u8>,
-    frames: Vec<(usize, u32, usize)>,
+    /// Trie children matched at each depth of the walk: (candidate, node).
+    matches: Vec<(u8, u32, bool)>,
     alpha: Vec<f32>,
     best: Vec<f32>,
     back: Vec<usize>,
@@ -349,7 +350,7 @@ impl Scorer<'_> {
             ctx_r,
             likeliest,
             path,
-            frames,
+            matches,
             alpha,
             best,
             back,
@@ -421,12 +422,18 @@ impl Scorer<'_> {
             let l = fixed(a.checked_sub(1), left);
             let r = fixed((a + 1 < m).then_some(a + 1), right);
             let lo = single_off[a] as usize;
+            let after_l = l.map(|l| self.dict.ctx_after(l));
+            let before_r = r.map(|r| self.dict.ctx_before(r));
             for (k, &c) in s.cands.iter().enumerate() {
-                if let (Some(l), Some(x)) = (l, ctx_l.get_mut(lo + k)) {
-                    *x = CTX_WEIGHT * self.dict.bigram_pmi(l, c).clamp(0.0, CTX_CAP);
+                if let (Some(l), Some(list), Some(x)) = (l, after_l, ctx_l.get_mut(lo + k)) {
+                    if !list.is_empty() && self.dict.may_have_ctx(l, c) {
+                        *x = ctx_lookup(list, c);
+                    }
                 }
-                if let (Some(r), Some(x)) = (r, ctx_r.get_mut(lo + k)) {
-                    *x = CTX_WEIGHT * self.dict.bigram_pmi(c, r).clamp(0.0, CTX_CAP);
+                if let (Some(r), Some(list), Some(x)) = (r, before_r, ctx_r.get_mut(lo + k)) {
+                    if !list.is_empty() && self.dict.may_have_ctx(c, r) {
+                        *x = ctx_lookup(list, c);
+                    }
                 }
             }
         }
@@ -450,43 +457,17 @@ impl Scorer<'_> {
             // Depth-first over dictionary words starting at `a`, branching
             // over candidates; the trie prunes almost every branch.
             path.clear();
-            frames.clear();
-            frames.push((a, ROOT, 0));
-            while let Some(&mut (pos, node, ref mut next_ci)) = frames.last_mut() {
-                if pos >= m || pos - a >= MAX_WORD || *next_ci >= slots[pos].cands.len() {
-                    frames.pop();
-                    path.pop();
-                    continue;
-                }
-                let ci = *next_ci;
-                *next_ci += 1;
-                let c = slots[pos].cands[ci];
-                if let Some(child) = self.dict.child(node, c) {
-                    path.push(ci as u8);
-                    let len = pos + 1 - a;
-                    if len >= 2 {
-                        let wl = self.dict.word_logp(child);
-                        if wl.is_finite() {
-                            let first = path.first().map_or(0, |&x| usize::from(x));
-                            let last = usize::from(ci as u8);
-                            let el = ctx_l.get(lo + first).copied().unwrap_or(0.0);
-                            let er = single_off
-                                .get(pos)
-                                .and_then(|&o| ctx_r.get(o as usize + last))
-                                .copied()
-                                .unwrap_or(0.0);
-                            edges.push(Edge {
-                                start: a as u32,
-                                end: (pos + 1) as u32,
-                                logp: wl + el + er,
-                                choices: pool.len() as u32,
-                            });
-                            pool.extend_from_slice(path);
-                        }
-                    }
-                    frames.push((pos + 1, child, 0));
-                }
-            }
+            matches.clear();
+            let walk = Walk {
+                dict: self.dict,
+                slots,
+                single_off,
+                ctx_l,
+                ctx_r,
+                a,
+                lo,
+            };
+            walk.dfs(a, ROOT, path, matches, edges, pool);
             // Pairs seen in the corpus's clean text that the dictionary
             // lacks (names, slang).
             if !self.corpus.is_empty() && a + 1 < m {
@@ -582,6 +563,132 @@ impl Scorer<'_> {
     }
 }
 
+/// The word walk of one lattice position: everything `dfs` reads.
+struct Walk<'w, 's> {
+    dict: &'w Dict,
+    slots: &'w [Slot<'s>],
+    single_off: &'w [u32],
+    ctx_l: &'w [f32],
+    ctx_r: &'w [f32],
+    /// First slot of the words, and its offset among the single scores.
+    a: usize,
+    lo: usize,
+}
+
+impl Walk<'_, '_> {
+    /// Words through `node` continuing at slot `pos`, in pre-order with
+    /// candidates in index order (the order the forward sweep and the
+    /// Viterbi tie-break rely on).
+    fn dfs(
+        &self,
+        pos: usize,
+        node: u32,
+        path: &mut Vec<u8>,
+        matches: &mut Vec<(u8, u32, bool)>,
+        edges: &mut Vec<Edge>,
+        pool: &mut Vec<u8>,
+    ) {
+        let a = self.a;
+        let Some(slot) = self.slots.get(pos) else {
+            return;
+        };
+        if pos - a >= MAX_WORD {
+            return;
+        }
+        let cands = slot.cands;
+        let base = matches.len();
+        // Most branches die here: the fixed char does not continue the
+        // word (one probe of the edge filter instead of a search).
+        if node != ROOT
+            && cands.len() == 1
+            && !cands
+                .first()
+                .is_some_and(|&c| self.dict.may_have_child(node, c as u32))
+        {
+            return;
+        }
+        let kids = if node == ROOT || cands.len() == 1 {
+            None
+        } else {
+            self.dict.children(node)
+        };
+        match kids {
+            Some((first, kids)) if cands.len() > 1 && kids.len() <= cands.len() => {
+                // Few children: find each among the candidates, then
+                // restore candidate order.
+                for (j, &u) in kids.iter().enumerate() {
+                    if let Some(ci) = cands.iter().position(|&c| c as u32 == u) {
+                        matches.push((ci as u8, first + j as u32, true));
+                    }
+                }
+                if let Some(part) = matches.get_mut(base..) {
+                    if part.len() > 1 {
+                        part.sort_unstable_by_key(|x| x.0);
+                    }
+                }
+            }
+            Some((first, kids)) => {
+                for (ci, &c) in cands.iter().enumerate() {
+                    if let Ok(k) = kids.binary_search(&(c as u32)) {
+                        matches.push((ci as u8, first + k as u32, true));
+                    }
+                }
+            }
+            None => {
+                for (ci, &c) in cands.iter().enumerate() {
+                    if let Some(child) = self.dict.child(node, c) {
+                        matches.push((ci as u8, child, true));
+                    }
+                }
+            }
+        }
+        let end = matches.len();
+        // A fixed char next: probe the edge filter for every match in one
+        // sweep (independent loads overlap) before walking any of them.
+        if let Some(next) = self.slots.get(pos + 1) {
+            if pos + 1 - a < MAX_WORD && next.cands.len() == 1 {
+                if let (Some(&f), Some(part)) = (next.cands.first(), matches.get_mut(base..end)) {
+                    for m in part {
+                        m.2 = self.dict.may_have_child(m.1, f as u32);
+                    }
+                }
+            }
+        }
+        for i in base..end {
+            let Some(&(ci, child, cont)) = matches.get(i) else {
+                break;
+            };
+            path.push(ci);
+            let len = pos + 1 - a;
+            if len >= 2 {
+                let wl = self.dict.word_logp(child);
+                if wl.is_finite() {
+                    let first = path.first().map_or(0, |&x| usize::from(x));
+                    let el = self.ctx_l.get(self.lo + first).copied().unwrap_or(0.0);
+                    let er = self
+                        .single_off
+                        .get(pos)
+                        .and_then(|&o| self.ctx_r.get(o as usize + usize::from(ci)))
+                        .copied()
+                        .unwrap_or(0.0);
+                    edges.push(Edge {
+                        start: a as u32,
+                        end: (pos + 1) as u32,
+                        logp: wl + el + er,
+                        choices: pool.len() as u32,
+                    });
+                    pool.extend_from_slice(path);
+                }
+            }
+            if cont {
+                self.dfs(pos + 1, child, path, matches, edges, pool);
+            }
+            path.pop();
+        }
+        matches.truncate(base);
+    }
+}
+
 /// Bigram evidence counts only for (never against) a candidate: the bigram
 /// text is news, and a pair it never saw or saw rarely says little about
 /// dialogue.
@@ -590,6 +697,12 @@ const CTX_CAP: f32 = 6.0;
 /// Weight of bigram evidence against the word and character scores
 /// (tuned on a text that is neither seed nor held-out).
 const CTX_WEIGHT: f32 = 0.75;
+
+/// The lattice's weight of a bigram PMI.
+#[inline]
+pub(crate) fn ctx_evidence(pmi: f32) -> f32 {
+    CTX_WEIGHT * pmi.clamp(0.0, CTX_CAP)
+}
 
 /// ln(1e-9): edges whose posterior weight is below this are ignored.
 const MIN_LOG_WEIGHT: f32 = -20.723_267;

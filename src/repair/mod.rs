@@ -514,7 +514,12 @@ fn make_guess(
             .posterior
             .get(choice.chosen)
             .map_or(1.0, |&p| norm(p)),
-        original: chars[tok.start..tok.end].iter().collect(),
+        original: {
+            let src = chars.get(tok.start..tok.end).unwrap_or(&[]);
+            let mut o = String::with_capacity(src.iter().map(|c| c.len_utf8()).sum());
+            o.extend(src);
+            o
+        },
         code_page: cp,
     }
 }
@@ -583,11 +588,12 @@ fn select_clusters(chars: &[char]) -> Selection {
         all.extend(
             page.clusters
                 .iter()
-                .filter(|c| detect::accept(c, doc_strong))
-                .map(|c| {
-                    (u128::from(desc_key(c.score)) << 96)
-                        | page_key
-                        | (c.start as u128 & ((1 << 56) - 1))
+                .enumerate()
+                .filter(|(_, c)| detect::accept(c, doc_strong))
+                // Clusters of one page are disjoint and in text order, so
+                // their index orders them as their start does.
+                .map(|(k, c)| {
+                    (u128::from(desc_key(c.score)) << 96) | page_key | (k as u128 & ((1 << 56) - 1))
                 }),
         );
     }
@@ -596,12 +602,8 @@ fn select_clusters(chars: &[char]) -> Selection {
     let mut chosen: Vec<(usize, usize)> = Vec::new();
     for &key in &all {
         let ci = ((key >> 56) & 0xFF) as usize;
-        let start = (key & ((1 << 56) - 1)) as usize;
+        let k = (key & ((1 << 56) - 1)) as usize;
         let Some(page) = pages.get(ci).and_then(|p| p.as_ref()) else {
-            continue;
-        };
-        // Clusters of one page are disjoint and in text order.
-        let Ok(k) = page.clusters.binary_search_by_key(&start, |c| c.start) else {
             continue;
         };
         let Some(cl) = page.clusters.get(k) else {

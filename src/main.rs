@@ -382,7 +382,6 @@ fn terminal_width() -> usize {
 }
 
 fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
-    let started = Instant::now();
     let index = &args.index.index;
     if !ingest::index_exists(index) {
         eprintln!(
@@ -397,6 +396,8 @@ fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
             languages: None,
         })?;
     }
+    // The time printed is the search's own, not the first-use index build's.
+    let started = Instant::now();
     let engine = Engine::open(index)?;
     let context = args.context.unwrap_or(1);
     let limit = match (args.limit, args.jsonl) {

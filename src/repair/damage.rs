@@ -90,6 +90,21 @@ impl fmt::Display for DamageModel {
     }
 }
 
+/// Whether `model` damages `c`: some byte of it is one the code page leaves undefined, so keeping
+/// and dropping those bytes give different text.
+pub(super) fn damages(model: DamageModel, c: char) -> bool {
+    let s = c.to_string();
+    let kept = DamageModel {
+        undefined: UndefinedState::C1Control,
+        ..model
+    };
+    let dropped = DamageModel {
+        undefined: UndefinedState::Dropped,
+        ..model
+    };
+    damage(&s, kept) != damage(&s, dropped)
+}
+
 /// Produce the mojibake `model` makes of `clean`.
 pub fn damage(clean: &str, model: DamageModel) -> String {
     let t = model.code_page.table();
@@ -174,20 +189,8 @@ pub fn evaluate_with(
     let mut out = Vec::new();
     for &model in models {
         let mut lossy_cache: HashMap<char, bool> = HashMap::new();
-        let mut is_damaged = |c: char| -> bool {
-            *lossy_cache.entry(c).or_insert_with(|| {
-                let s = c.to_string();
-                let kept = DamageModel {
-                    undefined: UndefinedState::C1Control,
-                    ..model
-                };
-                let dropped = DamageModel {
-                    undefined: UndefinedState::Dropped,
-                    ..model
-                };
-                damage(&s, kept) != damage(&s, dropped)
-            })
-        };
+        let mut is_damaged =
+            |c: char| -> bool { *lossy_cache.entry(c).or_insert_with(|| damages(model, c)) };
         let mut m = ModelEval {
             model: model.name(),
             chars: 0,

@@ -1,7 +1,7 @@
 //! Scoring any tool's output (colloquy's or a peer's) against the clean text, with the evaluation
 //! harness's own alignment, so `colloquy bench repair` compares tools on one yardstick.
 
-use super::damage::{align_score, damage, DamageModel, UndefinedState};
+use super::damage::{align_score, damages, DamageModel};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -49,18 +49,7 @@ pub fn score_output(clean: &str, output: &str, model: Option<DamageModel>) -> Sc
         .chars()
         .map(|c| match model {
             None => false,
-            Some(model) => *cache.entry(c).or_insert_with(|| {
-                let s = c.to_string();
-                let kept = DamageModel {
-                    undefined: UndefinedState::C1Control,
-                    ..model
-                };
-                let dropped = DamageModel {
-                    undefined: UndefinedState::Dropped,
-                    ..model
-                };
-                damage(&s, kept) != damage(&s, dropped)
-            }),
+            Some(model) => *cache.entry(c).or_insert_with(|| damages(model, c)),
         })
         .collect();
     let (same, same_damaged) =

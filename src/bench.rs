@@ -110,9 +110,12 @@ fn repaired_turns(files: &[PathBuf]) -> Result<Vec<(String, String, String)>> {
     for path in files {
         let bytes =
             std::fs::read(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-        let text = String::from_utf8_lossy(&bytes);
+        // Decoded as ingest decodes, so the peers index exactly the turns colloquy indexed.
+        let Ok(decoded) = crate::decode::decode(bytes) else {
+            continue;
+        };
         let name = path.to_string_lossy().into_owned();
-        for t in crate::pipeline::process(&text, &repairer).turns {
+        for t in crate::pipeline::process(&decoded.text, &repairer).turns {
             out.push((name.clone(), t.speaker, t.text));
         }
     }

@@ -29,30 +29,34 @@ pub enum NotText {
 /// How far into a file we look for NUL bytes and UTF-16 patterns.
 const SNIFF_LEN: usize = 8192;
 
-/// Decode a file's bytes to text.
-pub fn decode(bytes: &[u8]) -> Result<Decoded, NotText> {
-    if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
+/// Decode a file's bytes to text. Takes the bytes so that valid UTF-8, the common case, becomes the
+/// text without a copy.
+pub fn decode(bytes: Vec<u8>) -> Result<Decoded, NotText> {
+    if let Some((encoding, bom_len)) = Encoding::for_bom(&bytes) {
         return Ok(decode_with(encoding, &bytes[bom_len..], true));
     }
-    if let Some(encoding) = utf16_without_bom(bytes) {
-        return Ok(decode_with(encoding, bytes, false));
+    if let Some(encoding) = utf16_without_bom(&bytes) {
+        return Ok(decode_with(encoding, &bytes, false));
     }
     let sniff = &bytes[..bytes.len().min(SNIFF_LEN)];
     if let Some(offset) = sniff.iter().position(|&b| b == 0) {
         return Err(NotText::Binary { offset });
     }
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        return Ok(Decoded {
-            text: text.to_owned(),
-            encoding: UTF_8.name(),
-            bom: false,
-            lossy: false,
-        });
-    }
+    let bytes = match String::from_utf8(bytes) {
+        Ok(text) => {
+            return Ok(Decoded {
+                text,
+                encoding: UTF_8.name(),
+                bom: false,
+                lossy: false,
+            })
+        }
+        Err(e) => e.into_bytes(),
+    };
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-    detector.feed(bytes, true);
+    detector.feed(&bytes, true);
     let encoding = detector.guess(None, chardetng::Utf8Detection::Allow);
-    Ok(decode_with(encoding, bytes, false))
+    Ok(decode_with(encoding, &bytes, false))
 }
 
 fn decode_with(encoding: &'static Encoding, bytes: &[u8], bom: bool) -> Decoded {
@@ -94,7 +98,7 @@ mod tests {
 
     #[test]
     fn utf8_passes_through() {
-        let d = decode("Hey，关于".as_bytes()).unwrap();
+        let d = decode("Hey，关于".into()).unwrap();
         assert_eq!(d.text, "Hey，关于");
         assert_eq!(d.encoding, "UTF-8");
         assert!(!d.bom && !d.lossy);
@@ -102,7 +106,7 @@ mod tests {
 
     #[test]
     fn utf8_bom_is_removed() {
-        let d = decode(b"\xEF\xBB\xBF[A]: hi").unwrap();
+        let d = decode(b"\xEF\xBB\xBF[A]: hi".to_vec()).unwrap();
         assert_eq!(d.text, "[A]: hi");
         assert!(d.bom);
     }
@@ -114,25 +118,25 @@ mod tests {
         let be: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
         let mut le_bom = vec![0xFF, 0xFE];
         le_bom.extend(&le);
-        assert_eq!(decode(&le_bom).unwrap().text, text);
-        assert_eq!(decode(&le).unwrap().text, text);
-        assert_eq!(decode(&be).unwrap().encoding, "UTF-16BE");
-        assert_eq!(decode(&be).unwrap().text, text);
+        assert_eq!(decode(le_bom).unwrap().text, text);
+        assert_eq!(decode(le).unwrap().text, text);
+        assert_eq!(decode(be.clone()).unwrap().encoding, "UTF-16BE");
+        assert_eq!(decode(be).unwrap().text, text);
     }
 
     #[test]
     fn legacy_encoding_is_detected() {
         let (bytes, _, _) =
             encoding_rs::GBK.encode("[A]: 我们今天讨论一下这个话题，你觉得怎么样？");
-        let d = decode(&bytes).unwrap();
+        let d = decode(bytes.into_owned()).unwrap();
         assert_eq!(d.text, "[A]: 我们今天讨论一下这个话题，你觉得怎么样？");
         assert_eq!(d.encoding, "GBK");
     }
 
     #[test]
     fn binary_is_rejected() {
-        let err =
-            decode(b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x03\x00\x3e").unwrap_err();
+        let err = decode(b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x03\x00\x3e".to_vec())
+            .unwrap_err();
         assert!(matches!(err, NotText::Binary { .. }));
     }
 }

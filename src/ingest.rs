@@ -284,7 +284,7 @@ pub fn ingest(opts: &IngestOptions, progress: &dyn Progress) -> Result<IngestSum
         if previous.is_some() {
             writer.delete_term(Term::from_field_text(fields.source, &file.source));
         }
-        let decoded = match decode::decode(&bytes) {
+        let decoded = match decode::decode(bytes) {
             Ok(d) => d,
             Err(reason) => {
                 push(&skipped, skip(file, reason.to_string()));
@@ -393,14 +393,23 @@ pub fn ingest(opts: &IngestOptions, progress: &dyn Progress) -> Result<IngestSum
     Ok(summary)
 }
 
-/// Clean text learned from per run, at most; enough for character and emoji statistics.
+/// File bytes the first pass reads per run, at most: enough for character and emoji statistics,
+/// and a bound on the work done twice when most of a large corpus changed.
 const CLEAN_SAMPLE_BYTES: usize = 64 << 20;
 
 /// The repair model's corpus statistics: characters and pairs of the undamaged turns of the files
-/// this run will (re)index, up to [`CLEAN_SAMPLE_BYTES`]. A first pass, because the damaged turns
-/// of a file may come before the clean turns that explain them.
+/// this run will (re)index, from their first [`CLEAN_SAMPLE_BYTES`]. A first pass, because the
+/// damaged turns of a file may come before the clean turns that explain them.
 fn learn_clean_stats(found: &[Found], manifest: &Manifest) -> CorpusStats {
     let budget = AtomicUsize::new(CLEAN_SAMPLE_BYTES);
+    // Charge a file's size before reading it; false once the budget is spent.
+    let take = |n: u64| {
+        budget
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                (left > 0).then(|| left.saturating_sub(usize::try_from(n).unwrap_or(usize::MAX)))
+            })
+            .is_ok()
+    };
     found
         .par_iter()
         .filter(|f| {
@@ -410,23 +419,17 @@ fn learn_clean_stats(found: &[Found], manifest: &Manifest) -> CorpusStats {
                 .is_none_or(|prev| prev.size != f.size || prev.mtime_ns != f.mtime_ns)
         })
         .fold(CorpusStats::new, |mut stats, file| {
-            if budget.load(Ordering::Relaxed) == 0 {
+            if !take(file.size) {
                 return stats;
             }
             let Ok(bytes) = std::fs::read(&file.path) else {
                 return stats;
             };
-            let Ok(decoded) = decode::decode(&bytes) else {
+            let Ok(decoded) = decode::decode(bytes) else {
                 return stats;
             };
             for turn in crate::turns::split(&decoded.text).turns {
                 if !crate::repair::looks_damaged(&turn.text) {
-                    let len = turn.text.len();
-                    let left = budget
-                        .fetch_sub(len.min(budget.load(Ordering::Relaxed)), Ordering::Relaxed);
-                    if left == 0 {
-                        break;
-                    }
                     stats.observe(&turn.text);
                 }
             }

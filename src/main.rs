@@ -561,7 +561,7 @@ fn run_repair(args: RepairArgs) -> anyhow::Result<ExitCode> {
         io::stdin().read_to_end(&mut buf).context("reading stdin")?;
         Ok(buf)
     }
-    let decoded = colloquy::decode::decode(&bytes).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let decoded = colloquy::decode::decode(bytes).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     // The file's own clean lines teach the model its emoji, punctuation and names.
     let mut repairer = Repairer::new();
     for line in decoded.text.lines() {

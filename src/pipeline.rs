@@ -190,7 +190,7 @@ mod tests {
 
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
-            if let Ok(decoded) = crate::decode::decode(&bytes) {
+            if let Ok(decoded) = crate::decode::decode(bytes) {
                 let _ = process(&decoded.text, &Repairer::new());
             }
         }

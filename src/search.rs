@@ -1,12 +1,12 @@
 //! Query → hits. Owns query parsing (tantivy syntax plus speaker/language/conversation filters),
 //! exchange assembly (the turns around each hit) and highlight offsets. Printing is `output`'s job.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::Path;
 
 use serde::Serialize;
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::query::{
     BooleanQuery, Occur, Query, QueryParser, QueryParserError, RangeQuery, TermQuery,
 };
@@ -19,6 +19,7 @@ use crate::analyzer::ANALYZER;
 use crate::error::{Error, Result};
 use crate::ingest;
 use crate::schema::{Fields, KIND_CONVERSATION, KIND_TURN, LANG_FIELDS};
+use crate::spans::{script_of, Script};
 
 /// What to search for.
 #[derive(Debug, Clone, Default)]
@@ -396,44 +397,14 @@ impl Engine {
                 )),
             ),
         ]);
-        let span = usize::try_from(hi - lo)
-            .unwrap_or(usize::MAX)
-            .saturating_add(1);
-        let docs = searcher.search(
-            &query,
-            &TopDocs::with_limit(span.min(1 << 20)).order_by_score(),
-        )?;
+        // Every match, however long the conversation: no top-k bound to guess or allocate.
+        let docs = searcher.search(&query, &DocSetCollector)?;
         let mut turns = docs
             .into_iter()
-            .map(|(_, addr)| self.turn_at(searcher, addr))
+            .map(|addr| self.turn_at(searcher, addr))
             .collect::<Result<Vec<_>>>()?;
         turns.sort_by_key(|t| t.turn);
         Ok(turns)
-    }
-
-    /// Number of turns and the title of a conversation, if it is indexed.
-    pub fn conversation_info(&self, conversation: &str) -> Result<Option<(String, u64)>> {
-        let f = &self.fields;
-        let query = BooleanQuery::new(vec![
-            (
-                Occur::Must,
-                term_query(Term::from_field_text(f.conversation, conversation)),
-            ),
-            (
-                Occur::Must,
-                term_query(Term::from_field_text(f.kind, KIND_CONVERSATION)),
-            ),
-        ]);
-        let searcher = self.searcher();
-        let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
-        let Some((_, addr)) = top.first() else {
-            return Ok(None);
-        };
-        let doc: TantivyDocument = searcher.doc(*addr)?;
-        Ok(Some((
-            first_str(&doc, f.title).unwrap_or_default(),
-            first_u64(&doc, f.turns).unwrap_or(0),
-        )))
     }
 }
 
@@ -502,11 +473,11 @@ fn explain_query_error(query: &str, tantivy_message: &str) -> String {
 /// highlighted only where every one of its tokens occurs at the same relative position, so the
 /// offsets point at what actually matched.
 pub struct Highlighter {
+    /// The index's analyzer, or the same without jieba's words when no literal is a Chinese word
+    /// (exact for everything else, and it never loads the dictionary).
     analyzer: Option<TextAnalyzer>,
     /// Per literal: (relative position, token text).
     patterns: Vec<Vec<(usize, String)>>,
-    /// Some literal is a Chinese word, so texts must be tokenized with jieba's words too.
-    needs_words: bool,
 }
 
 impl Highlighter {
@@ -536,12 +507,12 @@ impl Highlighter {
         let needs_words = patterns
             .iter()
             .flatten()
-            .any(|(_, t)| t.chars().count() > 1 && t.chars().any(is_han));
-        Highlighter {
-            analyzer,
-            patterns,
-            needs_words,
-        }
+            .any(|(_, t)| t.chars().count() > 1 && t.chars().any(|c| script_of(c) == Script::Han));
+        let analyzer = match analyzer {
+            Some(_) if !needs_words => Some(crate::analyzer::analyzer_without_words()),
+            other => other,
+        };
+        Highlighter { analyzer, patterns }
     }
 
     /// Highlight ranges in code points, sorted and merged.
@@ -552,40 +523,32 @@ impl Highlighter {
         if self.patterns.is_empty() {
             return Vec::new();
         }
-        // (position, token text) → byte range in `text`.
-        let mut at: HashMap<(usize, String), (usize, usize)> = HashMap::new();
-        if !self.needs_words {
-            analyzer = crate::analyzer::analyzer_without_words();
-        }
+        // Position → the tokens there, with their byte ranges in `text`.
+        let mut at: BTreeMap<usize, Vec<(String, usize, usize)>> = BTreeMap::new();
         let mut stream = analyzer.token_stream(text);
         while stream.advance() {
             let t = stream.token();
-            at.entry((t.position, t.text.clone()))
-                .or_insert((t.offset_from, t.offset_to));
+            at.entry(t.position)
+                .or_default()
+                .push((t.text.clone(), t.offset_from, t.offset_to));
         }
-        let mut starts: Vec<usize> = at.keys().map(|(p, _)| *p).collect();
-        starts.sort_unstable();
-        starts.dedup();
+        let find = |position: usize, word: &str| {
+            at.get(&position)?
+                .iter()
+                .find(|(w, _, _)| w == word)
+                .map(|&(_, from, to)| (from, to))
+        };
         let mut byte_ranges: Vec<(usize, usize)> = Vec::new();
         for pattern in &self.patterns {
-            for &start in &starts {
-                let mut range: Option<(usize, usize)> = None;
-                let mut all = true;
-                for (rel, word) in pattern {
-                    match at.get(&(start + rel, word.clone())) {
-                        Some(&(from, to)) => {
-                            range = Some(match range {
-                                Some((f, t)) => (f.min(from), t.max(to)),
-                                None => (from, to),
-                            });
-                        }
-                        None => {
-                            all = false;
-                            break;
-                        }
-                    }
-                }
-                if let (true, Some(r)) = (all, range) {
+            for &start in at.keys() {
+                let range = pattern.iter().try_fold(None, |range, (rel, word)| {
+                    let (from, to) = find(start + rel, word)?;
+                    Some(Some(match range {
+                        Some((f, t)) => (from.min(f), to.max(t)),
+                        None => (from, to),
+                    }))
+                });
+                if let Some(Some(r)) = range {
                     byte_ranges.push(r);
                 }
             }
@@ -603,10 +566,6 @@ impl Highlighter {
             .map(|(s, e)| [char_offset(text, s), char_offset(text, e)])
             .collect()
     }
-}
-
-fn is_han(c: char) -> bool {
-    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3134F)
 }
 
 fn char_offset(text: &str, byte: usize) -> usize {

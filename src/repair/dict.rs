@@ -340,16 +340,7 @@ impl Dict {
             node_char,
             nodes,
             edge_bits,
-            root_han: Vec::new(),
-            root_other: Vec::new(),
-            han_single: Vec::new(),
-            bigram: FastMap::default(),
-            unigram: FastMap::default(),
-            unigram_total: 0.0,
-            ctx_after: CtxIndex::default(),
-            ctx_before: CtxIndex::default(),
-            ctx_bits: Vec::new(),
-            load_time: Duration::ZERO,
+            ..Dict::empty()
         };
         let mut root_han = vec![u32::MAX; (HAN_HI - HAN_LO + 1) as usize];
         let mut root_other = Vec::new();

@@ -201,6 +201,19 @@ struct ShowArgs {
     /// Show the original (damaged) text under each repaired turn.
     #[arg(long)]
     raw: bool,
+    #[command(flatten)]
+    view: ViewArgs,
+}
+
+#[derive(Args)]
+struct StatsArgs {
+    #[command(flatten)]
+    view: ViewArgs,
+}
+
+/// What `show` and `stats` share: where the index is, and how to print.
+#[derive(Args)]
+struct ViewArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -210,15 +223,29 @@ struct ShowArgs {
     index: IndexArg,
 }
 
-#[derive(Args)]
-struct StatsArgs {
-    /// Print JSON.
-    #[arg(long)]
-    json: bool,
-    #[command(flatten)]
-    color: ColorArg,
-    #[command(flatten)]
-    index: IndexArg,
+impl ViewArgs {
+    /// Print `doc` as JSON with --json, else with `terminal`, to a buffered stdout.
+    fn print(
+        &self,
+        doc: &impl serde::Serialize,
+        terminal: impl FnOnce(&Printer, &mut dyn Write) -> io::Result<()>,
+    ) -> anyhow::Result<ExitCode> {
+        let stdout = io::stdout();
+        let mut out = io::BufWriter::new(stdout.lock());
+        if self.json {
+            serde_json::to_writer_pretty(&mut out, doc)?;
+            writeln!(out)?;
+        } else {
+            let printer = Printer {
+                style: self.color.style(),
+                width: terminal_width(),
+                full: true,
+            };
+            terminal(&printer, &mut out)?;
+        }
+        out.flush().context("writing output")?;
+        Ok(ExitCode::SUCCESS)
+    }
 }
 
 #[derive(Args)]
@@ -446,54 +473,29 @@ fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_show(args: ShowArgs) -> anyhow::Result<ExitCode> {
-    let engine = Engine::open(&args.index.index)?;
+    let engine = Engine::open(&args.view.index.index)?;
     let turns = engine.show(&args.conversation, args.turn.map(|t| (t, args.context)))?;
     let preamble = if args.turn.is_none() {
         engine.preamble(&args.conversation)?
     } else {
         String::new()
     };
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    if args.json {
-        let doc = serde_json::json!({
-            "conversation": args.conversation,
-            "title": turns.first().map(|t| t.title.clone()).unwrap_or_default(),
-            "source": turns.first().map(|t| t.source.clone()).unwrap_or_default(),
-            "preamble": preamble,
-            "turns": turns,
-        });
-        serde_json::to_writer_pretty(&mut out, &doc)?;
-        writeln!(out)?;
-    } else {
-        let printer = Printer {
-            style: args.color.style(),
-            width: terminal_width(),
-            full: true,
-        };
-        printer.conversation(&mut out, &turns, &preamble, args.raw)?;
-    }
-    out.flush().context("writing output")?;
-    Ok(ExitCode::SUCCESS)
+    let doc = serde_json::json!({
+        "conversation": args.conversation,
+        "title": turns.first().map(|t| t.title.clone()).unwrap_or_default(),
+        "source": turns.first().map(|t| t.source.clone()).unwrap_or_default(),
+        "preamble": preamble,
+        "turns": turns,
+    });
+    args.view.print(&doc, |printer, mut out| {
+        printer.conversation(&mut out, &turns, &preamble, args.raw)
+    })
 }
 
 fn run_stats(args: StatsArgs) -> anyhow::Result<ExitCode> {
-    let stats = colloquy::stats::collect(&args.index.index)?;
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &stats)?;
-        writeln!(out)?;
-    } else {
-        let printer = Printer {
-            style: args.color.style(),
-            width: terminal_width(),
-            full: true,
-        };
-        printer.stats(&mut out, &stats)?;
-    }
-    out.flush().context("writing output")?;
-    Ok(ExitCode::SUCCESS)
+    let stats = colloquy::stats::collect(&args.view.index.index)?;
+    args.view
+        .print(&stats, |printer, mut out| printer.stats(&mut out, &stats))
 }
 
 fn run_bench(cmd: BenchCommand) -> anyhow::Result<ExitCode> {

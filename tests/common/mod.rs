@@ -36,12 +36,12 @@ pub fn colloquy(dir: &Path) -> Command {
     cmd
 }
 
-/// Run a search with `--json` and parse it.
-pub fn search_json(dir: &Path, args: &[&str]) -> Value {
+/// Run a search with an output flag; its stdout, after checking it exited 0 (hits) or 1 (none).
+fn search_output(dir: &Path, args: &[&str], format: &str) -> Vec<u8> {
     let out = colloquy(dir)
         .arg("search")
         .args(args)
-        .arg("--json")
+        .arg(format)
         .output()
         .expect("run");
     assert!(
@@ -49,23 +49,17 @@ pub fn search_json(dir: &Path, args: &[&str]) -> Value {
         "search {args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).expect("valid JSON")
+    out.stdout
+}
+
+/// Run a search with `--json` and parse it.
+pub fn search_json(dir: &Path, args: &[&str]) -> Value {
+    serde_json::from_slice(&search_output(dir, args, "--json")).expect("valid JSON")
 }
 
 /// Run a search with `--jsonl` and parse every line.
 pub fn search_jsonl(dir: &Path, args: &[&str]) -> Vec<Value> {
-    let out = colloquy(dir)
-        .arg("search")
-        .args(args)
-        .arg("--jsonl")
-        .output()
-        .expect("run");
-    assert!(
-        out.status.code() == Some(0) || out.status.code() == Some(1),
-        "search {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
+    String::from_utf8(search_output(dir, args, "--jsonl"))
         .expect("utf-8")
         .lines()
         .map(|l| serde_json::from_str(l).expect("valid JSON line"))

@@ -527,7 +527,7 @@ fn stored_guesses(guesses: &[crate::repair::Guess]) -> serde_json::Value {
                 "start": g.start,
                 "end": g.end,
                 "chosen": g.chosen,
-                "original": g.original,
+                "original": g.original.as_str(),
                 "confidence": round(g.confidence),
                 "code_page": g.code_page,
                 "alternatives": g.alternatives.iter()

@@ -78,12 +78,10 @@ pub(crate) struct Dict {
     unigram_total: f64,
     /// The bigram evidence the lattice adds,
     /// `CTX_WEIGHT * bigram_pmi(a, b).clamp(0, CTX_CAP)`, precomputed (pairs
-    /// whose evidence is exactly 0 left out), grouped by the left char (`ctx_after`: left char
-    /// → range of (right char, evidence) sorted by right char) and by the
-    /// right char (`ctx_before`), so a lattice position looks its fixed
-    /// neighbour up once and its candidates in one small sorted slice.
-    ctx_after: CtxIndex,
-    ctx_before: CtxIndex,
+    /// whose evidence is exactly 0 left out) in an open-addressing table:
+    /// one probe, usually one cache line, where a sorted list per
+    /// neighbour cost a cache miss per step of its binary search.
+    ctx: CtxTable,
     /// One bit per hash of every pair with evidence: a clear bit proves the
     /// pair absent (most lookups) without a search.
     ctx_bits: Vec<u64>,
@@ -226,25 +224,20 @@ impl Dict {
         self.han_single.get((u - HAN_LO) as usize).copied()
     }
 
-    /// False when the pair `a`, `b` surely has no bigram evidence.
+    /// Bigram evidence of `b` right after `a` (0 when the pair has none).
     #[inline]
-    pub fn may_have_ctx(&self, a: char, b: char) -> bool {
-        let h = ctx_hash(bigram_key(a, b));
-        self.ctx_bits
+    pub fn ctx(&self, a: char, b: char) -> f32 {
+        let key = bigram_key(a, b);
+        let h = ctx_hash(key);
+        let maybe = self
+            .ctx_bits
             .get(h >> 6)
-            .is_none_or(|w| w & (1 << (h & 63)) != 0)
-    }
-
-    /// (right char, evidence) of every pair starting with `a`, sorted.
-    #[inline]
-    pub fn ctx_after(&self, a: char) -> &[(u32, f32)] {
-        self.ctx_after.get(a as u32)
-    }
-
-    /// (left char, evidence) of every pair ending with `b`, sorted.
-    #[inline]
-    pub fn ctx_before(&self, b: char) -> &[(u32, f32)] {
-        self.ctx_before.get(b as u32)
+            .is_some_and(|w| w & (1 << (h & 63)) != 0);
+        if maybe {
+            self.ctx.get(key)
+        } else {
+            0.0
+        }
     }
 
     /// Log-probability of a single char as a dictionary word, if it is one.
@@ -386,13 +379,6 @@ impl Dict {
                 }
             }
         }
-        let mut after: Vec<(u32, u32, f32)> = Vec::with_capacity(ctx.len());
-        let mut before: Vec<(u32, u32, f32)> = Vec::with_capacity(ctx.len());
-        for &(key, v) in &ctx {
-            let (a, b) = ((key >> 21) as u32, (key & ((1 << 21) - 1)) as u32);
-            after.push((a, b, v));
-            before.push((b, a, v));
-        }
         let mut bits = vec![0u64; 1 << (CTX_BITS_LOG2 - 6)];
         for &(key, _) in &ctx {
             let h = ctx_hash(key);
@@ -401,8 +387,7 @@ impl Dict {
             }
         }
         dict.ctx_bits = bits;
-        dict.ctx_after = CtxIndex::build(after);
-        dict.ctx_before = CtxIndex::build(before);
+        dict.ctx = CtxTable::build(&ctx);
         dict.root_han = root_han;
         dict.root_other = root_other;
         dict.han_single = (HAN_LO..=HAN_HI)
@@ -431,52 +416,63 @@ impl Dict {
             bigram: FastMap::default(),
             unigram: FastMap::default(),
             unigram_total: 0.0,
-            ctx_after: CtxIndex::default(),
-            ctx_before: CtxIndex::default(),
+            ctx: CtxTable::default(),
             ctx_bits: Vec::new(),
             load_time: Duration::ZERO,
         }
     }
 }
 
-/// Pairs grouped by one of their chars: key char → range of (other char,
-/// value) sorted by the other char.
+/// Pair key → value, open addressing with linear probing at load factor
+/// at most 1/2. Keys are `bigram_key`s, never `EMPTY`.
 #[derive(Default)]
-struct CtxIndex {
-    ranges: FastMap<u32, (u32, u32)>,
-    items: Vec<(u32, f32)>,
+struct CtxTable {
+    slots: Vec<(u64, f32)>,
+    mask: usize,
 }
 
-impl CtxIndex {
-    fn build(mut v: Vec<(u32, u32, f32)>) -> CtxIndex {
-        v.sort_unstable_by_key(|x| (x.0, x.1));
-        let mut ix = CtxIndex::default();
-        ix.items.reserve(v.len());
-        for (k, other, val) in v {
-            let at = ix.items.len() as u32;
-            let r = ix.ranges.entry(k).or_insert((at, at));
-            r.1 = at + 1;
-            ix.items.push((other, val));
+const EMPTY: u64 = u64::MAX;
+
+impl CtxTable {
+    fn build(pairs: &[(u64, f32)]) -> CtxTable {
+        let cap = (pairs.len() * 2).max(16).next_power_of_two();
+        let mut t = CtxTable {
+            slots: vec![(EMPTY, 0.0); cap],
+            mask: cap - 1,
+        };
+        for &(key, v) in pairs {
+            let mut i = table_hash(key) & t.mask;
+            while let Some(slot) = t.slots.get_mut(i) {
+                if slot.0 == EMPTY || slot.0 == key {
+                    *slot = (key, v);
+                    break;
+                }
+                i = (i + 1) & t.mask;
+            }
         }
-        ix
+        t
     }
 
     #[inline]
-    fn get(&self, k: u32) -> &[(u32, f32)] {
-        match self.ranges.get(&k) {
-            Some(&(lo, hi)) => self.items.get(lo as usize..hi as usize).unwrap_or(&[]),
-            None => &[],
+    fn get(&self, key: u64) -> f32 {
+        let mut i = table_hash(key) & self.mask;
+        // At most half full: every probe sequence reaches an empty slot.
+        while let Some(&(k, v)) = self.slots.get(i) {
+            if k == key {
+                return v;
+            }
+            if k == EMPTY {
+                return 0.0;
+            }
+            i = (i + 1) & self.mask;
         }
+        0.0
     }
 }
 
-/// Evidence of `c` in a sorted (char, evidence) slice, 0 when absent.
 #[inline]
-pub(crate) fn ctx_lookup(list: &[(u32, f32)], c: char) -> f32 {
-    match list.binary_search_by_key(&(c as u32), |x| x.0) {
-        Ok(k) => list.get(k).map_or(0.0, |x| x.1),
-        Err(_) => 0.0,
-    }
+fn table_hash(key: u64) -> usize {
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize
 }
 
 #[inline]

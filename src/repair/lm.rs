@@ -3,7 +3,7 @@
 //! text, and a word lattice over jieba's dictionary decoded jointly
 //! (Viterbi for the choice, forward-backward for confidences).
 
-use super::dict::{ctx_lookup, Dict, FastMap, ROOT};
+use super::dict::{Dict, FastMap, ROOT};
 
 /// Statistics from the corpus's own undamaged text.
 #[derive(Default, Clone, Debug)]
@@ -422,18 +422,12 @@ impl Scorer<'_> {
             let l = fixed(a.checked_sub(1), left);
             let r = fixed((a + 1 < m).then_some(a + 1), right);
             let lo = single_off[a] as usize;
-            let after_l = l.map(|l| self.dict.ctx_after(l));
-            let before_r = r.map(|r| self.dict.ctx_before(r));
             for (k, &c) in s.cands.iter().enumerate() {
-                if let (Some(l), Some(list), Some(x)) = (l, after_l, ctx_l.get_mut(lo + k)) {
-                    if !list.is_empty() && self.dict.may_have_ctx(l, c) {
-                        *x = ctx_lookup(list, c);
-                    }
+                if let (Some(l), Some(x)) = (l, ctx_l.get_mut(lo + k)) {
+                    *x = self.dict.ctx(l, c);
                 }
-                if let (Some(r), Some(list), Some(x)) = (r, before_r, ctx_r.get_mut(lo + k)) {
-                    if !list.is_empty() && self.dict.may_have_ctx(c, r) {
-                        *x = ctx_lookup(list, c);
-                    }
+                if let (Some(r), Some(x)) = (r, ctx_r.get_mut(lo + k)) {
+                    *x = self.dict.ctx(c, r);
                 }
             }
         }

@@ -29,9 +29,10 @@ use lm::{is_han, DecodeScratch, Scorer, Slot};
 use serde::Serialize;
 
 /// One candidate for a guessed character.
-#[derive(Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Copy, Debug, PartialEq)]
 pub struct Alternative {
-    pub text: String,
+    /// Serialized as a one-character string.
+    pub text: char,
     pub probability: f64,
 }
 
@@ -42,14 +43,74 @@ pub struct Guess {
     /// Code-point offsets into `Repaired.text`.
     pub start: usize,
     pub end: usize,
-    pub chosen: String,
+    /// Serialized as a one-character string.
+    pub chosen: char,
     /// Runners-up, most probable first.
     pub alternatives: Vec<Alternative>,
     /// Posterior probability of `chosen`.
     pub confidence: f64,
     /// The damaged text this replaced.
-    pub original: String,
+    pub original: ShortStr,
     pub code_page: CodePage,
+}
+
+/// The source of one damaged sequence: a lead char and at most three
+/// more, each at most three bytes in UTF-8 (code-page chars, U+FFFD, `?`),
+/// so it always fits inline. A `String` here was an allocation per guess,
+/// and the seeds make one guess per ~60 bytes. Longer input is cut at a
+/// char boundary (it cannot arise from a token).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ShortStr {
+    len: u8,
+    bytes: [u8; ShortStr::CAP],
+}
+
+impl ShortStr {
+    const CAP: usize = 15;
+
+    fn from_chars(chars: &[char]) -> ShortStr {
+        let mut s = ShortStr {
+            len: 0,
+            bytes: [0; Self::CAP],
+        };
+        for &c in chars {
+            let n = c.len_utf8();
+            let at = usize::from(s.len);
+            match s.bytes.get_mut(at..at + n) {
+                Some(dst) => {
+                    c.encode_utf8(dst);
+                    s.len += n as u8;
+                }
+                None => break,
+            }
+        }
+        s
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only whole chars are ever written.
+        std::str::from_utf8(self.bytes.get(..usize::from(self.len)).unwrap_or(&[]))
+            .unwrap_or_default()
+    }
+}
+
+impl std::ops::Deref for ShortStr {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Debug for ShortStr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl Serialize for ShortStr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 /// One repaired run of mojibake.
@@ -220,6 +281,7 @@ impl Repairer {
         // as they are.
         let mut bi = 0usize;
         let utf8_len = |cs: &[char]| cs.iter().map(|c| c.len_utf8()).sum::<usize>();
+        let mut slots = Vec::new();
         for cl in &selected {
             if let Some(prefix) = chars.get(i..cl.start) {
                 let nb = utf8_len(prefix);
@@ -229,7 +291,15 @@ impl Repairer {
                 out_len += prefix.len();
             }
             let cl_tokens = tokens.get(cl.tok_lo..cl.tok_hi).unwrap_or(&[]);
-            choose(&chars, cl_tokens, cl, pool, scorer.as_ref(), work);
+            choose(
+                &chars,
+                cl_tokens,
+                cl,
+                pool,
+                scorer.as_ref(),
+                &mut slots,
+                work,
+            );
             let run_start = out_len;
             let run_start_byte = out.len();
             let mut run_bytes = 0;
@@ -253,7 +323,7 @@ impl Repairer {
                     let lost = usize::from(tok.missing) + usize::from(tok.wild);
                     run_bytes += lost;
                     run_guesses += 1;
-                    guesses.push(make_guess(&chars, tok, pool, &choice, out_len, cl.cp));
+                    guesses.push(make_guess(&chars, tok, pool, &choice, ch, out_len, cl.cp));
                 }
                 out_len += 1;
                 chars_replaced += tok.end - tok.start;
@@ -340,12 +410,13 @@ impl ChooseWork {
 
 /// Pick a character for every token of a cluster, jointly; results in
 /// `work` (read them with `ChooseWork::choice`).
-fn choose(
-    chars: &[char],
-    tokens: &[Token],
+fn choose<'a>(
+    chars: &'a [char],
+    tokens: &'a [Token],
     cl: &Cluster,
-    pool: &[char],
+    pool: &'a [char],
     scorer: Option<&Scorer>,
+    slots: &mut Vec<Slot<'a>>,
     work: &mut ChooseWork,
 ) {
     work.chosen.clear();
@@ -372,7 +443,7 @@ fn choose(
         .count();
     let left_ctx = &chars[cl.start - n_left..cl.start];
     let right_ctx = &chars[cl.end..cl.end + n_right];
-    let mut slots: Vec<Slot> = Vec::with_capacity(tokens.len() + n_left + n_right);
+    slots.clear();
     for c in left_ctx {
         slots.push(Slot {
             cands: std::slice::from_ref(c),
@@ -459,6 +530,7 @@ fn make_guess(
     tok: &Token,
     pool: &[char],
     choice: &Choice,
+    chosen: char,
     at: usize,
     cp: CodePage,
 ) -> Guess {
@@ -497,7 +569,7 @@ fn make_guess(
     for &(k, p) in &top[..n_top] {
         if let Some(&c) = opts.get(k) {
             alternatives.push(Alternative {
-                text: String::from(c),
+                text: c,
                 probability: p,
             });
         }
@@ -505,21 +577,13 @@ fn make_guess(
     Guess {
         start: at,
         end: at + 1,
-        chosen: opts
-            .get(choice.chosen)
-            .map(|&c| String::from(c))
-            .unwrap_or_default(),
+        chosen,
         alternatives,
         confidence: choice
             .posterior
             .get(choice.chosen)
             .map_or(1.0, |&p| norm(p)),
-        original: {
-            let src = chars.get(tok.start..tok.end).unwrap_or(&[]);
-            let mut o = String::with_capacity(src.iter().map(|c| c.len_utf8()).sum());
-            o.extend(src);
-            o
-        },
+        original: ShortStr::from_chars(chars.get(tok.start..tok.end).unwrap_or(&[])),
         code_page: cp,
     }
 }

@@ -92,13 +92,19 @@ pub fn explain(r: &Repaired) -> Vec<String> {
                 .alternatives
                 .iter()
                 .filter(|a| a.probability >= 0.001)
-                .map(|a| format!("{} {:.3}", visible(&a.text), a.probability))
+                .map(|a| {
+                    format!(
+                        "{} {:.3}",
+                        visible(a.text.encode_utf8(&mut [0; 4])),
+                        a.probability
+                    )
+                })
                 .collect();
             lines.push(format!(
                 "    [{}] \"{}\" → {} p={:.3}{}{}",
                 g.start,
                 visible(&g.original),
-                visible(&g.chosen),
+                visible(g.chosen.encode_utf8(&mut [0; 4])),
                 g.confidence,
                 if g.confidence < LOW_CONFIDENCE {
                     " LOW"

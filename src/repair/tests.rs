@@ -18,9 +18,25 @@ const SEED_003: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/corpus/003_c8cacc78d537ad71.txt"
 ));
-const HELDOUT: &str = include_str!(concat!(
+/// Written for evaluation, but its errors were studied while the model was
+/// built (session 1): a development text, a regression guard here.
+const DEV_1: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/data/heldout_dialogue.txt"
+    "/data/dev_dialogue_1.txt"
+));
+/// Written fresh in session 2 and measured (92.4 %) before anything was
+/// changed; its errors have been studied since, so it is a development text
+/// too.
+const DEV_2: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/data/dev_dialogue_2.txt"
+));
+/// Written fresh in session 2 by someone who saw neither the code nor the
+/// other texts; no statistic or weight has been tuned on it and its errors
+/// have not been read. The honest estimate of accuracy on unseen dialogue.
+const UNSEEN: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/data/heldout_unseen.txt"
 ));
 
 fn damaged_seeds() -> [(&'static str, &'static str); 3] {
@@ -63,9 +79,26 @@ fn seeds_model_on_heldout_001() {
 }
 
 #[test]
-fn seeds_model_on_own_heldout_dialogue() {
-    let m = eval_one(&Repairer::new(), "heldout", HELDOUT, DamageModel::SEEDS);
-    assert!(m.accuracy_damaged >= 0.97, "{m:?}");
+fn seeds_model_on_dev_dialogue() {
+    // Development texts: floors guard against regressions and say nothing
+    // about unseen text (see seeds_model_on_unseen_dialogue).
+    for (name, text, floor) in [("dev_1", DEV_1, 0.97), ("dev_2", DEV_2, 0.92)] {
+        let m = eval_one(&Repairer::new(), name, text, DamageModel::SEEDS);
+        assert!(m.accuracy_damaged >= floor, "{m:?}");
+        assert_eq!(m.undamaged_changed, 0, "{m:?}");
+    }
+}
+
+#[test]
+fn seeds_model_on_unseen_dialogue() {
+    let m = eval_one(&Repairer::new(), "unseen", UNSEEN, DamageModel::SEEDS);
+    // Issue #3 asks for 0.97 of damaged and 0.999 of all characters. Measured
+    // once on this text, untouched since: 0.929 (494/532) and 0.991. The
+    // floors below guard that figure; they are not the target.
+    assert!(m.damaged_chars > 400, "{m:?}");
+    assert!(m.accuracy_damaged >= 0.92, "{m:?}");
+    assert!(m.accuracy_all >= 0.99, "{m:?}");
+    // What was not damaged is never changed, which does hold.
     assert_eq!(m.undamaged_changed, 0, "{m:?}");
 }
 
@@ -86,7 +119,7 @@ fn c1_controls_are_exact() {
         CodePage::Windows1250,
         CodePage::Windows1251,
     ] {
-        for (name, text) in [("001", SEED_001), ("heldout", HELDOUT)] {
+        for (name, text) in [("001", SEED_001), ("dev_1", DEV_1)] {
             let m = eval_one(
                 &Repairer::new(),
                 name,
@@ -101,7 +134,7 @@ fn c1_controls_are_exact() {
 #[test]
 fn replacement_and_question_mark_states() {
     for state in [UndefinedState::Replacement, UndefinedState::QuestionMark] {
-        for (name, text) in [("001", SEED_001), ("heldout", HELDOUT)] {
+        for (name, text) in [("001", SEED_001), ("dev_1", DEV_1)] {
             let m = eval_one(
                 &Repairer::new(),
                 name,
@@ -126,8 +159,8 @@ fn other_code_pages_dropped() {
     ] {
         let m = eval_one(
             &Repairer::new(),
-            "heldout",
-            HELDOUT,
+            "dev_1",
+            DEV_1,
             model(cp, UndefinedState::Dropped),
         );
         assert!(m.accuracy_damaged >= 0.95, "{m:?}");
@@ -139,8 +172,8 @@ fn double_encoding() {
     for state in [UndefinedState::C1Control, UndefinedState::Dropped] {
         let m = eval_one(
             &Repairer::new(),
-            "heldout",
-            HELDOUT,
+            "dev_1",
+            DEV_1,
             DamageModel {
                 code_page: CodePage::Windows1252,
                 undefined: state,
@@ -265,8 +298,11 @@ fn legitimate_text_is_a_fixed_point() {
     let out = r.repair(SEED_001);
     assert_eq!(out.text, SEED_001);
     assert!(!out.changed);
-    let out = r.repair(HELDOUT);
-    assert_eq!(out.text, HELDOUT);
+    for text in [DEV_1, DEV_2, UNSEEN] {
+        let out = r.repair(text);
+        assert_eq!(out.text, text);
+        assert!(!out.changed);
+    }
 }
 
 #[test]

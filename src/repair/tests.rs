@@ -93,8 +93,11 @@ fn seeds_model_on_dev_dialogue() {
 fn seeds_model_on_unseen_dialogue() {
     let m = eval_one(&Repairer::new(), "unseen", UNSEEN, DamageModel::SEEDS);
     // Issue #3 asks for 0.97 of damaged and 0.999 of all characters. Measured
-    // once on this text, untouched since: 0.929 (494/532) and 0.991. The
-    // floors below guard that figure; they are not the target.
+    // on this text, never studied: 0.929 (494/532) and 0.991. (Blending
+    // jieba's frequencies with subtitle frequencies gave 0.934 here and
+    // fewer errors on dev_2, but made the written-register seed 000 worse,
+    // 与 and 中 turning into 不, so it was not kept.) The floors below guard
+    // the figure; they are not the target.
     assert!(m.damaged_chars > 400, "{m:?}");
     assert!(m.accuracy_damaged >= 0.92, "{m:?}");
     assert!(m.accuracy_all >= 0.99, "{m:?}");

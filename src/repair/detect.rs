@@ -274,35 +274,93 @@ fn valid_prefix(lead: u8, second: u8) -> bool {
 pub(crate) struct Candidates {
     pub pool: Vec<char>,
     pub entries: Vec<(u32, u32)>,
+    /// Per entry: its pattern key, and whether its list is final (taken
+    /// from the cache) or still as enumerated.
+    keys: Vec<u64>,
+    pub done: Vec<bool>,
     index: super::dict::FastMap<u64, u32>,
     tmp: Vec<char>,
 }
 
+/// The final candidate list (completions, pruned by the language model
+/// when longer than two) of every pattern this thread has met, per version
+/// of the corpus statistics that pruning read. A corpus repeats a few
+/// hundred patterns endlessly; so do the chunks of a parallel repair.
+#[derive(Default)]
+struct PatternCache {
+    lists: super::dict::FastMap<(u64, u64), (u32, u32)>,
+    pool: Vec<char>,
+}
+
+/// Beyond this many cached chars (4 MB) the cache starts over.
+const CACHE_MAX_CHARS: usize = 1 << 20;
+
+thread_local! {
+    static PATTERNS: std::cell::RefCell<PatternCache> = std::cell::RefCell::default();
+}
+
 impl Candidates {
-    /// Enumerate completions for a lossy token of an accepted run; returns
-    /// the entry index.
-    pub fn fill(&mut self, tok: &Token, cp: CodePage) -> u32 {
+    /// The candidate list for a lossy token of an accepted run, from the
+    /// cache or enumerated; returns the entry index.
+    pub fn fill(&mut self, tok: &Token, cp: CodePage, version: u64) -> u32 {
         let key = tok.pattern_key(cp.index());
         if let Some(&e) = self.index.get(&key) {
             return e;
         }
-        let obs = &tok.obs[..usize::from(tok.n_obs).min(3)];
-        let t = cp.table();
         let lo = self.pool.len();
-        self.tmp.clear();
-        completions(
-            tok.lead,
-            obs,
-            usize::from(tok.missing),
-            (&t.undefined_list, &t.droppable),
-            &mut self.tmp,
-        );
-        self.pool.extend_from_slice(&self.tmp);
+        let pool = &mut self.pool;
+        let cached = PATTERNS.with(|c| {
+            let c = c.borrow();
+            let list = c
+                .lists
+                .get(&(version, key))
+                .and_then(|&(l, n)| c.pool.get(l as usize..(l + n) as usize));
+            list.map(|list| pool.extend_from_slice(list)).is_some()
+        });
+        if !cached {
+            let obs = &tok.obs[..usize::from(tok.n_obs).min(3)];
+            let t = cp.table();
+            self.tmp.clear();
+            completions(
+                tok.lead,
+                obs,
+                usize::from(tok.missing),
+                (&t.undefined_list, &t.droppable),
+                &mut self.tmp,
+            );
+            self.pool.extend_from_slice(&self.tmp);
+        }
         let e = self.entries.len() as u32;
         self.entries
             .push((lo as u32, (self.pool.len() - lo) as u32));
+        self.keys.push(key);
+        self.done.push(cached);
         self.index.insert(key, e);
         e
+    }
+
+    /// Cache the lists `fill` enumerated, once they are final: call after
+    /// pruning (a pass that needs no language model has no list longer than
+    /// one).
+    pub fn remember(&self, version: u64) {
+        PATTERNS.with(|c| {
+            let mut c = c.borrow_mut();
+            for ((&(lo, len), &key), &done) in self.entries.iter().zip(&self.keys).zip(&self.done) {
+                if done {
+                    continue;
+                }
+                let Some(list) = self.pool.get(lo as usize..(lo + len) as usize) else {
+                    continue;
+                };
+                if c.pool.len() + list.len() > CACHE_MAX_CHARS {
+                    c.pool.clear();
+                    c.lists.clear();
+                }
+                let at = c.pool.len() as u32;
+                c.pool.extend_from_slice(list);
+                c.lists.insert((version, key), (at, len));
+            }
+        });
     }
 }
 

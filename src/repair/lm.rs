@@ -12,6 +12,9 @@ pub struct CorpusStats {
     pairs: FastMap<u64, u32>,
     total_chars: u64,
     total_pairs: u64,
+    /// Changes with every change of the counts (0: none yet), so results
+    /// computed from them can be cached under it.
+    version: u64,
 }
 
 impl CorpusStats {
@@ -19,8 +22,18 @@ impl CorpusStats {
         Self::default()
     }
 
+    pub(crate) fn version(&self) -> u64 {
+        self.version
+    }
+
+    fn bump(&mut self) {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        self.version = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Count non-ASCII characters and adjacent pairs involving one.
     pub fn observe(&mut self, text: &str) {
+        self.bump();
         let mut prev: Option<char> = None;
         for c in text.chars() {
             let u = c as u32;
@@ -39,6 +52,7 @@ impl CorpusStats {
     }
 
     pub fn merge(&mut self, other: &CorpusStats) {
+        self.bump();
         for (k, v) in &other.chars {
             *self.chars.entry(*k).or_insert(0) += v;
         }

@@ -244,7 +244,7 @@ impl Repairer {
             for k in cl.tok_lo..cl.tok_hi {
                 if let (Some(t), Some(e)) = (tokens.get(k), tok_entry.get_mut(k)) {
                     if t.fixed.is_none() {
-                        *e = cands.fill(t, cl.cp);
+                        *e = cands.fill(t, cl.cp, self.corpus.version());
                     }
                 }
             }
@@ -257,8 +257,8 @@ impl Repairer {
             corpus: &self.corpus,
         });
         if let Some(sc) = &scorer {
-            for (lo, len) in cands.entries.iter_mut() {
-                if *len > 2 {
+            for ((lo, len), &done) in cands.entries.iter_mut().zip(&cands.done) {
+                if *len > 2 && !done {
                     let (lo_u, len_u) = (*lo as usize, *len as usize);
                     if let Some(slice) = cands.pool.get_mut(lo_u..lo_u + len_u) {
                         *len = sc.prune(slice) as u32;
@@ -266,6 +266,7 @@ impl Repairer {
                 }
             }
         }
+        cands.remember(self.corpus.version());
         for (t, &e) in tokens.iter_mut().zip(&tok_entry) {
             if let Some(&(lo, len)) = cands.entries.get(e as usize) {
                 t.opt_lo = lo;

@@ -402,3 +402,27 @@ mod props {
         }
     }
 }
+
+/// The per-thread cache of candidate lists never carries one model's
+/// pruning over to another: each model repairs as it does on a fresh thread.
+#[test]
+fn pattern_cache_is_per_model() {
+    let plain = Repairer::new();
+    let learned = repairer_from_damaged_seeds();
+    let fresh = |r: &Repairer| {
+        let r = r.clone();
+        std::thread::spawn(move || r.repair(SEED_000))
+            .join()
+            .expect("repair thread")
+    };
+    let (plain_alone, learned_alone) = (fresh(&plain), fresh(&learned));
+    for _ in 0..2 {
+        assert_eq!(plain.repair(SEED_000), plain_alone);
+        assert_eq!(learned.repair(SEED_000), learned_alone);
+    }
+    // The two models do differ somewhere, or this test would prove nothing.
+    assert_ne!(
+        plain_alone.guesses, learned_alone.guesses,
+        "corpus statistics changed no posterior"
+    );
+}

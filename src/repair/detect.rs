@@ -290,6 +290,17 @@ pub(crate) struct Candidates {
 struct PatternCache {
     lists: super::dict::FastMap<(u64, u64), (u32, u32)>,
     pool: Vec<char>,
+    /// The `EPOCH` the contents belong to.
+    epoch: u64,
+}
+
+/// Bumped by `forget_patterns`: every thread's cache is stale from then on.
+static EPOCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Empty every thread's cache of candidate lists, so a benchmark that
+/// repeats one input times what a first repair of it costs.
+pub fn forget_patterns() {
+    EPOCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Beyond this many cached chars (4 MB) the cache starts over.
@@ -309,11 +320,12 @@ impl Candidates {
         }
         let lo = self.pool.len();
         let pool = &mut self.pool;
+        let epoch = EPOCH.load(std::sync::atomic::Ordering::Relaxed);
         let cached = PATTERNS.with(|c| {
             let c = c.borrow();
-            let list = c
-                .lists
-                .get(&(version, key))
+            let list = (c.epoch == epoch)
+                .then(|| c.lists.get(&(version, key)))
+                .flatten()
                 .and_then(|&(l, n)| c.pool.get(l as usize..(l + n) as usize));
             list.map(|list| pool.extend_from_slice(list)).is_some()
         });
@@ -343,8 +355,14 @@ impl Candidates {
     /// pruning (a pass that needs no language model has no list longer than
     /// one).
     pub fn remember(&self, version: u64) {
+        let epoch = EPOCH.load(std::sync::atomic::Ordering::Relaxed);
         PATTERNS.with(|c| {
             let mut c = c.borrow_mut();
+            if c.epoch != epoch {
+                c.pool.clear();
+                c.lists.clear();
+                c.epoch = epoch;
+            }
             for ((&(lo, len), &key), &done) in self.entries.iter().zip(&self.keys).zip(&self.done) {
                 if done {
                     continue;

@@ -18,7 +18,7 @@ pub use codepage::CodePage;
 pub use damage::{
     damage, evaluate, evaluate_with, DamageModel, EvalReport, ModelEval, UndefinedState,
 };
-pub use detect::looks_damaged;
+pub use detect::{forget_patterns, looks_damaged};
 pub use dict::{dict_load_time, preload_dict};
 pub use lm::CorpusStats;
 pub use report::{explain, FileReport, LOW_CONFIDENCE};

@@ -69,13 +69,6 @@ pub(crate) struct Dict {
     /// Per char of U+3400..=U+9FFF: its single-character score (word
     /// log-probability, or the built-in prior when it is not a word).
     han_single: Vec<f32>,
-    /// Character bigrams of running text (data/build_bigram.py): pair key
-    /// → ln P(b | a). Unlike the word list, these see across word and
-    /// punctuation boundaries (就|像, ”|与|“).
-    bigram: FastMap<u64, u32>,
-    /// Character counts of the same text, and their total.
-    unigram: FastMap<u32, u32>,
-    unigram_total: f64,
     /// The bigram evidence the lattice adds,
     /// `CTX_WEIGHT * bigram_pmi(a, b).clamp(0, CTX_CAP)`, precomputed (pairs
     /// whose evidence is exactly 0 left out) in an open-addressing table:
@@ -348,11 +341,11 @@ impl Dict {
                 root_other.push((u, k as u32));
             }
         }
-        if let Some((uni, pairs)) = parse_bigrams(BIGRAM_BYTES) {
-            dict.unigram_total = uni.values().map(|&n| f64::from(n)).sum();
-            dict.unigram = uni;
-            dict.bigram = pairs;
-        }
+        // Character bigrams and counts of running text (data/build_bigram.py).
+        // Unlike the word list, they see across word and punctuation
+        // boundaries (就|像, ”|与|“). Only the evidence derived below is kept.
+        let (unigram, bigram) = parse_bigrams(BIGRAM_BYTES).unwrap_or_default();
+        let unigram_total: f64 = unigram.values().map(|&n| f64::from(n)).sum();
         // Bigram evidence of every pair: how much likelier `b` is right
         // after `a` than anywhere in running text, ln P(b | a) / P(b), with
         // P(b | a) interpolated towards P(b) by how often `a` was seen
@@ -361,13 +354,13 @@ impl Dict {
         // evidence is not 0 are kept; a ratio at most 1 has ln <= 0, which
         // the evidence clamps to 0, so it is skipped before the ln.
         let mut ctx: Vec<(u64, f32)> = Vec::new();
-        if dict.unigram_total > 0.0 {
-            for (&key, &nab) in &dict.bigram {
+        if unigram_total > 0.0 {
+            for (&key, &nab) in &bigram {
                 let (a, b) = ((key >> 21) as u32, (key & ((1 << 21) - 1)) as u32);
-                let (Some(&na), Some(&nb)) = (dict.unigram.get(&a), dict.unigram.get(&b)) else {
+                let (Some(&na), Some(&nb)) = (unigram.get(&a), unigram.get(&b)) else {
                     continue;
                 };
-                let pb = f64::from(nb) / dict.unigram_total;
+                let pb = f64::from(nb) / unigram_total;
                 let p = (f64::from(nab) + BIGRAM_PRIOR * pb) / (f64::from(na) + BIGRAM_PRIOR);
                 let ratio = p / pb;
                 if ratio <= 1.0 {
@@ -413,9 +406,6 @@ impl Dict {
             root_han: Vec::new(),
             root_other: Vec::new(),
             han_single: Vec::new(),
-            bigram: FastMap::default(),
-            unigram: FastMap::default(),
-            unigram_total: 0.0,
             ctx: CtxTable::default(),
             ctx_bits: Vec::new(),
             load_time: Duration::ZERO,

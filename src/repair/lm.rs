@@ -3,7 +3,7 @@
 //! text, and a word lattice over jieba's dictionary decoded jointly
 //! (Viterbi for the choice, forward-backward for confidences).
 
-use super::dict::{Dict, FastMap, ROOT};
+use super::dict::{bigram_key, Dict, FastMap, ROOT};
 
 /// Statistics from the corpus's own undamaged text.
 #[derive(Default, Clone, Debug)]
@@ -41,7 +41,7 @@ impl CorpusStats {
                 *self.chars.entry(u).or_insert(0) += 1;
                 self.total_chars += 1;
                 if let Some(p) = prev {
-                    *self.pairs.entry(pair_key(p, c)).or_insert(0) += 1;
+                    *self.pairs.entry(bigram_key(p, c)).or_insert(0) += 1;
                     self.total_pairs += 1;
                 }
                 prev = Some(c);
@@ -79,13 +79,9 @@ impl CorpusStats {
         if self.total_pairs == 0 {
             return None;
         }
-        let n = *self.pairs.get(&pair_key(a, b))?;
+        let n = *self.pairs.get(&bigram_key(a, b))?;
         Some(((f64::from(n)) / (self.total_pairs as f64 + 1.0)).ln() as f32)
     }
-}
-
-fn pair_key(a: char, b: char) -> u64 {
-    (u64::from(a as u32) << 21) | u64::from(b as u32)
 }
 
 pub(crate) fn is_han(c: char) -> bool {
@@ -605,23 +601,15 @@ impl Walk<'_, '_> {
         }
         let cands = slot.cands;
         let base = matches.len();
-        // Most branches die here: the fixed char does not continue the
-        // word (one probe of the edge filter instead of a search).
-        if node != ROOT
-            && cands.len() == 1
-            && !cands
-                .first()
-                .is_some_and(|&c| self.dict.may_have_child(node, c as u32))
-        {
-            return;
-        }
+        // A fixed char here was already probed against the edge filter by
+        // the caller (the `cont` flag), which is where most branches die.
         let kids = if node == ROOT || cands.len() == 1 {
             None
         } else {
             self.dict.children(node)
         };
         match kids {
-            Some((first, kids)) if cands.len() > 1 && kids.len() <= cands.len() => {
+            Some((first, kids)) if kids.len() <= cands.len() => {
                 // Few children: find each among the candidates, then
                 // restore candidate order.
                 for (j, &u) in kids.iter().enumerate() {

@@ -191,11 +191,23 @@ impl Repairer {
         if !looks_damaged(text) {
             return Repaired::unchanged(text);
         }
-        let mut result = Repaired::unchanged(text);
-        let mut current = text.to_string();
-        let mut work = ChooseWork::default();
+        // The lattice buffers outlive the call: ingest repairs turn by turn.
+        thread_local! {
+            static WORK: std::cell::RefCell<ChooseWork> = std::cell::RefCell::default();
+        }
+        WORK.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut work) => self.repair_with(text, &mut work),
+            Err(_) => self.repair_with(text, &mut ChooseWork::default()),
+        })
+    }
+
+    fn repair_with(&self, text: &str, work: &mut ChooseWork) -> Repaired {
+        let mut result = Repaired::unchanged("");
+        // The text as the passes so far left it; None while unchanged, so
+        // text that needs no repair is copied once, into the result.
+        let mut current: Option<String> = None;
         for pass in 1..=MAX_PASSES {
-            let Some(p) = self.pass(&current, pass, &mut work) else {
+            let Some(p) = self.pass(current.as_deref().unwrap_or(text), pass, work) else {
                 break;
             };
             // Offsets reported by earlier passes move with this pass's
@@ -215,13 +227,14 @@ impl Repairer {
             result.guesses.extend(p.guesses);
             result.bytes_restored += p.bytes_restored;
             result.chars_replaced += p.chars_replaced;
-            current = p.text;
-            if !looks_damaged(&current) {
+            let done = !looks_damaged(&p.text);
+            current = Some(p.text);
+            if done {
                 break;
             }
         }
-        result.changed = current != text;
-        result.text = current;
+        result.text = current.unwrap_or_else(|| text.to_string());
+        result.changed = result.text != text;
         result.runs.sort_by_key(|r| (r.start, r.pass));
         result.guesses.sort_by_key(|g| g.start);
         result

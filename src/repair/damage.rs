@@ -2,9 +2,9 @@
 //! harness that damages clean text, repairs it and measures the result.
 
 use super::codepage::CodePage;
+use super::score::{score_output, Score};
 use super::{dict, Repairer};
 use serde::Serialize;
-use std::collections::HashMap;
 use std::fmt;
 use std::time::Instant;
 
@@ -178,19 +178,16 @@ pub fn evaluate_with(
     let mut clean_files_changed = 0usize;
     for (_, text) in clean_texts {
         let r = repairer.repair(text);
-        let n = text.chars().count();
-        clean_chars += n;
+        let s = score_output(text, &r.text, None);
+        clean_chars += s.chars;
         if r.text != *text {
             clean_files_changed += 1;
-            let (same, _) = align_score(text, &r.text, &|_| false);
-            clean_changed_chars += n - same;
+            clean_changed_chars += s.chars - s.all_exact;
         }
     }
     let mut out = Vec::new();
     for &model in models {
-        let mut lossy_cache: HashMap<char, bool> = HashMap::new();
-        let mut is_damaged =
-            |c: char| -> bool { *lossy_cache.entry(c).or_insert_with(|| damages(model, c)) };
+        let mut score = Score::default();
         let mut m = ModelEval {
             model: model.name(),
             chars: 0,
@@ -218,23 +215,15 @@ pub fn evaluate_with(
                 .iter()
                 .filter(|g| g.confidence < super::LOW_CONFIDENCE)
                 .count();
-            let mask: Vec<bool> = text.chars().map(&mut is_damaged).collect();
-            let n = mask.len();
-            let nd = mask.iter().filter(|&&d| d).count();
-            let (same, same_damaged) =
-                align_score(text, &r.text, &|i| mask.get(i).copied().unwrap_or(false));
-            m.chars += n;
-            m.damaged_chars += nd;
-            m.all_exact += same;
-            m.damaged_exact += same_damaged;
-            m.undamaged_changed += (n - nd) - (same - same_damaged);
+            score.add(score_output(text, &r.text, Some(model)));
         }
-        if m.chars > 0 {
-            m.accuracy_all = m.all_exact as f64 / m.chars as f64;
-        }
-        if m.damaged_chars > 0 {
-            m.accuracy_damaged = m.damaged_exact as f64 / m.damaged_chars as f64;
-        }
+        m.chars = score.chars;
+        m.damaged_chars = score.damaged;
+        m.all_exact = score.all_exact;
+        m.damaged_exact = score.damaged_exact;
+        m.undamaged_changed = score.undamaged_changed();
+        m.accuracy_all = score.accuracy_all();
+        m.accuracy_damaged = score.accuracy_damaged();
         if m.repair_seconds > 0.0 {
             m.throughput_mb_s = m.input_bytes as f64 / 1e6 / m.repair_seconds;
         }

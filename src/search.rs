@@ -117,16 +117,17 @@ impl Engine {
     /// Run a search.
     pub fn search(&self, opts: &SearchOptions) -> Result<SearchResults> {
         let user_query = self.parse(&opts.query)?;
-        self.check_values("--speaker", self.fields.speaker, &opts.speakers, true)?;
-        self.check_values("--lang", self.fields.languages, &opts.langs, true)?;
-        self.check_values("--dominant", self.fields.dominant, &opts.dominant, true)?;
-        self.check_values(
-            "--conv",
-            self.fields.conversation,
-            &opts.conversations,
-            false,
-        )?;
         let f = &self.fields;
+        // Values of one flag are ORed; flags are ANDed. Labels and languages are stored lowercased.
+        let filters = [
+            ("--speaker", f.speaker, &opts.speakers, true),
+            ("--lang", f.languages, &opts.langs, true),
+            ("--dominant", f.dominant, &opts.dominant, true),
+            ("--conv", f.conversation, &opts.conversations, false),
+        ];
+        for (flag, field, values, lowercase) in filters {
+            self.check_values(flag, field, values, lowercase)?;
+        }
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
             (Occur::Must, user_query),
             (
@@ -134,25 +135,14 @@ impl Engine {
                 term_query(Term::from_field_text(f.kind, KIND_TURN)),
             ),
         ];
-        // Values of one flag are ORed; flags are ANDed. Labels and languages are stored lowercased.
-        let filters = [
-            (f.speaker, &opts.speakers, true),
-            (f.languages, &opts.langs, true),
-            (f.dominant, &opts.dominant, true),
-            (f.conversation, &opts.conversations, false),
-        ];
-        for (field, values, lowercase) in filters {
+        for (_, field, values, lowercase) in filters {
             if values.is_empty() {
                 continue;
             }
             let any: Vec<(Occur, Box<dyn Query>)> = values
                 .iter()
                 .map(|v| {
-                    let v = if lowercase {
-                        v.trim().to_lowercase()
-                    } else {
-                        v.clone()
-                    };
+                    let v = filter_value(v, lowercase);
                     (Occur::Should, term_query(Term::from_field_text(field, &v)))
                 })
                 .collect();
@@ -173,7 +163,7 @@ impl Engine {
         } else {
             searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?
         };
-        let highlighter = Highlighter::new(&self.index, &opts.query);
+        let mut highlighter = Highlighter::new(&self.index, &opts.query);
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let turn = self.turn_at(&searcher, addr)?;
@@ -211,11 +201,7 @@ impl Engine {
     ) -> Result<()> {
         let searcher = self.searcher();
         for value in values {
-            let v = if lowercase {
-                value.trim().to_lowercase()
-            } else {
-                value.clone()
-            };
+            let v = filter_value(value, lowercase);
             if searcher.doc_freq(&Term::from_field_text(field, &v))? == 0 {
                 let known = self.known_values(&searcher, field, &v)?;
                 return Err(Error::UnknownValue {
@@ -276,22 +262,13 @@ impl Engine {
             None => (0, u64::MAX - 1),
         };
         let searcher = self.searcher();
-        self.turns_of(&searcher, conversation, lo, hi)
+        self.turns_of(&searcher, conversation, lo, hi, None)
     }
 
     /// Preamble of an indexed conversation.
     pub fn preamble(&self, conversation: &str) -> Result<String> {
         let f = &self.fields;
-        let query = BooleanQuery::new(vec![
-            (
-                Occur::Must,
-                term_query(Term::from_field_text(f.conversation, conversation)),
-            ),
-            (
-                Occur::Must,
-                term_query(Term::from_field_text(f.kind, KIND_CONVERSATION)),
-            ),
-        ]);
+        let query = BooleanQuery::new(self.in_conversation(conversation, KIND_CONVERSATION));
         let searcher = self.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
         let Some((_, addr)) = top.first() else {
@@ -365,38 +342,46 @@ impl Engine {
         }
         let lo = hit.turn.saturating_sub(before as u64);
         let hi = hit.turn.saturating_add(after as u64);
-        let mut turns = self.turns_of(searcher, &hit.conversation, lo, hi)?;
-        turns.retain(|t| t.turn != hit.turn);
+        let turns = self.turns_of(searcher, &hit.conversation, lo, hi, Some(hit.turn))?;
         let (before, after) = turns.into_iter().partition(|t| t.turn < hit.turn);
         Ok(Context { before, after })
     }
 
-    /// The turns of a conversation in `lo..=hi`, in conversation order.
+    /// Clauses for the documents of one kind in one conversation.
+    fn in_conversation(&self, conversation: &str, kind: &str) -> Vec<(Occur, Box<dyn Query>)> {
+        let f = &self.fields;
+        vec![
+            (
+                Occur::Must,
+                term_query(Term::from_field_text(f.conversation, conversation)),
+            ),
+            (Occur::Must, term_query(Term::from_field_text(f.kind, kind))),
+        ]
+    }
+
+    /// The turns of a conversation in `lo..=hi` except `skip`, in conversation order.
     pub fn turns_of(
         &self,
         searcher: &Searcher,
         conversation: &str,
         lo: u64,
         hi: u64,
+        skip: Option<u64>,
     ) -> Result<Vec<TurnView>> {
         let f = &self.fields;
-        let query = BooleanQuery::new(vec![
-            (
-                Occur::Must,
-                term_query(Term::from_field_text(f.conversation, conversation)),
-            ),
-            (
-                Occur::Must,
-                term_query(Term::from_field_text(f.kind, KIND_TURN)),
-            ),
-            (
-                Occur::Must,
-                Box::new(RangeQuery::new(
-                    Bound::Included(Term::from_field_u64(f.turn, lo)),
-                    Bound::Included(Term::from_field_u64(f.turn, hi)),
-                )),
-            ),
-        ]);
+        let mut clauses = self.in_conversation(conversation, KIND_TURN);
+        clauses.push((
+            Occur::Must,
+            Box::new(RangeQuery::new(
+                Bound::Included(Term::from_field_u64(f.turn, lo)),
+                Bound::Included(Term::from_field_u64(f.turn, hi)),
+            )),
+        ));
+        // The hit itself is not context: not loaded, not parsed.
+        if let Some(t) = skip {
+            clauses.push((Occur::MustNot, term_query(Term::from_field_u64(f.turn, t))));
+        }
+        let query = BooleanQuery::new(clauses);
         // Every match, however long the conversation: no top-k bound to guess or allocate.
         let docs = searcher.search(&query, &DocSetCollector)?;
         let mut turns = docs
@@ -405,6 +390,15 @@ impl Engine {
             .collect::<Result<Vec<_>>>()?;
         turns.sort_by_key(|t| t.turn);
         Ok(turns)
+    }
+}
+
+/// A filter flag's value as the index stores it.
+fn filter_value(v: &str, lowercase: bool) -> String {
+    if lowercase {
+        v.trim().to_lowercase()
+    } else {
+        v.to_owned()
     }
 }
 
@@ -478,6 +472,8 @@ pub struct Highlighter {
     analyzer: Option<TextAnalyzer>,
     /// Per literal: (relative position, token text).
     patterns: Vec<Vec<(usize, String)>>,
+    /// Every token text of every literal.
+    words: std::collections::HashSet<String>,
 }
 
 impl Highlighter {
@@ -512,25 +508,36 @@ impl Highlighter {
             Some(_) if !needs_words => Some(crate::analyzer::analyzer_without_words()),
             other => other,
         };
-        Highlighter { analyzer, patterns }
+        let words = patterns.iter().flatten().map(|(_, w)| w.clone()).collect();
+        Highlighter {
+            analyzer,
+            patterns,
+            words,
+        }
     }
 
     /// Highlight ranges in code points, sorted and merged.
-    pub fn highlight(&self, text: &str) -> Vec<[usize; 2]> {
-        let Some(mut analyzer) = self.analyzer.clone() else {
-            return Vec::new();
-        };
+    /// Takes `&mut self` so one analyzer (and its word cache) serves every hit.
+    pub fn highlight(&mut self, text: &str) -> Vec<[usize; 2]> {
         if self.patterns.is_empty() {
             return Vec::new();
         }
-        // Position → the tokens there, with their byte ranges in `text`.
+        let Some(analyzer) = self.analyzer.as_mut() else {
+            return Vec::new();
+        };
+        // Position → the tokens there that some literal contains, with their byte ranges in
+        // `text` (every literal has a token at relative position 0, so no match is lost).
         let mut at: BTreeMap<usize, Vec<(String, usize, usize)>> = BTreeMap::new();
         let mut stream = analyzer.token_stream(text);
         while stream.advance() {
             let t = stream.token();
-            at.entry(t.position)
-                .or_default()
-                .push((t.text.clone(), t.offset_from, t.offset_to));
+            if self.words.contains(t.text.as_str()) {
+                at.entry(t.position).or_default().push((
+                    t.text.clone(),
+                    t.offset_from,
+                    t.offset_to,
+                ));
+            }
         }
         let find = |position: usize, word: &str| {
             at.get(&position)?

@@ -170,8 +170,8 @@ pub fn segment(text: &str) -> Vec<Span> {
 /// Segments `text` into maximal single-language spans (see module docs).
 pub fn segment_with(text: &str, cfg: &SegmentConfig) -> Vec<Span> {
     let chars: Vec<char> = text.chars().map(normalize_width).collect();
-    // Units: (start of first letter, end of last letter, lang), in order.
-    let mut units: Vec<(usize, usize, String)> = Vec::new();
+    // Units: (start of first letter, lang), in order.
+    let mut units: Vec<(usize, &'static str)> = Vec::new();
     let mut i = 0;
     while i < chars.len() {
         let Some(block) = block_of(script_of(chars[i])) else {
@@ -197,17 +197,17 @@ pub fn segment_with(text: &str, cfg: &SegmentConfig) -> Vec<Span> {
     }
 
     let mut spans: Vec<Span> = Vec::with_capacity(units.len());
-    for (k, (start, _, lang)) in units.iter().enumerate() {
+    for (k, &(start, lang)) in units.iter().enumerate() {
         // Leading neutrals go to the first span, trailing ones to the
         // span before them.
-        let span_start = if k == 0 { 0 } else { *start };
+        let span_start = if k == 0 { 0 } else { start };
         let span_end = units.get(k + 1).map_or(chars.len(), |u| u.0);
         match spans.last_mut() {
-            Some(last) if last.lang == *lang => last.end = span_end,
+            Some(last) if last.lang == lang => last.end = span_end,
             _ => spans.push(Span {
                 start: span_start,
                 end: span_end,
-                lang: lang.clone(),
+                lang: lang.to_string(),
             }),
         }
     }
@@ -220,15 +220,12 @@ fn label_block(
     end: usize,
     block: Block,
     cfg: &SegmentConfig,
-    units: &mut Vec<(usize, usize, String)>,
+    units: &mut Vec<(usize, &'static str)>,
 ) {
     match block {
-        Block::Hangul => units.push((start, end, "ko".to_string())),
-        Block::Other => units.push((start, end, UND.to_string())),
-        Block::Latin => {
-            let lang = detect_latin(&chars[start..end], cfg).unwrap_or("en");
-            units.push((start, end, lang.to_string()));
-        }
+        Block::Hangul => units.push((start, "ko")),
+        Block::Other => units.push((start, UND)),
+        Block::Latin => units.push((start, detect_latin(&chars[start..end], cfg).unwrap_or("en"))),
         Block::Cjk => {
             // A Chinese sentence next to a Japanese one must not become
             // Japanese, so kana decide per sentence, not per block.
@@ -236,23 +233,16 @@ fn label_block(
             while s < end {
                 let mut e = s;
                 let mut kana = false;
-                let mut last_letter = s;
                 while e < end {
                     let c = chars[e];
-                    let sc = script_of(c);
-                    if sc == Script::Kana {
-                        kana = true;
-                    }
-                    if matches!(sc, Script::Han | Script::Kana) {
-                        last_letter = e;
-                    }
+                    kana |= script_of(c) == Script::Kana;
                     e += 1;
                     if is_sentence_end(c) {
                         break;
                     }
                 }
                 let lang = if kana { "ja" } else { "zh" };
-                units.push((s, last_letter + 1, lang.to_string()));
+                units.push((s, lang));
                 // Skip to the next CJK letter.
                 s = e;
                 while s < end && !matches!(script_of(chars[s]), Script::Han | Script::Kana) {
@@ -283,6 +273,11 @@ const ENGLISH_FUNCTION_WORDS: &[&str] = &[
 /// Returns a non-English label for a long Latin run only when whatlang is
 /// confident and the run lacks English function words; `None` means `en`.
 fn detect_latin(chars: &[char], cfg: &SegmentConfig) -> Option<&'static str> {
+    // Most Latin runs in chat are a few words: count letters before allocating anything.
+    let letters = chars.iter().filter(|c| c.is_alphabetic()).count();
+    if letters < cfg.min_detect_letters {
+        return None;
+    }
     let allow: Vec<whatlang::Lang> = DETECTABLE
         .iter()
         .filter(|(code, _)| cfg.allowed.iter().any(|a| a == code))
@@ -298,8 +293,7 @@ fn detect_latin(chars: &[char], cfg: &SegmentConfig) -> Option<&'static str> {
         .filter(|w| !w.is_empty())
         .map(|w| w.to_lowercase())
         .collect();
-    let letters = chars.iter().filter(|c| c.is_alphabetic()).count();
-    if words.len() < cfg.min_detect_words || letters < cfg.min_detect_letters {
+    if words.len() < cfg.min_detect_words {
         return None;
     }
     let english = words

@@ -120,6 +120,13 @@ pub(crate) struct FileEntry {
     pub stats: FileStats,
 }
 
+impl FileEntry {
+    /// Same size and modification time: taken as unchanged without reading the file.
+    fn same_stat(&self, file: &Found) -> bool {
+        self.size == file.size && self.mtime_ns == file.mtime_ns
+    }
+}
+
 /// Per-file figures kept in the manifest so `colloquy stats` never scans the index.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct FileStats {
@@ -135,20 +142,34 @@ pub struct FileStats {
     pub characters: usize,
 }
 
+/// Apply `f` to the value under `key`, inserting a default first; the key is copied only when
+/// it is new (it almost never is: a corpus has a handful of speakers and languages).
+pub(crate) fn update<V: Default>(map: &mut BTreeMap<String, V>, key: &str, f: impl FnOnce(&mut V)) {
+    match map.get_mut(key) {
+        Some(v) => f(v),
+        None => {
+            let mut v = V::default();
+            f(&mut v);
+            map.insert(key.to_owned(), v);
+        }
+    }
+}
+
 impl FileStats {
     fn of(conv: &Conversation) -> Self {
         let mut s = FileStats::default();
         for t in &conv.turns {
             let chars = t.text.chars().count();
             s.characters += chars;
-            let e = s.speakers.entry(t.speaker.clone()).or_default();
-            e.0 += 1;
-            e.1 += chars;
+            update(&mut s.speakers, &t.speaker, |e| {
+                e.0 += 1;
+                e.1 += chars;
+            });
             for l in &t.languages {
-                *s.languages.entry(l.clone()).or_default() += 1;
+                update(&mut s.languages, l, |n| *n += 1);
             }
             if let Some(d) = &t.dominant_language {
-                *s.dominant.entry(d.clone()).or_default() += 1;
+                update(&mut s.dominant, d, |n| *n += 1);
             }
             s.code_switched += usize::from(t.code_switched);
             s.low_confidence_guesses += t
@@ -256,11 +277,9 @@ pub fn ingest(opts: &IngestOptions, progress: &dyn Progress) -> Result<IngestSum
 
     let process_one = |file: &Found| {
         let previous = manifest.files.get(&file.source);
-        if let Some(prev) = previous {
-            if prev.size == file.size && prev.mtime_ns == file.mtime_ns {
-                unchanged.fetch_add(1, Ordering::Relaxed);
-                return;
-            }
+        if previous.is_some_and(|p| p.same_stat(file)) {
+            unchanged.fetch_add(1, Ordering::Relaxed);
+            return;
         }
         let bytes = match std::fs::read(&file.path) {
             Ok(b) => b,
@@ -297,24 +316,7 @@ pub fn ingest(opts: &IngestOptions, progress: &dyn Progress) -> Result<IngestSum
                 &warnings,
                 Warning {
                     path: file.source.clone(),
-                    message: {
-                        let lines: Vec<usize> = decoded
-                            .text
-                            .lines()
-                            .enumerate()
-                            .filter(|(_, l)| l.contains('\u{FFFD}'))
-                            .map(|(i, _)| i + 1)
-                            .collect();
-                        format!(
-                            "malformed {} bytes replaced by U+FFFD at line {}{}",
-                            decoded.encoding,
-                            lines.first().copied().unwrap_or(1),
-                            match lines.len() {
-                                0 | 1 => String::new(),
-                                n => format!(" and {} more lines", n - 1),
-                            }
-                        )
-                    },
+                    message: lossy_message(&decoded),
                 },
             );
         }
@@ -416,7 +418,7 @@ fn learn_clean_stats(found: &[Found], manifest: &Manifest) -> CorpusStats {
             manifest
                 .files
                 .get(&f.source)
-                .is_none_or(|prev| prev.size != f.size || prev.mtime_ns != f.mtime_ns)
+                .is_none_or(|prev| !prev.same_stat(f))
         })
         .fold(CorpusStats::new, |mut stats, file| {
             if !take(file.size) {
@@ -511,6 +513,25 @@ fn write_conversation(
     Ok(())
 }
 
+/// Where decoding replaced malformed bytes: the first line and how many more.
+fn lossy_message(decoded: &decode::Decoded) -> String {
+    let mut lines = decoded
+        .text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains('\u{FFFD}'))
+        .map(|(i, _)| i + 1);
+    let first = lines.next().unwrap_or(1);
+    let more = match lines.count() {
+        0 => String::new(),
+        n => format!(" and {n} more lines"),
+    };
+    format!(
+        "malformed {} bytes replaced by U+FFFD at line {first}{more}",
+        decoded.encoding
+    )
+}
+
 /// Runners-up kept per guess in the index, and the smallest probability worth keeping.
 const STORED_ALTERNATIVES: usize = 3;
 const MIN_STORED_PROBABILITY: f64 = 0.001;
@@ -518,26 +539,48 @@ const MIN_STORED_PROBABILITY: f64 = 0.001;
 /// Guesses as stored with a turn: probabilities to three decimals and the likeliest runners-up,
 /// which is what a reader checks; the full lattice output is `colloquy repair --json`'s job. On the
 /// seeds this keeps the stored guesses at about a third of their full size.
-fn stored_guesses(guesses: &[crate::repair::Guess]) -> serde_json::Value {
+/// Serialized straight from the guesses (no JSON tree per guess); fields in the alphabetical
+/// order the stored documents have always had.
+fn stored_guesses(guesses: &[crate::repair::Guess]) -> Vec<StoredGuess<'_>> {
     let round = |p: f64| (p * 1000.0).round() / 1000.0;
     guesses
         .iter()
-        .map(|g| {
-            serde_json::json!({
-                "start": g.start,
-                "end": g.end,
-                "chosen": g.chosen,
-                "original": g.original.as_str(),
-                "confidence": round(g.confidence),
-                "code_page": g.code_page,
-                "alternatives": g.alternatives.iter()
-                    .filter(|a| a.probability >= MIN_STORED_PROBABILITY)
-                    .take(STORED_ALTERNATIVES)
-                    .map(|a| serde_json::json!({"text": a.text, "probability": round(a.probability)}))
-                    .collect::<Vec<_>>(),
-            })
+        .map(|g| StoredGuess {
+            alternatives: g
+                .alternatives
+                .iter()
+                .filter(|a| a.probability >= MIN_STORED_PROBABILITY)
+                .take(STORED_ALTERNATIVES)
+                .map(|a| StoredAlternative {
+                    probability: round(a.probability),
+                    text: a.text,
+                })
+                .collect(),
+            chosen: g.chosen,
+            code_page: g.code_page,
+            confidence: round(g.confidence),
+            end: g.end,
+            original: g.original.as_str(),
+            start: g.start,
         })
         .collect()
+}
+
+#[derive(Serialize)]
+struct StoredGuess<'a> {
+    alternatives: Vec<StoredAlternative>,
+    chosen: char,
+    code_page: crate::repair::CodePage,
+    confidence: f64,
+    end: usize,
+    original: &'a str,
+    start: usize,
+}
+
+#[derive(Serialize)]
+struct StoredAlternative {
+    probability: f64,
+    text: char,
 }
 
 fn open_or_create(

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::ingest;
+use crate::ingest::{self, update};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Stats {
@@ -74,15 +74,16 @@ pub fn collect(dir: &Path) -> Result<Stats> {
         characters += entry.stats.characters;
         code_switched += entry.stats.code_switched;
         for (name, (t, c)) in &entry.stats.speakers {
-            let s = speakers.entry(name.clone()).or_default();
-            s.0 += t;
-            s.1 += c;
+            update(&mut speakers, name, |s: &mut (usize, usize)| {
+                s.0 += t;
+                s.1 += c;
+            });
         }
         for (lang, n) in &entry.stats.languages {
-            languages.entry(lang.clone()).or_default().0 += n;
+            update(&mut languages, lang, |l: &mut (usize, usize)| l.0 += n);
         }
         for (lang, n) in &entry.stats.dominant {
-            languages.entry(lang.clone()).or_default().1 += n;
+            update(&mut languages, lang, |l: &mut (usize, usize)| l.1 += n);
         }
         repair.files_touched += usize::from(entry.repaired_turns > 0);
         repair.repaired_turns += entry.repaired_turns;

@@ -56,9 +56,8 @@ pub fn replicate(corpus: &Path, work: &Path, copies: usize) -> Result<(Vec<PathB
         for src in &sources {
             let name = src.file_name().unwrap_or_default();
             let dst = dir.join(name);
-            std::fs::copy(src, &dst)
+            bytes += std::fs::copy(src, &dst)
                 .map_err(|e| Error::io(format!("copying {}", src.display()), e))?;
-            bytes += std::fs::metadata(&dst).map(|m| m.len()).unwrap_or(0);
             made.push(dst);
         }
     }
@@ -106,17 +105,30 @@ pub fn ingest_bench(corpus: &Path, copies: usize) -> Result<IngestBench> {
 /// (conversation, speaker, repaired text) of every turn, prepared outside any timing.
 fn repaired_turns(files: &[PathBuf]) -> Result<Vec<(String, String, String)>> {
     let repairer = crate::repair::Repairer::new();
+    // Copies of one seed share its file name and bytes (see `replicate`): process each once.
+    let mut by_name: std::collections::HashMap<std::ffi::OsString, Vec<(String, String)>> =
+        std::collections::HashMap::new();
     let mut out = Vec::new();
     for path in files {
-        let bytes =
-            std::fs::read(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-        // Decoded as ingest decodes, so the peers index exactly the turns colloquy indexed.
-        let Ok(decoded) = crate::decode::decode(bytes) else {
-            continue;
-        };
+        let key = path.file_name().unwrap_or_default().to_owned();
+        if !by_name.contains_key(&key) {
+            let bytes = std::fs::read(path)
+                .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+            // Decoded and repaired as ingest does (without the statistics ingest learns from the
+            // corpus's clean turns), so the peers index the same turns up to a few guesses.
+            let turns = match crate::decode::decode(bytes) {
+                Ok(decoded) => crate::pipeline::process(&decoded.text, &repairer)
+                    .turns
+                    .into_iter()
+                    .map(|t| (t.speaker, t.text))
+                    .collect(),
+                Err(_) => Vec::new(),
+            };
+            by_name.insert(key.clone(), turns);
+        }
         let name = path.to_string_lossy().into_owned();
-        for t in crate::pipeline::process(&decoded.text, &repairer).turns {
-            out.push((name.clone(), t.speaker, t.text));
+        for (speaker, text) in by_name.get(&key).into_iter().flatten() {
+            out.push((name.clone(), speaker.clone(), text.clone()));
         }
     }
     Ok(out)
@@ -285,11 +297,11 @@ pub fn repair_bench(clean_files: &[PathBuf], damaged_seeds: &[PathBuf]) -> Resul
 
     let models = DamageModel::all();
     let mut rows = Vec::new();
-    let mut colloquy_out: Vec<Vec<String>> = Vec::new();
+    // Bytes of damaged input per model, for ftfy's MB/s below.
+    let mut model_bytes = Vec::with_capacity(models.len());
     for (m, model) in models.iter().enumerate() {
         let mut score = crate::repair::Score::default();
         let (mut bytes, mut secs) = (0usize, 0f64);
-        let mut outs = Vec::new();
         for (i, (_, text)) in clean.iter().enumerate() {
             let damaged = damage(text, *model);
             let name = inputs.join(format!("m{m:02}_{i}.txt"));
@@ -298,9 +310,8 @@ pub fn repair_bench(clean_files: &[PathBuf], damaged_seeds: &[PathBuf]) -> Resul
             bytes += damaged.len();
             secs += t;
             score.add(score_output(text, &out, Some(*model)));
-            outs.push(out);
         }
-        colloquy_out.push(outs);
+        model_bytes.push(bytes);
         rows.push(RepairRow {
             model: model.to_string(),
             colloquy: score,
@@ -350,11 +361,11 @@ pub fn repair_bench(clean_files: &[PathBuf], damaged_seeds: &[PathBuf]) -> Resul
             let read = |name: &str| std::fs::read_to_string(out_dir.join(name)).unwrap_or_default();
             for (m, model) in models.iter().enumerate() {
                 let mut score = crate::repair::Score::default();
-                let (mut bytes, mut secs) = (0usize, 0f64);
+                let bytes = model_bytes.get(m).copied().unwrap_or(0);
+                let mut secs = 0f64;
                 for (i, (_, text)) in clean.iter().enumerate() {
                     let name = format!("m{m:02}_{i}.txt");
                     score.add(score_output(text, &read(&name), Some(*model)));
-                    bytes += damage(text, *model).len();
                     secs += timings.get(&name).copied().unwrap_or(f64::NAN);
                 }
                 bench.rows[m].ftfy = Some(score);

@@ -172,11 +172,7 @@ impl FileStats {
                 update(&mut s.dominant, d, |n| *n += 1);
             }
             s.code_switched += usize::from(t.code_switched);
-            s.low_confidence_guesses += t
-                .guesses
-                .iter()
-                .filter(|g| g.confidence < crate::repair::LOW_CONFIDENCE)
-                .count();
+            s.low_confidence_guesses += t.guesses.iter().filter(|g| g.low_confidence()).count();
         }
         s
     }
@@ -431,9 +427,7 @@ fn learn_clean_stats(found: &[Found], manifest: &Manifest) -> CorpusStats {
                 return stats;
             };
             for turn in crate::turns::split(&decoded.text).turns {
-                if !crate::repair::looks_damaged(&turn.text) {
-                    stats.observe(&turn.text);
-                }
+                stats.observe_if_clean(&turn.text);
             }
             stats
         })

@@ -567,9 +567,7 @@ fn run_repair(args: RepairArgs) -> anyhow::Result<ExitCode> {
     // The file's own clean lines teach the model its emoji, punctuation and names.
     let mut repairer = Repairer::new();
     for line in decoded.text.lines() {
-        if !colloquy::repair::looks_damaged(line) {
-            repairer.observe_clean(line);
-        }
+        repairer.observe_if_clean(line);
     }
     let repaired = repairer.repair_parallel(&decoded.text);
     let report = FileReport::new(&name, &repaired);

@@ -106,18 +106,19 @@ pub(crate) fn normalize_width(c: char) -> char {
     }
 }
 
+/// CJK ideographs (unified, extension A and beyond, compatibility); repair's
+/// language model uses the same test.
+pub(crate) fn is_han(c: char) -> bool {
+    matches!(c as u32, 0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0x20000..=0x3134F | 0xF900..=0xFAFF)
+}
+
 /// Classifies a character already passed through [`normalize_width`].
 pub(crate) fn script_of(c: char) -> Script {
     match c {
         'a'..='z' | 'A'..='Z' => Script::Latin,
         '0'..='9' => Script::Digit,
         c if c.is_ascii() => Script::Neutral,
-        '\u{4E00}'..='\u{9FFF}'
-        | '\u{3400}'..='\u{4DBF}'
-        | '\u{20000}'..='\u{3134F}'
-        | '\u{F900}'..='\u{FAFF}'
-        | '\u{3005}'
-        | '\u{3007}' => Script::Han,
+        c if is_han(c) || c == '\u{3005}' || c == '\u{3007}' => Script::Han,
         // U+30FB (katakana middle dot) is also the Chinese name separator
         // (列奥纳多・达・芬奇), so it must stay neutral, not mark Japanese.
         '\u{30FB}' | '\u{30A0}' => Script::Neutral,

@@ -210,11 +210,7 @@ pub fn evaluate_with(
             m.repair_seconds += t0.elapsed().as_secs_f64();
             m.input_bytes += damaged.len();
             m.guesses += r.guesses.len();
-            m.low_confidence_guesses += r
-                .guesses
-                .iter()
-                .filter(|g| g.confidence < super::LOW_CONFIDENCE)
-                .count();
+            m.low_confidence_guesses += r.guesses.iter().filter(|g| g.low_confidence()).count();
             score.add(score_output(text, &r.text, Some(model)));
         }
         m.chars = score.chars;

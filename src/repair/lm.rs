@@ -4,6 +4,7 @@
 //! (Viterbi for the choice, forward-backward for confidences).
 
 use super::dict::{bigram_key, Dict, FastMap, ROOT};
+pub(crate) use crate::spans::is_han;
 
 /// Statistics from the corpus's own undamaged text.
 #[derive(Default, Clone, Debug)]
@@ -29,6 +30,13 @@ impl CorpusStats {
     fn bump(&mut self) {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         self.version = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// [`CorpusStats::observe`] text that cannot hold mojibake; skip the rest.
+    pub fn observe_if_clean(&mut self, text: &str) {
+        if !super::detect::looks_damaged(text) {
+            self.observe(text);
+        }
     }
 
     /// Count non-ASCII characters and adjacent pairs involving one.
@@ -82,10 +90,6 @@ impl CorpusStats {
         let n = *self.pairs.get(&bigram_key(a, b))?;
         Some(((f64::from(n)) / (self.total_pairs as f64 + 1.0)).ln() as f32)
     }
-}
-
-pub(crate) fn is_han(c: char) -> bool {
-    matches!(c as u32, 0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0x20000..=0x3134F | 0xF900..=0xFAFF)
 }
 
 fn emoji_base(c: char) -> bool {

@@ -37,11 +37,7 @@ impl FileReport {
             chars_replaced: r.chars_replaced,
             bytes_restored: r.bytes_restored,
             guesses: n,
-            low_confidence_guesses: r
-                .guesses
-                .iter()
-                .filter(|g| g.confidence < LOW_CONFIDENCE)
-                .count(),
+            low_confidence_guesses: r.guesses.iter().filter(|g| g.low_confidence()).count(),
             low_confidence_threshold: LOW_CONFIDENCE,
             mean_confidence: mean,
         }
@@ -106,11 +102,7 @@ pub fn explain(r: &Repaired) -> Vec<String> {
                 visible(&g.original),
                 visible(g.chosen.encode_utf8(&mut [0; 4])),
                 g.confidence,
-                if g.confidence < LOW_CONFIDENCE {
-                    " LOW"
-                } else {
-                    ""
-                },
+                if g.low_confidence() { " LOW" } else { "" },
                 if alts.is_empty() {
                     String::new()
                 } else {

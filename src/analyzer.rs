@@ -60,19 +60,20 @@ pub fn jieba_loaded() -> bool {
 
 /// Builds the analyzer (cheap: jieba is loaded lazily and shared).
 pub fn analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(ColloquyTokenizer::default())
-        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-        .filter(LatinNormalizer)
-        .build()
+    build(false)
 }
 
 /// The analyzer without jieba's words: every other token, normalised the same way and at the same
 /// position (words take no positions of their own). Exact for matching anything but a Chinese word,
 /// and it never loads the dictionary, so highlighting an English query in a Chinese turn stays cheap.
 pub fn analyzer_without_words() -> TextAnalyzer {
+    build(true)
+}
+
+fn build(skip_words: bool) -> TextAnalyzer {
     TextAnalyzer::builder(ColloquyTokenizer {
         buf: TokenBuf::default(),
-        skip_words: true,
+        skip_words,
     })
     .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
     .filter(LatinNormalizer)
@@ -203,13 +204,9 @@ fn run_of(s: Script) -> Option<Run> {
 /// non-decreasing position.
 pub fn tokenize(text: &str) -> Vec<Token> {
     let mut buf = TokenBuf::default();
-    tokenize_buf(text, &mut buf);
+    tokenize_into(text, &mut buf, true);
     buf.tokens.truncate(buf.len);
     buf.tokens
-}
-
-fn tokenize_buf(text: &str, out: &mut TokenBuf) {
-    tokenize_into(text, out, true);
 }
 
 fn tokenize_into(text: &str, out: &mut TokenBuf, words: bool) {

@@ -8,12 +8,18 @@ use std::process::Command;
 
 use common::*;
 
+/// colloquy with `args`, to run under a pseudo-terminal.
+fn script(dir: &Path, args: &str) -> Command {
+    let bin = assert_cmd::cargo::cargo_bin("colloquy");
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &format!("{} {args}", bin.display()), "/dev/null"])
+        .current_dir(dir);
+    cmd
+}
+
 /// Run colloquy under a pseudo-terminal; returns everything the terminal showed.
 fn on_tty(dir: &Path, args: &str) -> String {
-    let bin = assert_cmd::cargo::cargo_bin("colloquy");
-    let out = Command::new("script")
-        .args(["-qec", &format!("{} {args}", bin.display()), "/dev/null"])
-        .current_dir(dir)
+    let out = script(dir, args)
         .env_remove("NO_COLOR")
         .env("TERM", "xterm-256color")
         .output()
@@ -38,16 +44,7 @@ fn terminal_gets_colour_and_a_progress_bar() {
     let shown = on_tty(ws.path(), "search 'mental health'");
     assert!(shown.contains("\u{1b}[1;31mmental"), "no colour: {shown:?}");
     // NO_COLOR turns colour off even on a terminal.
-    let plain = Command::new("script")
-        .args([
-            "-qec",
-            &format!(
-                "{} search 'mental health'",
-                assert_cmd::cargo::cargo_bin("colloquy").display()
-            ),
-            "/dev/null",
-        ])
-        .current_dir(ws.path())
+    let plain = script(ws.path(), "search 'mental health'")
         .env("NO_COLOR", "1")
         .output()
         .expect("script");

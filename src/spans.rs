@@ -107,7 +107,8 @@ pub(crate) fn normalize_width(c: char) -> char {
 }
 
 /// CJK ideographs (unified, extension A and beyond, compatibility); repair's
-/// language model uses the same test.
+/// language model uses the same test (in its inner loops: keep it inlinable).
+#[inline]
 pub(crate) fn is_han(c: char) -> bool {
     matches!(c as u32, 0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0x20000..=0x3134F | 0xF900..=0xFAFF)
 }

@@ -574,20 +574,36 @@ fn make_guess(
     };
     let opts = tok.options(pool);
     // The five likeliest runners-up, most probable first; among equals the
-    // earlier option first (the sort is stable).
-    let mut alternatives: Vec<Alternative> = choice
-        .posterior
-        .iter()
-        .zip(opts)
-        .enumerate()
-        .filter(|&(k, _)| k != choice.chosen)
-        .map(|(_, (&p, &c))| Alternative {
-            text: c,
-            probability: norm(p),
-        })
-        .collect();
-    alternatives.sort_by(|a, b| b.probability.total_cmp(&a.probability));
-    alternatives.truncate(5);
+    // earlier option first (a stable sort of all of them, truncated).
+    const TOP: usize = 5;
+    let mut top = [(0usize, 0.0f64); TOP];
+    let mut n_top = 0usize;
+    for (k, &p) in choice.posterior.iter().enumerate() {
+        if k == choice.chosen {
+            continue;
+        }
+        let v = norm(p);
+        let pos = top[..n_top]
+            .iter()
+            .position(|x| v.total_cmp(&x.1).is_gt())
+            .unwrap_or(n_top);
+        if pos >= TOP {
+            continue;
+        }
+        let last = n_top.min(TOP - 1);
+        top.copy_within(pos..last, pos + 1);
+        top[pos] = (k, v);
+        n_top = (n_top + 1).min(TOP);
+    }
+    let mut alternatives = Vec::with_capacity(n_top);
+    for &(k, p) in &top[..n_top] {
+        if let Some(&c) = opts.get(k) {
+            alternatives.push(Alternative {
+                text: c,
+                probability: p,
+            });
+        }
+    }
     Guess {
         start: at,
         end: at + 1,
@@ -631,8 +647,12 @@ fn select_clusters(chars: &[char]) -> Selection {
     // Scans without wildcards, kept for reuse when `?` is not one.
     let mut pages: [Option<PageScan>; 6] = Default::default();
     let wild_q = question_marks_are_wildcards(chars, &scan, &mut pages);
-    // Every accepted cluster as (score, page total, page, index in page).
-    let mut all: Vec<(f32, f32, usize, usize)> = Vec::new();
+    // One sortable key per accepted cluster: best evidence first; ties go
+    // to the code page that explains more of the text, then to the order
+    // of CodePage::ALL, then to text order. Packed into one integer because
+    // a text has thousands of clusters per page and this sort is on every
+    // repair's path.
+    let mut all: Vec<u128> = Vec::new();
     for cp in CodePage::ALL {
         // A code page with no lead byte followed by a continuation byte
         // anywhere cannot hold mojibake.
@@ -660,27 +680,26 @@ fn select_clusters(chars: &[char]) -> Selection {
             .filter(|c| detect::accept(c, doc_strong))
             .map(|c| c.score)
             .sum();
+        let page_key = (u128::from(desc_key(total)) << 64) | ((ci as u128) << 56);
         all.extend(
             page.clusters
                 .iter()
                 .enumerate()
                 .filter(|(_, c)| detect::accept(c, doc_strong))
-                .map(|(k, c)| (c.score, total, ci, k)),
+                // Clusters of one page are disjoint and in text order, so
+                // their index orders them as their start does.
+                .map(|(k, c)| {
+                    (u128::from(desc_key(c.score)) << 96) | page_key | (k as u128 & ((1 << 56) - 1))
+                }),
         );
     }
-    // Best evidence first; ties go to the code page that explains more of
-    // the text, then to the order of CodePage::ALL, then to text order
-    // (clusters of one page are disjoint and in text order).
-    all.sort_unstable_by(|a, b| {
-        b.0.total_cmp(&a.0)
-            .then(b.1.total_cmp(&a.1))
-            .then(a.2.cmp(&b.2))
-            .then(a.3.cmp(&b.3))
-    });
+    all.sort_unstable();
     let mut taken = vec![false; chars.len()];
     // (start, page, index) of the clusters taken.
     let mut chosen: Vec<(usize, usize, usize)> = Vec::new();
-    for &(_, _, ci, k) in &all {
+    for &key in &all {
+        let ci = ((key >> 56) & 0xFF) as usize;
+        let k = (key & ((1 << 56) - 1)) as usize;
         let Some(page) = pages.get(ci).and_then(|p| p.as_ref()) else {
             continue;
         };
@@ -717,6 +736,14 @@ fn select_clusters(chars: &[char]) -> Selection {
         });
     }
     sel
+}
+
+/// Maps an f32 to a u32 whose ascending order is the float's descending
+/// `total_cmp` order.
+fn desc_key(f: f32) -> u32 {
+    let b = f.to_bits();
+    let asc = if b >> 31 == 1 { !b } else { b | 0x8000_0000 };
+    !asc
 }
 
 /// `?` stands for an undefined byte only when the text shows that pattern:

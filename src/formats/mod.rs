@@ -1,0 +1,257 @@
+//! Format readers: files in the formats people have → [`Conversation`]s of the one model.
+//!
+//! One module per format, each a [`Reader`]; the [`READERS`] table picks one per file by
+//! `--format`, by extension, and by sniffing the first bytes (in the spirit of charabia's segmenter
+//! table). Readers stream: a conversation is handed to the [`Sink`] as soon as it is complete, so a
+//! file of a million records is never held whole. A record that cannot be read is reported to the
+//! sink with its location and skipped; the rest of the file is still read.
+
+use std::io::Read;
+use std::path::Path;
+
+use crate::decode::{self, Decoded, NotText};
+use crate::model::{Conversation, Origin};
+
+pub mod bracket;
+
+/// Free field names a user can pin when a format does not fix them.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// JSON: the key holding a turn's speaker (instead of role/from/speaker/author/sender/name).
+    pub speaker_field: Option<String>,
+    /// JSON: the key holding a turn's text (instead of content/value/text/message).
+    pub text_field: Option<String>,
+    /// CSV/TSV: column overrides, `conv=…,speaker=…,text=…,order=…,time=…`.
+    pub columns: Vec<(String, String)>,
+}
+
+/// Why a whole file could not be read (a record-level problem goes to [`Sink::skipped`]).
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    #[error(transparent)]
+    NotText(#[from] NotText),
+    #[error("cannot read: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Where a reader sends what it reads.
+pub trait Sink {
+    /// A complete conversation.
+    fn conversation(&mut self, conv: Conversation);
+    /// A record (or line) that was not read, and why; counted in the ingest summary.
+    fn skipped(&mut self, at: Origin, reason: String);
+    /// Something the user should know about data that was read (lossy bytes, a cut-off file, …).
+    fn warning(&mut self, at: Origin, message: String);
+    /// True when the sink wants nothing more from this file: readers of multi-record files check
+    /// it between records and stop early (the repair statistics pre-pass samples a prefix).
+    fn full(&self) -> bool {
+        false
+    }
+}
+
+/// A dialogue file format.
+pub trait Reader: Sync {
+    /// The name `--format` takes.
+    fn name(&self) -> &'static str;
+    /// File extensions (lowercase, without the dot) this format owns or shares.
+    fn extensions(&self) -> &'static [&'static str];
+    /// How surely the file's first bytes are this format: 0 no, 1 possible, 2 likely, 3 certain.
+    fn sniff(&self, head: &[u8]) -> u8;
+    /// Read every conversation of the file at `path` into `sink`.
+    fn read(&self, path: &Path, opts: &ReadOptions, sink: &mut dyn Sink)
+        -> Result<(), FormatError>;
+}
+
+/// Every reader, in the order ties are broken.
+pub static READERS: &[&dyn Reader] = &[&bracket::Bracket];
+
+/// Bytes of a file's start that [`choose`] sniffs.
+pub const HEAD_BYTES: usize = 64 * 1024;
+
+/// The reader named `name`, or the list of names when there is none.
+pub fn by_name(name: &str) -> Result<&'static dyn Reader, String> {
+    READERS
+        .iter()
+        .copied()
+        .find(|r| r.name().eq_ignore_ascii_case(name))
+        .ok_or_else(|| {
+            let names: Vec<&str> = READERS.iter().map(|r| r.name()).collect();
+            format!("unknown format {name:?}; formats: {}", names.join(", "))
+        })
+}
+
+/// The reader for a file: the most certain sniff among the readers that own its extension, else
+/// among all readers; plain text (`bracket`, which reads a file without speaker lines as one
+/// turn) when nothing claims it.
+pub fn choose(path: &Path, head: &[u8]) -> &'static dyn Reader {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let owners: Vec<&'static dyn Reader> = READERS
+        .iter()
+        .copied()
+        .filter(|r| r.extensions().contains(&ext.as_str()))
+        .collect();
+    let best = |candidates: &[&'static dyn Reader]| {
+        let mut best: Option<(u8, &'static dyn Reader)> = None;
+        for r in candidates {
+            let score = r.sniff(head);
+            if score > 0 && best.is_none_or(|(s, _)| score > s) {
+                best = Some((score, *r));
+            }
+        }
+        best
+    };
+    if let Some((_, r)) = best(&owners) {
+        return r;
+    }
+    if owners.len() == 1 {
+        return owners[0];
+    }
+    match best(READERS) {
+        Some((score, r)) if score >= 2 || owners.is_empty() => r,
+        _ => &bracket::Bracket,
+    }
+}
+
+/// The first [`HEAD_BYTES`] of a file.
+pub fn head(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    std::fs::File::open(path)?
+        .take(HEAD_BYTES as u64)
+        .read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// Read and decode a whole text file (transcripts, subtitles, messenger logs), telling the sink
+/// where malformed bytes were replaced.
+pub fn read_text(path: &Path, sink: &mut dyn Sink) -> Result<Decoded, FormatError> {
+    let bytes = std::fs::read(path)?;
+    let decoded = decode::decode(bytes)?;
+    if decoded.lossy {
+        warn_lossy(&decoded, sink);
+    }
+    Ok(decoded)
+}
+
+/// Where decoding replaced malformed bytes: the first line and how many more.
+fn warn_lossy(decoded: &Decoded, sink: &mut dyn Sink) {
+    let mut lines = decoded
+        .text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains('\u{FFFD}'))
+        .map(|(i, _)| i as u64 + 1);
+    let first = lines.next().unwrap_or(1);
+    let more = match lines.count() {
+        0 => String::new(),
+        n => format!(" and {n} more lines"),
+    };
+    sink.warning(
+        Origin::line(first),
+        format!(
+            "malformed {} bytes replaced by U+FFFD at line {first}{more}",
+            decoded.encoding
+        ),
+    );
+}
+
+/// Lines of a text with their 1-based numbers, line endings (`\n`, `\r\n`) removed.
+pub fn numbered_lines(text: &str) -> impl Iterator<Item = (u64, &str)> {
+    text.split('\n')
+        .enumerate()
+        .map(|(i, l)| (i as u64 + 1, l.strip_suffix('\r').unwrap_or(l)))
+}
+
+/// A sink that keeps everything, for tests and for `colloquy repair`-style one-file tools.
+#[derive(Debug, Default)]
+pub struct Collect {
+    pub conversations: Vec<Conversation>,
+    pub skipped: Vec<(Origin, String)>,
+    pub warnings: Vec<(Origin, String)>,
+}
+
+impl Sink for Collect {
+    fn conversation(&mut self, conv: Conversation) {
+        self.conversations.push(conv);
+    }
+    fn skipped(&mut self, at: Origin, reason: String) {
+        self.skipped.push((at, reason));
+    }
+    fn warning(&mut self, at: Origin, message: String) {
+        self.warnings.push((at, message));
+    }
+}
+
+/// Test support shared by every reader's tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// Read `content` as a file named `name` with `reader`.
+    pub fn read_as(reader: &dyn Reader, name: &str, content: &[u8], opts: &ReadOptions) -> Collect {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(name);
+        std::fs::write(&path, content).expect("write fixture");
+        let mut sink = Collect::default();
+        if let Err(e) = reader.read(&path, opts, &mut sink) {
+            panic!("{} failed on {name}: {e}", reader.name());
+        }
+        sink
+    }
+
+    /// `(speaker, text)` of every turn of every conversation, in order.
+    pub fn turns_of(c: &Collect) -> Vec<(String, String)> {
+        c.conversations
+            .iter()
+            .flat_map(|conv| conv.turns.iter())
+            .map(|t| (t.speaker.clone(), t.text.clone()))
+            .collect()
+    }
+}
+
+/// One test per case: `reads!(test_name, Reader, "file.ext", "content", [("speaker", "text"), …])`
+/// asserts every turn read, in order, across all conversations of the file.
+#[cfg(test)]
+macro_rules! reads {
+    ($name:ident, $reader:expr, $file:expr, $content:expr, [$(($speaker:expr, $text:expr)),* $(,)?]) => {
+        #[test]
+        fn $name() {
+            let got = $crate::formats::testing::read_as(
+                &$reader,
+                $file,
+                $content.as_ref(),
+                &$crate::formats::ReadOptions::default(),
+            );
+            let expected: Vec<(String, String)> =
+                vec![$(($speaker.to_string(), $text.to_string())),*];
+            assert_eq!($crate::formats::testing::turns_of(&got), expected);
+        }
+    };
+}
+#[cfg(test)]
+pub(crate) use reads;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_falls_back_to_bracket() {
+        assert_eq!(choose(Path::new("a.txt"), b"[A]: hi\n").name(), "bracket");
+        assert_eq!(
+            choose(Path::new("notes"), b"just words\n").name(),
+            "bracket"
+        );
+    }
+
+    #[test]
+    fn unknown_format_names_the_known_ones() {
+        let err = by_name("nope").err().unwrap_or_default();
+        assert!(err.contains("bracket"), "{err}");
+        assert_eq!(by_name("BRACKET").map(|r| r.name()), Ok("bracket"));
+    }
+}

@@ -75,7 +75,7 @@ pub fn ingest_bench(corpus: &Path, copies: usize) -> Result<IngestBench> {
             roots: vec![work.path().join("corpus")],
             index_dir: work.path().join("index"),
             rebuild: true,
-            languages: None,
+            ..IngestOptions::default()
         },
         &NoProgress,
     )?;
@@ -117,7 +117,7 @@ fn repaired_turns(files: &[PathBuf]) -> Result<Vec<(String, String, String)>> {
             // Decoded and repaired as ingest does (without the statistics ingest learns from the
             // corpus's clean turns), so the peers index the same turns up to a few guesses.
             let turns = match crate::decode::decode(bytes) {
-                Ok(decoded) => crate::pipeline::process(&decoded.text, &repairer)
+                Ok(decoded) => crate::pipeline::process_text(&decoded.text, &repairer)
                     .turns
                     .into_iter()
                     .map(|t| (t.speaker, t.text))

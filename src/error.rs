@@ -39,6 +39,12 @@ pub enum Error {
     #[error("{0}")]
     Tantivy(#[from] tantivy::TantivyError),
 
+    #[error("{0}")]
+    Format(String),
+
+    #[error("no conversation {id:?} in the index{}", if near.is_empty() { String::new() } else { format!("; ids nearest to it: {}", near.join(", ")) })]
+    UnknownConversation { id: String, near: Vec<String> },
+
     #[error("corrupt index manifest {path}: {reason}")]
     Manifest { path: PathBuf, reason: String },
 }

@@ -9,7 +9,9 @@ use anyhow::Context as _;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use colloquy::formats::ReadOptions;
 use colloquy::ingest::{self, IngestOptions, IngestSummary, Progress};
+use colloquy::model::{self, Timestamp};
 use colloquy::output::{self, Printer, Style};
 use colloquy::search::{Engine, SearchOptions};
 
@@ -132,11 +134,55 @@ struct IngestArgs {
     /// Discard the index and build it again.
     #[arg(long)]
     rebuild: bool,
+    /// Also remove files of roots that this run does not walk (by default an index keeps every
+    /// root it was built from, and only files gone from the walked roots are removed).
+    #[arg(long)]
+    prune: bool,
+    #[command(flatten)]
+    read: ReadArgs,
     /// Languages the detector may give Latin-script spans, e.g. en,fr,de (script rules for zh,
     /// ja, ko always apply) [default: the index's set, else zh,en,ja,ko,fr,es,de]. Changing the
     /// set re-indexes everything.
     #[arg(long, value_delimiter = ',', value_name = "L,L,...")]
     languages: Option<Vec<String>>,
+}
+
+/// How files are read.
+#[derive(Args)]
+struct ReadArgs {
+    /// Read every file as this format instead of choosing by extension and content: bracket,
+    /// transcript, jsonl, json, csv, tsv, srt, vtt, whatsapp, parquet.
+    #[arg(long, value_name = "NAME")]
+    format: Option<String>,
+    /// JSON: the key holding a turn's speaker (default: role/from/speaker/author/sender/name).
+    #[arg(long, value_name = "KEY")]
+    speaker_field: Option<String>,
+    /// JSON: the key holding a turn's text (default: content/value/text/message).
+    #[arg(long, value_name = "KEY")]
+    text_field: Option<String>,
+    /// CSV/TSV column names: conv=…,speaker=…,text=…,order=…,time=…
+    #[arg(long, value_delimiter = ',', value_name = "ROLE=COLUMN,...")]
+    columns: Vec<String>,
+}
+
+impl ReadArgs {
+    fn options(self) -> anyhow::Result<(Option<String>, ReadOptions)> {
+        let columns = self
+            .columns
+            .iter()
+            .map(|c| {
+                c.split_once('=')
+                    .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                    .ok_or_else(|| anyhow::anyhow!("--columns takes ROLE=COLUMN pairs, not {c:?}"))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let read = ReadOptions {
+            speaker_field: self.speaker_field,
+            text_field: self.text_field,
+            columns,
+        };
+        Ok((self.format, read))
+    }
 }
 
 #[derive(Args)]
@@ -158,6 +204,17 @@ struct SearchArgs {
     /// Only this conversation (repeat to allow several).
     #[arg(long = "conv", value_name = "ID")]
     conversations: Vec<String>,
+    /// Only turns whose conversation or turn metadata has KEY=VALUE (case-insensitive); values of
+    /// one key are ORed, keys ANDed.
+    #[arg(long = "where", value_name = "KEY=VALUE")]
+    wheres: Vec<String>,
+    /// Only turns at or after this time: a date (2024-01-12, 2024-01-12T21:04:05Z) or an
+    /// offset into a recording (00:01:23). A turn without a time of its own has its conversation's.
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// Only turns at or before this time (a date alone means the whole day).
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
     /// Turns of context before and after each hit.
     #[arg(short = 'C', long = "context", value_name = "N")]
     context: Option<usize>,
@@ -190,7 +247,8 @@ struct SearchArgs {
 
 #[derive(Args)]
 struct ShowArgs {
-    /// Conversation id, as printed by search.
+    /// A conversation id, or a location as search prints it: FILE, FILE#RECORD, FILE:LINE,
+    /// FILE#RECORD:LINE (a line shows the turns around that turn).
     conversation: String,
     /// Only the turns around this turn (0-based).
     #[arg(long, value_name = "N")]
@@ -362,11 +420,15 @@ fn ingest_with_progress(opts: &IngestOptions) -> anyhow::Result<IngestSummary> {
 }
 
 fn run_ingest(args: IngestArgs) -> anyhow::Result<ExitCode> {
+    let (format, read) = args.read.options()?;
     ingest_with_progress(&IngestOptions {
         roots: args.paths,
         index_dir: args.index.index,
         rebuild: args.rebuild,
+        prune: args.prune,
         languages: args.languages,
+        format,
+        read,
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -375,11 +437,20 @@ fn report_ingest(s: &IngestSummary, index: &Path) {
     for skip in &s.skipped {
         eprintln!("warning: skipped {}: {}", skip.path, skip.reason);
     }
+    for skip in &s.skipped_records {
+        eprintln!("warning: skipped record {}: {}", skip.path, skip.reason);
+    }
+    if s.records_skipped > s.skipped_records.len() {
+        eprintln!(
+            "warning: {} more records skipped",
+            s.records_skipped - s.skipped_records.len()
+        );
+    }
     for w in &s.warnings {
         eprintln!("warning: {}: {}", w.path, w.message);
     }
     eprintln!(
-        "ingested {} files into {}: {} indexed, {} unchanged, {} removed, {} skipped{} in {:.2}s; \
+        "ingested {} files into {}: {} indexed, {} unchanged, {} removed, {} skipped{}{} in {:.2}s; \
          index holds {} conversations, {} turns ({} repaired, {} repair guesses)",
         s.files,
         index.display(),
@@ -387,6 +458,11 @@ fn report_ingest(s: &IngestSummary, index: &Path) {
         s.unchanged,
         s.removed,
         s.skipped.len(),
+        if s.records_skipped > 0 {
+            format!(", {} records skipped", s.records_skipped)
+        } else {
+            String::new()
+        },
         if s.rebuilt { " (rebuilt)" } else { "" },
         s.elapsed.as_secs_f64(),
         s.conversations,
@@ -410,7 +486,7 @@ fn terminal_width() -> usize {
 
 fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
     let index = &args.index.index;
-    if !ingest::index_exists(index) {
+    if !colloquy::index::exists(index) {
         eprintln!(
             "colloquy: no index at {}; building it from {}",
             index.display(),
@@ -419,8 +495,7 @@ fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
         ingest_with_progress(&IngestOptions {
             roots: vec![args.corpus.clone()],
             index_dir: index.clone(),
-            rebuild: false,
-            languages: None,
+            ..IngestOptions::default()
         })?;
     }
     // The time printed is the search's own, not the first-use index build's.
@@ -439,6 +514,17 @@ fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
         dominant: args.dominant,
         mixed: args.mixed,
         conversations: args.conversations,
+        wheres: parse_wheres(&args.wheres)?,
+        since: args
+            .since
+            .as_deref()
+            .map(|t| parse_time(t, false))
+            .transpose()?,
+        until: args
+            .until
+            .as_deref()
+            .map(|t| parse_time(t, true))
+            .transpose()?,
         before: args.before.unwrap_or(context),
         after: args.after.unwrap_or(context),
         limit,
@@ -472,23 +558,35 @@ fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+fn parse_wheres(wheres: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    wheres
+        .iter()
+        .map(|w| match w.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => Ok((k.to_owned(), v.to_owned())),
+            _ => anyhow::bail!("--where takes KEY=VALUE, not {w:?}"),
+        })
+        .collect()
+}
+
+/// A `--since`/`--until` value; a date alone as `--until` means through the end of that day.
+fn parse_time(value: &str, until: bool) -> anyhow::Result<Timestamp> {
+    let t = model::parse_timestamp(value).ok_or_else(|| {
+        anyhow::anyhow!(
+            "cannot read time {value:?}: use a date (2024-01-12, 2024-01-12T21:04:05Z, \
+             2024-01-12 21:04+08:00) or an offset into a recording (01:23, 00:01:23.500)"
+        )
+    })?;
+    Ok(match t {
+        Timestamp::At(ms) if until && value.trim().len() == 10 => Timestamp::At(ms + 86_399_999),
+        other => other,
+    })
+}
+
 fn run_show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     let engine = Engine::open(&args.view.index.index)?;
-    let turns = engine.show(&args.conversation, args.turn.map(|t| (t, args.context)))?;
-    let preamble = if args.turn.is_none() {
-        engine.preamble(&args.conversation)?
-    } else {
-        String::new()
-    };
-    let doc = serde_json::json!({
-        "conversation": args.conversation,
-        "title": turns.first().map(|t| t.title.clone()).unwrap_or_default(),
-        "source": turns.first().map(|t| t.source.clone()).unwrap_or_default(),
-        "preamble": preamble,
-        "turns": turns,
-    });
-    args.view.print(&doc, |printer, mut out| {
-        printer.conversation(&mut out, &turns, &preamble, args.raw)
+    let conv = engine.show(&args.conversation, args.turn, args.context)?;
+    args.view.print(&conv, |printer, mut out| {
+        printer.conversation(&mut out, &conv, args.raw)
     })
 }
 

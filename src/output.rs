@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use unicode_width::UnicodeWidthChar;
 
-use crate::search::{Hit, SearchResults, TurnView};
+use crate::model::Metadata;
+use crate::search::{ConversationView, Hit, SearchResults, TurnView};
 use crate::stats::Stats;
 
 /// How matched words are set apart.
@@ -86,7 +87,12 @@ impl Printer {
             let Some((first, _)) = rows.values().next() else {
                 continue;
             };
-            self.heading(out, first)?;
+            self.heading(
+                out,
+                &first.conversation,
+                &first.title,
+                &conversation_location(first),
+            )?;
             let line_w = rows
                 .values()
                 .map(|(t, _)| digits(t.line))
@@ -109,14 +115,29 @@ impl Printer {
         self.summary(out, results, order.len(), elapsed)
     }
 
-    fn heading(&self, out: &mut impl Write, t: &TurnView) -> io::Result<()> {
-        let title = if t.title.is_empty() {
+    fn heading(
+        &self,
+        out: &mut impl Write,
+        id: &str,
+        title: &str,
+        location: &str,
+    ) -> io::Result<()> {
+        let title = if title.is_empty() {
             String::new()
         } else {
-            format!("  {}", self.paint("1", &t.title))
+            format!("  {}", self.paint("1", &escape(title)))
         };
-        writeln!(out, "{}{title}", self.paint("1;35", &t.conversation))?;
-        writeln!(out, "{}", self.paint("35", &t.source))
+        writeln!(out, "{}{title}", self.paint("1;35", &escape(id)))?;
+        writeln!(out, "{}", self.paint("35", &escape(location)))
+    }
+
+    /// `key=value` pairs on one dimmed line.
+    fn metadata(&self, out: &mut impl Write, m: &Metadata) -> io::Result<()> {
+        if m.is_empty() {
+            return Ok(());
+        }
+        let pairs: Vec<String> = m.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        writeln!(out, "{}", self.paint("2", &escape(&pairs.join("  "))))
     }
 
     fn summary(
@@ -162,12 +183,16 @@ impl Printer {
         let sep = if is_hit { ":" } else { "-" };
         let label = format!(
             "{}{}",
-            t.speaker,
-            " ".repeat(label_w - display_width(&t.speaker))
+            escape(&t.speaker),
+            " ".repeat(label_w.saturating_sub(display_width(&t.speaker)))
         );
-        let prefix_w = line_w + 1 + label_w + 2;
+        let time = t
+            .time
+            .map(|ts| format!("{} ", self.paint("2", &format!("[{ts}]"))))
+            .unwrap_or_default();
+        let prefix_w = line_w + 1 + label_w + 2 + t.time.map_or(0, |ts| ts.to_string().len() + 3);
         let prefix = format!(
-            "{}{sep}{}  ",
+            "{}{sep}{}  {time}",
             self.paint("32", &format!("{:>line_w$}", t.line)),
             self.paint("1;36", &label)
         );
@@ -200,7 +225,12 @@ impl Printer {
             let mut j = i;
             let mut run = String::new();
             while j < chars.len() && chars[j].1 == kind {
-                run.push(chars[j].0);
+                let c = chars[j].0;
+                if c.is_control() && c != '\n' && c != '\t' {
+                    run.push_str(&format!("\\u{{{:x}}}", c as u32));
+                } else {
+                    run.push(c);
+                }
                 j += 1;
             }
             let piece = match (kind, self.style) {
@@ -220,17 +250,15 @@ impl Printer {
     pub fn conversation(
         &self,
         out: &mut impl Write,
-        turns: &[TurnView],
-        preamble: &str,
+        conv: &ConversationView,
         raw: bool,
     ) -> io::Result<()> {
-        let Some(first) = turns.first() else {
-            return Ok(());
-        };
-        self.heading(out, first)?;
-        if !preamble.is_empty() {
-            writeln!(out, "{}", self.paint("2", preamble))?;
+        self.heading(out, &conv.conversation, &conv.title, &conv.location)?;
+        self.metadata(out, &conv.metadata)?;
+        if !conv.preamble.is_empty() {
+            writeln!(out, "{}", self.paint("2", &escape(&conv.preamble)))?;
         }
+        let turns = &conv.turns;
         let line_w = turns.iter().map(|t| digits(t.line)).max().unwrap_or(1);
         let label_w = turns
             .iter()
@@ -247,7 +275,11 @@ impl Printer {
                 if let Some(original) = &t.original {
                     let indent = " ".repeat(line_w + 1 + label_w + 2);
                     for line in original.split('\n') {
-                        writeln!(out, "{indent}{}", self.paint("2;33", &format!("│ {line}")))?;
+                        writeln!(
+                            out,
+                            "{indent}{}",
+                            self.paint("2;33", &format!("│ {}", escape(line)))
+                        )?;
                     }
                 }
             }
@@ -350,14 +382,9 @@ impl Printer {
 /// Characters of a turn's text tagged as matched, restored by repair, or plain.
 fn mark_chars(t: &TurnView, highlights: &[[usize; 2]]) -> Vec<(char, Kind)> {
     let mut chars: Vec<(char, Kind)> = t.text.chars().map(|c| (c, Kind::Normal)).collect();
-    if let Some(guesses) = t.guesses.as_array() {
-        for g in guesses {
-            let (Some(s), Some(e)) = (g["start"].as_u64(), g["end"].as_u64()) else {
-                continue;
-            };
-            for c in chars.iter_mut().take(e as usize).skip(s as usize) {
-                c.1 = Kind::Restored;
-            }
+    for g in &t.guesses {
+        for c in chars.iter_mut().take(g.end).skip(g.start) {
+            c.1 = Kind::Restored;
         }
     }
     for &[s, e] in highlights {
@@ -397,6 +424,31 @@ fn flatten(chars: &[(char, Kind)]) -> Vec<(char, Kind)> {
         out.push((if c == '\t' { ' ' } else { c }, k));
     }
     out
+}
+
+/// Where a hit's conversation is: its file, or `file#record` inside a multi-record file.
+fn conversation_location(t: &TurnView) -> String {
+    match t.record {
+        Some(r) => format!("{}#{r}", t.source),
+        None => t.source.clone(),
+    }
+}
+
+/// Control characters from the data never reach the terminal as escapes (a corpus line must not
+/// clear the screen or retitle the window): they are shown as `\u{..}`.
+fn escape(s: &str) -> String {
+    if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return s.to_owned();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn char_width(c: char) -> usize {

@@ -1,20 +1,22 @@
-//! The per-file pipeline, free of I/O: decoded text → turns → repair → language spans.
+//! The per-conversation pipeline, free of I/O: a conversation as read by a format reader →
+//! repaired turns with language spans, ready to index.
 //!
-//! `ingest` feeds it files and writes its output to the index; `repair` and tests call it directly.
-//! Turns are split on the text as decoded, then each turn is repaired on its own, so every turn's
-//! original text is kept exactly as it was in the file.
+//! Every turn is repaired on its own, so its original text is kept exactly as it was in the file.
+//! Speaker labels and titles are repaired too (a damaged label would split a speaker in two);
+//! metadata values are not: they are matched exactly by `--where`.
 
 use serde::Serialize;
 
+use crate::model::{self, Metadata, Origin, Timestamp};
 use crate::repair::{Guess, Repairer};
 use crate::spans::{self, SegmentConfig, Span};
-use crate::turns;
 
 /// One turn, ready to index.
 #[derive(Debug, Clone, Serialize)]
 pub struct Turn {
+    /// 0-based position of the turn in its conversation.
     pub index: usize,
-    pub line: usize,
+    pub origin: Origin,
     pub speaker: String,
     /// The speaker label as it was in the file, when repair changed it.
     pub speaker_original: Option<String>,
@@ -26,6 +28,8 @@ pub struct Turn {
     pub languages: Vec<String>,
     pub dominant_language: Option<String>,
     pub code_switched: bool,
+    pub time: Option<Timestamp>,
+    pub metadata: Metadata,
 }
 
 impl Turn {
@@ -37,56 +41,62 @@ impl Turn {
 /// A conversation, ready to index.
 #[derive(Debug, Clone, Serialize)]
 pub struct Conversation {
+    /// The key inside a multi-conversation file (see [`model::Conversation::key`]).
+    pub key: Option<String>,
     pub title: String,
+    pub metadata: Metadata,
+    pub time: Option<Timestamp>,
     pub preamble: String,
     pub turns: Vec<Turn>,
-    /// True when the file had no `[SPEAKER]: ` line and was indexed as one unattributed turn.
-    pub unstructured: bool,
+    pub origin: Origin,
 }
 
-/// Run the text stages on one file's decoded text, with the default language set.
-pub fn process(text: &str, repairer: &Repairer) -> Conversation {
-    process_with(text, repairer, &SegmentConfig::default())
+/// Run the text stages on one conversation, with the default language set.
+pub fn process(conv: model::Conversation, repairer: &Repairer) -> Conversation {
+    process_with(conv, repairer, &SegmentConfig::default())
 }
 
-/// Run the text stages on one file's decoded text.
-pub fn process_with(text: &str, repairer: &Repairer, langs: &SegmentConfig) -> Conversation {
-    let mut parsed = turns::split(text);
-    let unstructured = parsed.turns.is_empty() && !parsed.preamble.is_empty();
-    if unstructured {
-        // Never drop text: a file without speaker markers becomes one turn by an unknown speaker.
-        parsed.turns.push(turns::RawTurn {
-            index: 0,
-            line: 1 + text[..text.len() - text.trim_start().len()]
-                .matches('\n')
-                .count(),
-            speaker: String::new(),
-            text: std::mem::take(&mut parsed.preamble),
-        });
-    }
-    let turns: Vec<Turn> = parsed
+/// Run the text stages on one conversation.
+pub fn process_with(
+    conv: model::Conversation,
+    repairer: &Repairer,
+    langs: &SegmentConfig,
+) -> Conversation {
+    let turns: Vec<Turn> = conv
         .turns
         .into_iter()
-        .map(|raw| build_turn(raw, repairer, langs))
+        .enumerate()
+        .map(|(index, raw)| build_turn(index, raw, repairer, langs))
         .collect();
-    let preamble = repairer.repair(&parsed.preamble).text;
-    let title = title_of(&turns);
+    let title = match conv.title {
+        Some(t) if !t.trim().is_empty() => repairer.repair(t.trim()).text,
+        _ => title_of(&turns),
+    };
     Conversation {
+        key: conv.key,
         title,
-        preamble,
+        metadata: conv.metadata,
+        time: conv.time,
+        preamble: repairer.repair(&conv.preamble).text,
         turns,
-        unstructured,
+        origin: conv.origin,
     }
 }
 
-fn build_turn(raw: turns::RawTurn, repairer: &Repairer, langs: &SegmentConfig) -> Turn {
+/// Split a `[Speaker]: ` transcript and run the text stages on it (tests and benchmarks).
+pub fn process_text(text: &str, repairer: &Repairer) -> Conversation {
+    let raw = crate::formats::bracket::split(text, &mut crate::formats::Collect::default());
+    process(raw, repairer)
+}
+
+fn build_turn(index: usize, raw: model::Turn, repairer: &Repairer, langs: &SegmentConfig) -> Turn {
     let fixed = repairer.repair(&raw.text);
     let label = repairer.repair(&raw.speaker);
     let spans = spans::segment_with(&fixed.text, langs);
     let summary = spans::summarize(&fixed.text, &spans);
     Turn {
-        index: raw.index,
-        line: raw.line,
+        index,
+        origin: raw.origin,
         speaker_original: label.changed.then(|| raw.speaker.clone()),
         speaker: label.text,
         original: fixed.changed.then_some(raw.text),
@@ -96,6 +106,8 @@ fn build_turn(raw: turns::RawTurn, repairer: &Repairer, langs: &SegmentConfig) -
         languages: summary.languages,
         dominant_language: summary.dominant_language,
         code_switched: summary.code_switched,
+        time: raw.time,
+        metadata: raw.metadata,
     }
 }
 
@@ -134,7 +146,7 @@ mod tests {
 
     #[test]
     fn title_from_named_topic() {
-        let conv = process(
+        let conv = process_text(
             "[A]: Hey，关于'最近有尝试什么new photography technique吗？'这个话题，你怎么想的？\n[B]: ok",
             &Repairer::new(),
         );
@@ -143,55 +155,36 @@ mod tests {
 
     #[test]
     fn title_falls_back_to_first_words() {
-        let conv = process("[A]: Hello there, how are you?\n", &Repairer::new());
+        let conv = process_text("[A]: Hello there, how are you?\n", &Repairer::new());
         assert_eq!(conv.title, "Hello there, how are you?");
     }
 
     #[test]
-    fn unstructured_file_is_one_turn() {
-        let conv = process("\n\nplain notes\nmore", &Repairer::new());
-        assert!(conv.unstructured);
-        assert_eq!(conv.turns.len(), 1);
-        assert_eq!(conv.turns[0].text, "plain notes\nmore");
-        assert_eq!(conv.turns[0].line, 3);
+    fn a_given_title_wins_and_is_repaired() {
+        let raw = model::Conversation {
+            title: Some("å…³äºŽ".into()),
+            turns: vec![model::Turn {
+                text: "hello".into(),
+                ..model::Turn::default()
+            }],
+            ..model::Conversation::default()
+        };
+        assert_eq!(process(raw, &Repairer::new()).title, "关于");
     }
 
     #[test]
     fn repaired_turn_keeps_original() {
-        let conv = process("[A]: å…³äºŽ\n", &Repairer::new());
+        let conv = process_text("[A]: å…³äºŽ\n", &Repairer::new());
         let turn = &conv.turns[0];
         assert_eq!(turn.original.as_deref(), Some("å…³äºŽ"));
         assert!(turn.repaired());
     }
 
     proptest::proptest! {
-        /// Whatever the layout, every character of the file ends up in a turn, a speaker label or
-        /// the preamble: nothing is silently dropped.
-        #[test]
-        fn no_text_is_lost(lines in proptest::collection::vec(
-            proptest::prop_oneof![
-                "\\[[A-Za-z 王]{1,5}\\]: [a-z 你好，。]{0,20}",
-                "[a-z 你好，。\\[\\]:]{0,30}",
-            ],
-            0..12,
-        )) {
-            let text = lines.join("\n");
-            let conv = process(&text, &Repairer::new());
-            let mut kept: String = conv.preamble.clone();
-            for t in &conv.turns {
-                kept.push_str(&t.speaker);
-                kept.push_str(&t.text);
-            }
-            let strip = |s: &str| -> String {
-                s.chars().filter(|c| !c.is_whitespace() && !"[]:".contains(*c)).collect()
-            };
-            proptest::prop_assert_eq!(strip(&kept), strip(&text));
-        }
-
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
             if let Ok(decoded) = crate::decode::decode(bytes) {
-                let _ = process(&decoded.text, &Repairer::new());
+                let _ = process_text(&decoded.text, &Repairer::new());
             }
         }
     }

@@ -17,9 +17,11 @@ use tantivy::{DocAddress, Index, IndexReader, Searcher, TantivyDocument};
 
 use crate::analyzer::ANALYZER;
 use crate::error::{Error, Result};
-use crate::ingest;
-use crate::schema::{Fields, KIND_CONVERSATION, KIND_TURN, LANG_FIELDS};
-use crate::spans::{script_of, Script};
+use crate::index::schema::{Fields, KIND_CONVERSATION, KIND_TURN, LANG_FIELDS};
+use crate::index::stored::StoredGuess;
+use crate::index::{self, writer::meta_term};
+use crate::model::{Metadata, Origin, Timestamp};
+use crate::spans::{script_of, Script, Span};
 
 /// What to search for.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +40,12 @@ pub struct SearchOptions {
     /// Context turns before and after each hit.
     pub before: usize,
     pub after: usize,
+    /// `key=value` metadata filters: values of one key are ORed, keys ANDed.
+    pub wheres: Vec<(String, String)>,
+    /// Turns at or after this time (a moment, or an offset into a recording).
+    pub since: Option<Timestamp>,
+    /// Turns at or before this time.
+    pub until: Option<Timestamp>,
     /// At most this many hits; `None` for all.
     pub limit: Option<usize>,
 }
@@ -49,19 +57,33 @@ pub struct TurnView {
     /// The conversation's title: its named topic, or the first words of its first turn.
     pub title: String,
     pub source: String,
+    /// 1-based record number in a multi-record file (JSONL, CSV, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<u64>,
     pub line: u64,
+    /// `source:line` or `source#record:line`: where the turn is in its file (`show` takes it).
+    pub location: String,
     pub turn: u64,
     pub speaker: String,
+    /// When the turn was said: `2024-01-12T21:04:05Z`, or `00:01:23.456` into a recording.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<Timestamp>,
     pub languages: Vec<String>,
     pub dominant_language: Option<String>,
     pub code_switched: bool,
-    pub spans: serde_json::Value,
+    pub spans: Vec<Span>,
     pub text: String,
     pub repaired: bool,
     /// The turn as it was in the file, when repair changed it.
     pub original: Option<String>,
     /// Characters repair had to choose, with alternatives and confidence.
-    pub guesses: serde_json::Value,
+    pub guesses: Vec<StoredGuess>,
+    /// The turn's own fields from the source record.
+    #[serde(skip_serializing_if = "Metadata::is_empty")]
+    pub metadata: Metadata,
+    /// The conversation's fields from the source record (model, language, …).
+    #[serde(skip_serializing_if = "Metadata::is_empty")]
+    pub conversation_metadata: Metadata,
 }
 
 /// One hit: the matching turn and the turns around it.
@@ -81,6 +103,24 @@ pub struct Context {
     pub after: Vec<TurnView>,
 }
 
+/// A conversation as `colloquy show` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConversationView {
+    pub conversation: String,
+    pub title: String,
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<u64>,
+    /// `source` or `source#record`.
+    pub location: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Metadata::is_empty")]
+    pub metadata: Metadata,
+    pub preamble: String,
+    pub turns: Vec<TurnView>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SearchResults {
     pub query: String,
@@ -97,7 +137,7 @@ pub struct Engine {
 
 impl Engine {
     pub fn open(dir: &Path) -> Result<Self> {
-        let index = ingest::open_index(dir)?;
+        let index = index::open(dir)?;
         let fields = Fields::new(&index.schema())?;
         let reader = index.reader().map_err(|source| Error::Index {
             path: dir.to_owned(),
@@ -154,6 +194,8 @@ impl Engine {
                 term_query(Term::from_field_bool(f.code_switched, true)),
             ));
         }
+        clauses.extend(self.where_clauses(&opts.wheres)?);
+        clauses.extend(self.time_clauses(opts.since, opts.until)?);
         let query = BooleanQuery::new(clauses);
         let searcher = self.searcher();
         let total_hits = searcher.search(&query, &Count)?;
@@ -189,6 +231,76 @@ impl Engine {
             total_hits,
             hits,
         })
+    }
+
+    /// `--where key=value`: values of one key ORed, keys ANDed; an unknown pair lists the known
+    /// values of its key.
+    fn where_clauses(&self, wheres: &[(String, String)]) -> Result<Vec<(Occur, Box<dyn Query>)>> {
+        let f = &self.fields;
+        let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (key, value) in wheres {
+            let term = meta_term(key, value);
+            by_key
+                .entry(key.trim().to_lowercase())
+                .or_default()
+                .push(term);
+        }
+        let searcher = self.searcher();
+        let mut clauses = Vec::new();
+        for (key, terms) in by_key {
+            for term in &terms {
+                if searcher.doc_freq(&Term::from_field_text(f.meta, term))? == 0 {
+                    let prefix = format!("{key}=");
+                    return Err(Error::UnknownValue {
+                        flag: "--where".into(),
+                        value: term.clone(),
+                        known: self.known_values(&searcher, f.meta, &prefix)?,
+                    });
+                }
+            }
+            let any = terms
+                .iter()
+                .map(|t| (Occur::Should, term_query(Term::from_field_text(f.meta, t))))
+                .collect();
+            clauses.push((
+                Occur::Must,
+                Box::new(BooleanQuery::new(any)) as Box<dyn Query>,
+            ));
+        }
+        Ok(clauses)
+    }
+
+    /// `--since`/`--until`: moments filter turn times, offsets filter times into a recording.
+    fn time_clauses(
+        &self,
+        since: Option<Timestamp>,
+        until: Option<Timestamp>,
+    ) -> Result<Vec<(Occur, Box<dyn Query>)>> {
+        let f = &self.fields;
+        let term = |t: Timestamp| match t {
+            Timestamp::At(ms) => {
+                Term::from_field_date(f.time, tantivy::DateTime::from_timestamp_millis(ms))
+            }
+            Timestamp::Offset(ms) => Term::from_field_u64(f.offset, ms),
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        match (since, until) {
+            (Some(a), Some(b)) if std::mem::discriminant(&a) != std::mem::discriminant(&b) => {
+                return Err(Error::Query {
+                    query: format!("--since {a} --until {b}"),
+                    reason: "--since and --until must both be dates or both be offsets".into(),
+                })
+            }
+            (None, None) => {}
+            (lo, hi) => clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    lo.map_or(Bound::Unbounded, |t| Bound::Included(term(t))),
+                    hi.map_or(Bound::Unbounded, |t| Bound::Included(term(t))),
+                )),
+            )),
+        }
+        Ok(clauses)
     }
 
     /// A filter value that matches nothing is almost always a typo: say which values exist.
@@ -249,33 +361,107 @@ impl Engine {
         Ok(known)
     }
 
-    /// The turns of a conversation around `turn` (or all of it), for `colloquy show`.
-    pub fn show(&self, conversation: &str, around: Option<(u64, u64)>) -> Result<Vec<TurnView>> {
-        self.check_values(
-            "conversation",
-            self.fields.conversation,
-            &[conversation.to_owned()],
-            false,
-        )?;
-        let (lo, hi) = match around {
-            Some((turn, context)) => (turn.saturating_sub(context), turn.saturating_add(context)),
+    /// A conversation, or the turns around one turn of it, for `colloquy show`. `target` is a
+    /// conversation id, a source file holding one conversation, `file#record`, or a turn's
+    /// location as search prints it (`file:line`, `file#record:line`); a turn location shows the
+    /// turns around that turn unless `turn` says otherwise.
+    pub fn show(&self, target: &str, turn: Option<u64>, context: u64) -> Result<ConversationView> {
+        let searcher = self.searcher();
+        let (id, located) = self.resolve(&searcher, target)?;
+        let conv_doc = self.conversation_doc(&searcher, &id)?;
+        let (lo, hi) = match turn.or(located) {
+            Some(t) => (t.saturating_sub(context), t.saturating_add(context)),
             None => (0, u64::MAX - 1),
         };
-        let searcher = self.searcher();
-        self.turns_of(&searcher, conversation, lo, hi, None)
+        let turns = self.turns_of(&searcher, &id, lo, hi, None)?;
+        let f = &self.fields;
+        let text = |field| {
+            conv_doc
+                .as_ref()
+                .and_then(|d| first_str(d, field))
+                .unwrap_or_default()
+        };
+        let source = text(f.source);
+        let record = conv_doc.as_ref().and_then(|d| first_u64(d, f.record));
+        Ok(ConversationView {
+            location: match record {
+                Some(r) => format!("{source}#{r}"),
+                None => source.clone(),
+            },
+            conversation: id,
+            title: text(f.title),
+            source,
+            record,
+            time: conv_doc.as_ref().and_then(|d| time_of(d, f)),
+            metadata: conv_doc
+                .as_ref()
+                .map(|d| stored(d, f.conversation_metadata))
+                .unwrap_or_default(),
+            preamble: if turn.or(located).is_none() {
+                text(f.preamble)
+            } else {
+                String::new()
+            },
+            turns,
+        })
     }
 
-    /// Preamble of an indexed conversation.
-    pub fn preamble(&self, conversation: &str) -> Result<String> {
+    /// The conversation id a `show` target names, and the turn when it names one.
+    fn resolve(&self, searcher: &Searcher, target: &str) -> Result<(String, Option<u64>)> {
         let f = &self.fields;
-        let query = BooleanQuery::new(self.in_conversation(conversation, KIND_CONVERSATION));
-        let searcher = self.searcher();
-        let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
-        let Some((_, addr)) = top.first() else {
-            return Ok(String::new());
+        let exists = |id: &str| -> Result<bool> {
+            Ok(searcher.doc_freq(&Term::from_field_text(f.conversation, id))? > 0)
         };
-        let doc: TantivyDocument = searcher.doc(*addr)?;
-        Ok(first_str(&doc, f.preamble).unwrap_or_default())
+        if exists(target)? {
+            return Ok((target.to_owned(), None));
+        }
+        if let Some((source, record, line)) = parse_location(target) {
+            let mut clauses = vec![(
+                Occur::Must,
+                term_query(Term::from_field_text(f.source, source)),
+            )];
+            if let Some(r) = record {
+                clauses.push((Occur::Must, term_query(Term::from_field_u64(f.record, r))));
+            }
+            let kind = if line.is_some() {
+                KIND_TURN
+            } else {
+                KIND_CONVERSATION
+            };
+            clauses.push((Occur::Must, term_query(Term::from_field_text(f.kind, kind))));
+            if let Some(l) = line {
+                clauses.push((Occur::Must, term_query(Term::from_field_u64(f.line, l))));
+            }
+            let query = BooleanQuery::new(clauses);
+            let top = searcher.search(&query, &TopDocs::with_limit(2).order_by_score())?;
+            if top.len() == 1 || (line.is_some() && !top.is_empty()) {
+                let doc: TantivyDocument = searcher.doc(top[0].1)?;
+                let id = first_str(&doc, f.conversation).unwrap_or_default();
+                return Ok((id, line.and_then(|_| first_u64(&doc, f.turn))));
+            }
+            if top.len() > 1 {
+                return Err(Error::Query {
+                    query: target.to_owned(),
+                    reason: format!(
+                        "{source} holds several conversations: name one as {source}#RECORD or by its id"
+                    ),
+                });
+            }
+        }
+        let near = self.known_values(searcher, f.conversation, target)?;
+        Err(Error::UnknownConversation {
+            id: target.to_owned(),
+            near: near.into_iter().take(5).collect(),
+        })
+    }
+
+    fn conversation_doc(&self, searcher: &Searcher, id: &str) -> Result<Option<TantivyDocument>> {
+        let query = BooleanQuery::new(self.in_conversation(id, KIND_CONVERSATION));
+        let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
+        match top.first() {
+            Some((_, addr)) => Ok(Some(searcher.doc(*addr)?)),
+            None => Ok(None),
+        }
     }
 
     fn parse(&self, query: &str) -> Result<Box<dyn Query>> {
@@ -306,26 +492,29 @@ impl Engine {
     fn turn_view(&self, doc: &TantivyDocument) -> TurnView {
         let f = &self.fields;
         let text = |field| first_str(doc, field).unwrap_or_default();
-        let json = |field| {
-            first_str(doc, field)
-                .and_then(|s| serde_json::from_str(&s).ok())
-                .unwrap_or_else(|| serde_json::Value::Array(Vec::new()))
-        };
+        let source = text(f.source);
+        let record = first_u64(doc, f.record);
+        let line = first_u64(doc, f.line).unwrap_or(0);
         TurnView {
             conversation: text(f.conversation),
             title: text(f.title),
-            source: text(f.source),
-            line: first_u64(doc, f.line).unwrap_or(0),
+            location: Origin { line, record }.locate(&source),
+            source,
+            record,
+            line,
             turn: first_u64(doc, f.turn).unwrap_or(0),
             speaker: text(f.speaker),
+            time: time_of(doc, f),
             languages: all_str(doc, f.languages),
             dominant_language: first_str(doc, f.dominant),
             code_switched: first_bool(doc, f.code_switched).unwrap_or(false),
-            spans: json(f.spans),
+            spans: stored(doc, f.spans),
             text: text(f.text),
             repaired: first_bool(doc, f.repaired).unwrap_or(false),
             original: first_str(doc, f.original),
-            guesses: json(f.guesses),
+            guesses: stored(doc, f.guesses),
+            metadata: stored(doc, f.metadata),
+            conversation_metadata: stored(doc, f.conversation_metadata),
         }
     }
 
@@ -393,6 +582,23 @@ impl Engine {
     }
 }
 
+/// `file#record:line`, `file#record` or `file:line` → its parts; `None` for anything else.
+fn parse_location(target: &str) -> Option<(&str, Option<u64>, Option<u64>)> {
+    let number = |s: &str| -> Option<u64> {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (rest, line) = match target.rsplit_once(':') {
+        Some((rest, l)) if number(l).is_some() => (rest, number(l)),
+        _ => (target, None),
+    };
+    match rest.rsplit_once('#') {
+        Some((source, r)) if number(r).is_some() => Some((source, number(r), line)),
+        _ => Some((rest, None, line)),
+    }
+}
+
 /// A filter flag's value as the index stores it.
 fn filter_value(v: &str, lowercase: bool) -> String {
     if lowercase {
@@ -404,6 +610,27 @@ fn filter_value(v: &str, lowercase: bool) -> String {
 
 fn term_query(term: Term) -> Box<dyn Query> {
     Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+}
+
+/// A typed value stored as JSON; its default when absent (an index written before the field).
+fn stored<T: serde::de::DeserializeOwned + Default>(
+    doc: &TantivyDocument,
+    field: tantivy::schema::Field,
+) -> T {
+    first_str(doc, field)
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default()
+}
+
+/// The turn's time: a moment, else an offset into a recording.
+fn time_of(doc: &TantivyDocument, f: &Fields) -> Option<Timestamp> {
+    let at = doc
+        .get_first(f.time)
+        .and_then(|v| match OwnedValue::from(v) {
+            OwnedValue::Date(d) => Some(Timestamp::At(d.into_timestamp_millis())),
+            _ => None,
+        });
+    at.or_else(|| first_u64(doc, f.offset).map(Timestamp::Offset))
 }
 
 fn first_str(doc: &TantivyDocument, field: tantivy::schema::Field) -> Option<String> {
@@ -568,15 +795,29 @@ impl Highlighter {
                 _ => merged.push((s, e)),
             }
         }
-        merged
-            .into_iter()
-            .map(|(s, e)| [char_offset(text, s), char_offset(text, e)])
-            .collect()
+        to_char_ranges(text, &merged)
     }
 }
 
-fn char_offset(text: &str, byte: usize) -> usize {
-    text.get(..byte).map_or(0, |p| p.chars().count())
+/// Sorted byte ranges → code-point ranges in one pass over the text (a per-range count from the
+/// start would be quadratic on a long turn with many matches).
+fn to_char_ranges(text: &str, ranges: &[(usize, usize)]) -> Vec<[usize; 2]> {
+    let mut out = Vec::with_capacity(ranges.len());
+    let (mut byte, mut chars) = (0usize, 0usize);
+    let mut advance = |to: usize| {
+        let to = to.min(text.len());
+        if to > byte {
+            chars += text.get(byte..to).map_or(0, |p| p.chars().count());
+            byte = to;
+        }
+        chars
+    };
+    for &(s, e) in ranges {
+        let start = advance(s);
+        let end = advance(e);
+        out.push([start, end]);
+    }
+    out
 }
 
 fn collect_literals(ast: &UserInputAst, negated: bool, out: &mut Vec<String>) {

@@ -16,13 +16,13 @@
 //! as the text has one letter; a turn without any letter gets no span at all
 //! (rather than an `und` span, which would count as a language in facets).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Language code of letters in a script no rule maps (Cyrillic, Thai, …).
 pub const UND: &str = "und";
 
 /// A maximal run of one language, in Unicode code points (`end` exclusive).
-#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Span {
     pub start: usize,
     pub end: usize,

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
-use crate::ingest::{self, update};
+use crate::error::Result;
+use crate::index::{self, manifest::update};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Stats {
@@ -51,15 +51,7 @@ pub struct RepairStats {
 
 /// Statistics of the index at `dir`.
 pub fn collect(dir: &Path) -> Result<Stats> {
-    if !ingest::index_exists(dir) {
-        return Err(Error::IndexMissing {
-            path: dir.to_owned(),
-        });
-    }
-    let manifest = ingest::read_manifest(dir).ok_or_else(|| Error::Manifest {
-        path: dir.join(ingest::MANIFEST),
-        reason: "unreadable; run `colloquy ingest --rebuild`".into(),
-    })?;
+    let manifest = index::manifest(dir)?;
     let mut speakers: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut languages: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let (mut turns, mut characters, mut code_switched) = (0, 0, 0);
@@ -109,7 +101,11 @@ pub fn collect(dir: &Path) -> Result<Stats> {
         .collect();
     languages.sort_by(|a, b| b.turns.cmp(&a.turns).then(a.language.cmp(&b.language)));
     Ok(Stats {
-        conversations: manifest.files.len(),
+        conversations: manifest
+            .files
+            .values()
+            .map(|e| e.conversation_count())
+            .sum(),
         turns,
         characters,
         speakers,

@@ -286,7 +286,7 @@ fn malformed_bytes_are_reported_with_their_line() {
         .assert()
         .success()
         .stderr(predicate::str::contains(
-            "warning: corpus/broken.txt: malformed UTF-16LE bytes replaced by U+FFFD at line 2",
+            "warning: corpus/broken.txt:2: malformed UTF-16LE bytes replaced by U+FFFD",
         ))
         .stderr(predicate::str::contains("5 conversations, 82 turns"));
     let hits = search_jsonl(ws.path(), &["end", "--conv", "broken", "-C", "0"]);

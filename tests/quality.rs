@@ -22,7 +22,7 @@ fn quality_table() {
             roots: vec![root.join("corpus")],
             index_dir: dir.path().join("index"),
             rebuild: false,
-            languages: None,
+            ..IngestOptions::default()
         },
         &NoProgress,
     )

@@ -376,7 +376,9 @@ fn show_prints_a_conversation_and_its_raw_text() {
         .args(["show", "nope"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("known values"));
+        .stderr(predicate::str::contains(
+            "ids nearest to it: 000_69e3827c508b06a3",
+        ));
 }
 
 #[test]

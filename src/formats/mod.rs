@@ -148,12 +148,12 @@ fn warn_lossy(decoded: &Decoded, sink: &mut dyn Sink) {
     let first = lines.next().unwrap_or(1);
     let more = match lines.count() {
         0 => String::new(),
-        n => format!(" and {n} more lines"),
+        n => format!(" (and on {n} more lines)"),
     };
     sink.warning(
         Origin::line(first),
         format!(
-            "malformed {} bytes replaced by U+FFFD at line {first}{more}",
+            "malformed {} bytes replaced by U+FFFD{more}",
             decoded.encoding
         ),
     );

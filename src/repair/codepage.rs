@@ -5,7 +5,7 @@ use serde::Serialize;
 use std::sync::OnceLock;
 
 /// A single-byte code page that UTF-8 bytes may have been mis-decoded with.
-#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CodePage {
     Windows1252,
     Windows1254,

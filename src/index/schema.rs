@@ -4,14 +4,15 @@
 //! short and stable. Bump [`SCHEMA_VERSION`] on any change: ingest then rebuilds old indexes.
 
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
+    DateOptions, DateTimePrecision, Field, IndexRecordOption, Schema, TextFieldIndexing,
+    TextOptions, FAST, INDEXED, STORED, STRING,
 };
 use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer};
 
 use crate::analyzer::ANALYZER;
 
 /// Version of the on-disk layout (schema and manifest).
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Tokenizer for speaker labels: the whole label, lowercased, so `--speaker alice` finds `Alice`.
 pub const LABEL_TOKENIZER: &str = "colloquy_label";
@@ -28,6 +29,7 @@ pub struct Fields {
     pub kind: Field,
     pub conversation: Field,
     pub source: Field,
+    pub record: Field,
     pub line: Field,
     pub turn: Field,
     pub speaker: Field,
@@ -42,6 +44,11 @@ pub struct Fields {
     pub title: Field,
     pub preamble: Field,
     pub turns: Field,
+    pub time: Field,
+    pub offset: Field,
+    pub meta: Field,
+    pub metadata: Field,
+    pub conversation_metadata: Field,
     pub lang_fields: Vec<(String, Field)>,
 }
 
@@ -63,7 +70,9 @@ pub fn build() -> Schema {
     b.add_text_field("kind", STRING);
     b.add_text_field("conversation", STRING | STORED | FAST);
     b.add_text_field("source", STRING | STORED);
-    b.add_u64_field("line", STORED);
+    // Indexed so that a source pointer (`file#record`, `file:line`) finds its turn.
+    b.add_u64_field("record", INDEXED | STORED);
+    b.add_u64_field("line", INDEXED | STORED);
     b.add_u64_field("turn", INDEXED | STORED | FAST);
     let label = TextOptions::default()
         .set_indexing_options(
@@ -84,6 +93,15 @@ pub fn build() -> Schema {
     b.add_text_field("title", analyzed(true));
     b.add_text_field("preamble", STORED);
     b.add_u64_field("turns", STORED);
+    // Turn times: a moment (chat logs) or an offset into a recording (subtitles).
+    let date =
+        DateOptions::from(INDEXED | STORED | FAST).set_precision(DateTimePrecision::Milliseconds);
+    b.add_date_field("time", date);
+    b.add_u64_field("offset", INDEXED | STORED | FAST);
+    // `key=value` per metadata scalar (conversation's and turn's), lowercased, for `--where`.
+    b.add_text_field("meta", STRING);
+    b.add_text_field("metadata", STORED);
+    b.add_text_field("conversation_metadata", STORED);
     for lang in LANG_FIELDS {
         b.add_text_field(lang, analyzed(false));
     }
@@ -97,6 +115,7 @@ impl Fields {
             kind: f("kind")?,
             conversation: f("conversation")?,
             source: f("source")?,
+            record: f("record")?,
             line: f("line")?,
             turn: f("turn")?,
             speaker: f("speaker")?,
@@ -111,6 +130,11 @@ impl Fields {
             title: f("title")?,
             preamble: f("preamble")?,
             turns: f("turns")?,
+            time: f("time")?,
+            offset: f("offset")?,
+            meta: f("meta")?,
+            metadata: f("metadata")?,
+            conversation_metadata: f("conversation_metadata")?,
             lang_fields: LANG_FIELDS
                 .iter()
                 .map(|l| f(l).map(|field| ((*l).to_owned(), field)))

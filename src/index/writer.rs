@@ -1,0 +1,137 @@
+//! Processed conversations → tantivy documents: one per turn, plus one per conversation.
+
+use tantivy::schema::Term;
+use tantivy::{doc, DateTime, IndexWriter, TantivyDocument};
+
+use super::schema::{Fields, KIND_CONVERSATION, KIND_TURN};
+use super::stored::StoredGuess;
+use crate::error::Result;
+use crate::model::{Metadata, Timestamp};
+use crate::pipeline::{Conversation, Turn};
+use crate::spans;
+
+/// Where a conversation came from, as the index names it.
+pub struct Placement<'a> {
+    /// The conversation's id (`file id`, or `file id#key`).
+    pub id: &'a str,
+    /// The source file, as displayed.
+    pub source: &'a str,
+}
+
+/// Delete every document of a source file.
+pub fn delete_source(writer: &IndexWriter<TantivyDocument>, f: &Fields, source: &str) {
+    writer.delete_term(Term::from_field_text(f.source, source));
+}
+
+/// Add a conversation's documents.
+pub fn add_conversation(
+    writer: &IndexWriter<TantivyDocument>,
+    f: &Fields,
+    at: &Placement,
+    conv: &Conversation,
+) -> Result<()> {
+    let conv_meta = metadata_json(&conv.metadata);
+    let mut head = doc!(
+        f.kind => KIND_CONVERSATION,
+        f.conversation => at.id,
+        f.source => at.source,
+        f.line => conv.origin.line,
+        f.title => conv.title.as_str(),
+        f.preamble => conv.preamble.as_str(),
+        f.turns => conv.turns.len() as u64,
+    );
+    if let Some(r) = conv.origin.record {
+        head.add_u64(f.record, r);
+    }
+    if let Some(m) = &conv_meta {
+        head.add_text(f.conversation_metadata, m);
+    }
+    add_meta_terms(&mut head, f, &conv.metadata);
+    add_time(&mut head, f, conv.time);
+    writer.add_document(head)?;
+    for turn in &conv.turns {
+        let mut d = turn_doc(f, at, conv, turn);
+        if let Some(m) = &conv_meta {
+            d.add_text(f.conversation_metadata, m);
+        }
+        writer.add_document(d)?;
+    }
+    Ok(())
+}
+
+fn turn_doc(f: &Fields, at: &Placement, conv: &Conversation, turn: &Turn) -> TantivyDocument {
+    let mut d = doc!(
+        f.kind => KIND_TURN,
+        f.conversation => at.id,
+        f.source => at.source,
+        f.line => turn.origin.line,
+        f.turn => turn.index as u64,
+        f.speaker => turn.speaker.as_str(),
+        f.title => conv.title.as_str(),
+        f.text => turn.text.as_str(),
+        f.repaired => turn.repaired(),
+        f.code_switched => turn.code_switched,
+        f.spans => serde_json::to_string(&turn.spans).unwrap_or_default(),
+    );
+    if let Some(r) = turn.origin.record {
+        d.add_u64(f.record, r);
+    }
+    for lang in &turn.languages {
+        d.add_text(f.languages, lang);
+    }
+    if let Some(dominant) = &turn.dominant_language {
+        d.add_text(f.dominant, dominant);
+    }
+    if let Some(original) = &turn.original {
+        d.add_text(f.original, original);
+    }
+    if !turn.guesses.is_empty() {
+        let stored: Vec<StoredGuess> = turn.guesses.iter().map(StoredGuess::of).collect();
+        d.add_text(
+            f.guesses,
+            serde_json::to_string(&stored).unwrap_or_default(),
+        );
+    }
+    for (lang, text) in spans::text_by_lang(&turn.text, &turn.spans) {
+        if let Some((_, field)) = f.lang_fields.iter().find(|(l, _)| *l == lang) {
+            d.add_text(*field, &text);
+        }
+    }
+    if let Some(m) = metadata_json(&turn.metadata) {
+        d.add_text(f.metadata, m);
+    }
+    // A turn is found by its conversation's metadata and, without a time of its own, its time.
+    add_meta_terms(&mut d, f, &conv.metadata);
+    add_meta_terms(&mut d, f, &turn.metadata);
+    add_time(&mut d, f, turn.time.or(conv.time));
+    d
+}
+
+fn metadata_json(m: &Metadata) -> Option<String> {
+    (!m.is_empty()).then(|| serde_json::to_string(m).unwrap_or_default())
+}
+
+/// The `--where` term of a metadata field and one of its values.
+pub fn meta_term(key: &str, value: &str) -> String {
+    format!(
+        "{}={}",
+        key.trim().to_lowercase(),
+        value.trim().to_lowercase()
+    )
+}
+
+fn add_meta_terms(d: &mut TantivyDocument, f: &Fields, m: &Metadata) {
+    for (key, value) in m {
+        for v in value.terms() {
+            d.add_text(f.meta, meta_term(key, &v));
+        }
+    }
+}
+
+fn add_time(d: &mut TantivyDocument, f: &Fields, t: Option<Timestamp>) {
+    match t {
+        Some(Timestamp::At(ms)) => d.add_date(f.time, DateTime::from_timestamp_millis(ms)),
+        Some(Timestamp::Offset(ms)) => d.add_u64(f.offset, ms),
+        None => {}
+    }
+}

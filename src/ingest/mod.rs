@@ -1,0 +1,336 @@
+//! Ingest: walk corpus roots, read each changed file with its format reader, run its
+//! conversations through the pipeline on every core, and write them to the index in one atomic
+//! commit.
+//!
+//! Incrementality comes from the index's manifest: per file its size, mtime and SHA-256. Unchanged
+//! size+mtime skips the file without reading it; a changed mtime with the same hash only refreshes
+//! the manifest. The index remembers its roots: an ingest adds and updates, and removes files only
+//! under the roots it walks; files of other roots stay until `--prune`.
+
+mod file;
+mod walk;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use serde::Serialize;
+use tantivy::{IndexWriter, TantivyDocument};
+
+use crate::error::{Error, Result};
+use crate::formats::{self, ReadOptions, Reader};
+use crate::index::{self, schema::Fields, writer, FileEntry, Manifest};
+use crate::repair::{CorpusStats, Repairer};
+use crate::spans::SegmentConfig;
+pub use walk::Found;
+
+const WRITER_MEMORY: usize = 200_000_000;
+/// Messages about skipped records kept for the summary; all are counted.
+const MAX_RECORD_MESSAGES: usize = 1000;
+
+/// Receives ingest progress; the CLI draws a bar with it when stderr is a terminal.
+pub trait Progress: Sync {
+    /// `total` files will be looked at.
+    fn start(&self, total: usize);
+    /// One more file was looked at.
+    fn advance(&self);
+    fn finish(&self);
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _: usize) {}
+    fn advance(&self) {}
+    fn finish(&self) {}
+}
+
+/// What to ingest and where.
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    /// Corpus folders or single files.
+    pub roots: Vec<PathBuf>,
+    pub index_dir: PathBuf,
+    /// Drop everything and index from scratch.
+    pub rebuild: bool,
+    /// Remove files of roots this run does not walk.
+    pub prune: bool,
+    /// Languages the detector may assign to Latin-script spans (script rules always apply);
+    /// `None` for the default set (zh, en, ja, ko, fr, es, de).
+    pub languages: Option<Vec<String>>,
+    /// Read every file with this format instead of choosing per file.
+    pub format: Option<String>,
+    /// Field names for formats with free field names.
+    pub read: ReadOptions,
+}
+
+/// A file or record that was not indexed, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    /// The file, or `file#record:line` / `file:line` for a record.
+    pub path: String,
+    pub reason: String,
+}
+
+/// A non-fatal note about data that was indexed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Warning {
+    pub path: String,
+    pub message: String,
+}
+
+/// What an ingest run did.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct IngestSummary {
+    /// Files found under the roots.
+    pub files: usize,
+    /// Files (re)indexed in this run.
+    pub indexed: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+    /// Files not indexed.
+    pub skipped: Vec<Skipped>,
+    /// Records (or lines) skipped inside files that were indexed; at most
+    /// [`MAX_RECORD_MESSAGES`] kept, all counted in `records_skipped`.
+    pub skipped_records: Vec<Skipped>,
+    pub records_skipped: usize,
+    pub warnings: Vec<Warning>,
+    /// Totals in the index after the run.
+    pub conversations: usize,
+    pub turns: usize,
+    pub repaired_turns: usize,
+    pub guesses: usize,
+    /// Turns written in this run.
+    pub turns_indexed: usize,
+    pub rebuilt: bool,
+    #[serde(skip)]
+    pub elapsed: Duration,
+}
+
+/// Ingest `opts.roots` into the index at `opts.index_dir`.
+pub fn ingest(opts: &IngestOptions, progress: &dyn Progress) -> Result<IngestSummary> {
+    let started = Instant::now();
+    for root in &opts.roots {
+        if !root.exists() {
+            return Err(Error::CorpusMissing { path: root.clone() });
+        }
+    }
+    let forced = match &opts.format {
+        Some(name) => Some(formats::by_name(name).map_err(Error::Format)?),
+        None => None,
+    };
+    let (idx, mut manifest, rebuilt) = index::open_for_writing(&opts.index_dir)?;
+    let mut summary = IngestSummary {
+        rebuilt: rebuilt || opts.rebuild,
+        ..IngestSummary::default()
+    };
+    let segment_config = segment_config(opts, &manifest, &mut summary);
+    let fields = Fields::new(&idx.schema())?;
+    let writer: IndexWriter<TantivyDocument> =
+        idx.writer(WRITER_MEMORY).map_err(|source| Error::Index {
+            path: opts.index_dir.clone(),
+            source,
+        })?;
+    if summary.rebuilt {
+        writer.delete_all_documents()?;
+        manifest.files.clear();
+    }
+
+    let roots: BTreeSet<String> = opts.roots.iter().map(|r| walk::root_key(r)).collect();
+    let (mut found, walk_skipped) = walk::walk(&opts.roots);
+    summary.files = found.len() + walk_skipped.len();
+    summary.skipped = walk_skipped;
+    summary.removed = remove_gone(&writer, &fields, &mut manifest, &found, &roots, opts.prune);
+    let taken: BTreeSet<String> = manifest
+        .files
+        .values()
+        .filter(|e| !roots.contains(&e.root))
+        .map(|e| e.conversation.clone())
+        .collect();
+    walk::assign_ids(&mut found, &taken);
+
+    let ctx = file::Context {
+        writer: &writer,
+        fields: &fields,
+        repairer: Repairer::with_stats(learn_clean_stats(&found, &manifest, forced, &opts.read)),
+        segment_config: &segment_config,
+        read: &opts.read,
+        forced,
+    };
+    let outcomes = Mutex::new(Vec::new());
+    progress.start(found.len());
+    found.par_iter().for_each(|f| {
+        let outcome = file::ingest_file(&ctx, f, manifest.files.get(&f.source));
+        if let Ok(mut o) = outcomes.lock() {
+            o.push((f.source.clone(), outcome));
+        }
+        progress.advance();
+    });
+    progress.finish();
+    drop(ctx);
+
+    let mut outcomes = outcomes.into_inner().unwrap_or_default();
+    outcomes.sort_by(|a, b| a.0.cmp(&b.0));
+    for (source, outcome) in outcomes {
+        apply(&mut summary, &mut manifest, source, outcome?);
+    }
+    finish(writer, manifest, opts, &segment_config, summary, started)
+}
+
+/// The language set: asked for, else the one the index was built with; another set than the
+/// index's re-indexes everything.
+fn segment_config(
+    opts: &IngestOptions,
+    manifest: &Manifest,
+    summary: &mut IngestSummary,
+) -> SegmentConfig {
+    let mut config = SegmentConfig::default();
+    match &opts.languages {
+        Some(langs) => config.allowed = langs.iter().map(|l| l.trim().to_lowercase()).collect(),
+        None if !manifest.languages.is_empty() && !summary.rebuilt => {
+            config.allowed = manifest.languages.clone();
+        }
+        None => {}
+    }
+    if !summary.rebuilt && !manifest.files.is_empty() && manifest.languages != config.allowed {
+        summary.rebuilt = true;
+    }
+    config
+}
+
+/// Delete files that are gone from the roots being walked (and, with `prune`, every file of
+/// other roots); the number removed.
+fn remove_gone(
+    writer: &IndexWriter<TantivyDocument>,
+    fields: &Fields,
+    manifest: &mut Manifest,
+    found: &[Found],
+    roots: &BTreeSet<String>,
+    prune: bool,
+) -> usize {
+    let seen: BTreeSet<&str> = found.iter().map(|f| f.source.as_str()).collect();
+    let gone: Vec<String> = manifest
+        .files
+        .iter()
+        .filter(|(source, entry)| {
+            let walked = roots.contains(&entry.root) || entry.root.is_empty();
+            if walked {
+                !seen.contains(source.as_str())
+            } else {
+                prune
+            }
+        })
+        .map(|(source, _)| source.clone())
+        .collect();
+    for source in &gone {
+        writer::delete_source(writer, fields, source);
+        manifest.files.remove(source);
+    }
+    gone.len()
+}
+
+/// Fold one file's outcome into the summary and the manifest.
+fn apply(summary: &mut IngestSummary, manifest: &mut Manifest, source: String, o: file::Outcome) {
+    summary.warnings.extend(o.warnings);
+    summary.records_skipped += o.records_skipped.len();
+    for s in o.records_skipped {
+        if summary.skipped_records.len() < MAX_RECORD_MESSAGES {
+            summary.skipped_records.push(s);
+        }
+    }
+    match o.status {
+        file::Status::Unchanged(entry) => {
+            summary.unchanged += 1;
+            manifest.files.insert(source, entry);
+        }
+        file::Status::Indexed(entry) => {
+            summary.indexed += 1;
+            summary.turns_indexed += entry.turns;
+            manifest.files.insert(source, entry);
+        }
+        file::Status::Skipped(reason) => {
+            summary.skipped.push(Skipped {
+                path: source.clone(),
+                reason,
+            });
+            manifest.files.remove(&source);
+        }
+    }
+}
+
+fn finish(
+    mut writer: IndexWriter<TantivyDocument>,
+    mut manifest: Manifest,
+    opts: &IngestOptions,
+    segment_config: &SegmentConfig,
+    mut summary: IngestSummary,
+    started: Instant,
+) -> Result<IngestSummary> {
+    let opstamp = writer.commit()?;
+    writer.wait_merging_threads()?;
+    manifest.opstamp = opstamp;
+    manifest.schema_version = index::schema::SCHEMA_VERSION;
+    manifest.languages = segment_config.allowed.clone();
+    let mut roots: BTreeSet<String> = manifest.files.values().map(|e| e.root.clone()).collect();
+    roots.extend(opts.roots.iter().map(|r| walk::root_key(r)));
+    manifest.roots = roots.into_iter().filter(|r| !r.is_empty()).collect();
+    index::manifest::write(&opts.index_dir, &manifest)?;
+
+    summary.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    summary.conversations = manifest
+        .files
+        .values()
+        .map(FileEntry::conversation_count)
+        .sum();
+    summary.turns = manifest.files.values().map(|e| e.turns).sum();
+    summary.repaired_turns = manifest.files.values().map(|e| e.repaired_turns).sum();
+    summary.guesses = manifest.files.values().map(|e| e.guesses).sum();
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+/// File bytes the first pass reads per run, at most: enough for character and emoji statistics,
+/// and a bound on the work done twice when most of a large corpus changed.
+const CLEAN_SAMPLE_BYTES: usize = 64 << 20;
+
+/// The repair model's corpus statistics: characters and pairs of the undamaged turns of the files
+/// this run will (re)index, from their first [`CLEAN_SAMPLE_BYTES`] of text. A first pass, because
+/// the damaged turns of a file may come before the clean turns that explain them.
+fn learn_clean_stats(
+    found: &[Found],
+    manifest: &Manifest,
+    forced: Option<&'static dyn Reader>,
+    read: &ReadOptions,
+) -> CorpusStats {
+    let budget = AtomicUsize::new(CLEAN_SAMPLE_BYTES);
+    found
+        .par_iter()
+        .filter(|f| {
+            manifest
+                .files
+                .get(&f.source)
+                .is_none_or(|prev| !file::same_stat(prev, f))
+        })
+        .fold(CorpusStats::new, |stats, f| {
+            if budget.load(Ordering::Relaxed) == 0 {
+                return stats;
+            }
+            let mut sink = file::StatsSink {
+                stats,
+                budget: &budget,
+            };
+            if let Ok(reader) = file::reader_for(f, forced) {
+                // A file that cannot be read is reported by the indexing pass.
+                let _ = reader.read(&f.path, read, &mut sink);
+            }
+            sink.stats
+        })
+        .reduce(CorpusStats::new, |mut a, b| {
+            a.merge(&b);
+            a
+        })
+}

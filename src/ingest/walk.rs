@@ -1,0 +1,229 @@
+//! Finding corpus files and naming their conversations.
+//!
+//! A file's id is its path relative to its root without the extension (`chats/2024/x`), with the
+//! extension where two files would otherwise share an id (`episode1.srt`, `episode1.vtt`), and
+//! with the root's folder name in front where two roots hold the same relative path
+//! (`a/notes.txt`, `b/notes.txt`); as a last resort `~2`, `~3`, … in walk order. Ids already in the
+//! index from roots not being walked are never taken over. Hidden files and folders are skipped.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use super::Skipped;
+
+/// A file found by the walk.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The path as shown and stored (`/` separators).
+    pub source: String,
+    /// The root it was found under, absolute.
+    pub root: String,
+    /// The root's last path component, used to tell roots apart in ids.
+    root_label: String,
+    /// Path relative to the root.
+    rel: String,
+    pub path: PathBuf,
+    pub size: u64,
+    pub mtime_ns: u128,
+    /// The conversation id of the file (conversations inside it are `id#key`).
+    pub id: String,
+}
+
+/// An absolute, normalised form of a root, so one folder named two ways is one root.
+pub fn root_key(root: &Path) -> String {
+    let abs = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    display(&abs)
+}
+
+/// Walk the roots; files found and entries that could not be read.
+pub fn walk(roots: &[PathBuf]) -> (Vec<Found>, Vec<Skipped>) {
+    let mut found = Vec::new();
+    let mut skipped = Vec::new();
+    for root in roots {
+        walk_root(root, &mut found, &mut skipped);
+    }
+    (found, skipped)
+}
+
+fn walk_root(root: &Path, found: &mut Vec<Found>, skipped: &mut Vec<Skipped>) {
+    let base = if root.is_file() {
+        root.parent().map(Path::to_path_buf).unwrap_or_default()
+    } else {
+        root.to_path_buf()
+    };
+    let key = root_key(root);
+    let label = Path::new(&root_key(&base))
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e.path().map(display).unwrap_or_else(|| display(root));
+                let reason = match e.io_error() {
+                    Some(io) => format!("cannot read: {io}"),
+                    None => e.to_string(),
+                };
+                skipped.push(Skipped { path, reason });
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let path = entry.path().to_path_buf();
+        let metadata = match entry.metadata() {
+            Ok(m) => m,
+            Err(e) => {
+                skipped.push(Skipped {
+                    path: display(&path),
+                    reason: format!("cannot read metadata: {e}"),
+                });
+                continue;
+            }
+        };
+        let mtime_ns = metadata
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        let rel = display(path.strip_prefix(&base).unwrap_or(&path));
+        found.push(Found {
+            source: display(&path),
+            root: key.clone(),
+            root_label: label.clone(),
+            rel,
+            path,
+            size: metadata.len(),
+            mtime_ns,
+            id: String::new(),
+        });
+    }
+}
+
+/// Give every found file a unique id (see the module comment); `taken` are ids that stay in the
+/// index from other roots.
+pub fn assign_ids(found: &mut [Found], taken: &BTreeSet<String>) {
+    let forms: [fn(&Found) -> String; 3] = [
+        |f| strip_extension(&f.rel),
+        |f| f.rel.clone(),
+        |f| format!("{}/{}", f.root_label, f.rel),
+    ];
+    let mut settled = vec![false; found.len()];
+    for (level, form) in forms.iter().enumerate() {
+        let mut count: BTreeMap<String, usize> = BTreeMap::new();
+        for (i, f) in found.iter_mut().enumerate() {
+            if !settled[i] {
+                f.id = form(f);
+            }
+            *count.entry(f.id.clone()).or_default() += 1;
+        }
+        for (i, f) in found.iter().enumerate() {
+            let unique = count[&f.id] == 1 && !taken.contains(&f.id);
+            // An id that is unique at a level stays; the last level settles everything left.
+            if unique || level == forms.len() - 1 {
+                settled[i] = true;
+            }
+        }
+    }
+    let mut used: BTreeSet<String> = taken.clone();
+    for f in found.iter_mut() {
+        if !used.insert(f.id.clone()) {
+            let base = f.id.clone();
+            let mut n = 2;
+            while !used.insert(format!("{base}~{n}")) {
+                n += 1;
+            }
+            f.id = format!("{base}~{n}");
+        }
+    }
+}
+
+fn strip_extension(rel: &str) -> String {
+    let name_start = rel.rfind('/').map_or(0, |i| i + 1);
+    match rel[name_start..].rfind('.') {
+        Some(dot) if dot > 0 => rel[..name_start + dot].to_owned(),
+        _ => rel.to_owned(),
+    }
+}
+
+/// Paths are shown and stored with `/` separators on every platform.
+pub fn display(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(root_label: &str, rel: &str) -> Found {
+        Found {
+            source: format!("{root_label}/{rel}"),
+            root: format!("/x/{root_label}"),
+            root_label: root_label.into(),
+            rel: rel.into(),
+            path: PathBuf::from(rel),
+            size: 0,
+            mtime_ns: 0,
+            id: String::new(),
+        }
+    }
+
+    fn ids(mut files: Vec<Found>, taken: &[&str]) -> Vec<String> {
+        let taken = taken.iter().map(|s| s.to_string()).collect();
+        assign_ids(&mut files, &taken);
+        files.into_iter().map(|f| f.id).collect()
+    }
+
+    #[test]
+    fn ids_are_short_unless_they_would_collide() {
+        assert_eq!(
+            ids(
+                vec![
+                    found("c", "000_a.txt"),
+                    found("c", "ep1.srt"),
+                    found("c", "ep1.vtt"),
+                    found("c", "sub/x.jsonl"),
+                    found("c", "README"),
+                    found("c", ".hidden.txt"),
+                ],
+                &[]
+            ),
+            ["000_a", "ep1.srt", "ep1.vtt", "sub/x", "README", ".hidden"]
+        );
+    }
+
+    #[test]
+    fn two_roots_with_the_same_path_are_kept_apart() {
+        assert_eq!(
+            ids(vec![found("a", "notes.txt"), found("b", "notes.txt")], &[]),
+            ["a/notes.txt", "b/notes.txt"]
+        );
+        assert_eq!(
+            ids(vec![found("a", "notes.txt"), found("a", "notes.txt")], &[]),
+            ["a/notes.txt", "a/notes.txt~2"]
+        );
+    }
+
+    #[test]
+    fn ids_of_other_roots_are_never_taken_over() {
+        assert_eq!(
+            ids(vec![found("b", "notes.txt")], &["notes"]),
+            ["notes.txt"]
+        );
+        assert_eq!(
+            ids(
+                vec![found("b", "notes.txt")],
+                &["notes", "notes.txt", "b/notes.txt"]
+            ),
+            ["b/notes.txt~2"]
+        );
+    }
+}

@@ -93,12 +93,19 @@ pub struct ColloquyTokenizer {
     skip_words: bool,
 }
 
-/// Token stream over the tokens of one text, computed eagerly.
+/// Token stream over one text, computed a chunk at a time (see [`chunks`]): a pasted log of
+/// 50 MB is about 8 million tokens, which held at once took gigabytes.
 pub struct ColloquyTokenStream<'a> {
     buf: &'a mut TokenBuf,
     /// Index of the current token + 1 (0 before the first `advance`).
     next: usize,
     fallback: Token,
+    text: &'a str,
+    /// Bytes of `text` tokenized so far.
+    done: usize,
+    /// Position of the next chunk's first token.
+    position: usize,
+    words: bool,
 }
 
 impl Tokenizer for ColloquyTokenizer {
@@ -106,23 +113,69 @@ impl Tokenizer for ColloquyTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> ColloquyTokenStream<'a> {
         self.buf.clear();
-        tokenize_into(text, &mut self.buf, !self.skip_words);
         ColloquyTokenStream {
             buf: &mut self.buf,
             next: 0,
             fallback: Token::default(),
+            text,
+            done: 0,
+            position: 0,
+            words: !self.skip_words,
         }
+    }
+}
+
+/// Bytes tokenized at a time.
+pub const CHUNK_BYTES: usize = 64 * 1024;
+
+/// `text` in pieces of about [`CHUNK_BYTES`], each with its byte offset, cut after a whitespace
+/// character where one is near so no word is split (a Han run without any space for 64 KiB may
+/// be cut between two characters).
+pub fn chunks(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut done = 0;
+    std::iter::from_fn(move || {
+        if done >= text.len() {
+            return None;
+        }
+        let start = done;
+        done = chunk_end(text, start);
+        text.get(start..done).map(|c| (start, c))
+    })
+}
+
+fn chunk_end(text: &str, start: usize) -> usize {
+    let mut cut = (start + CHUNK_BYTES).min(text.len());
+    while !text.is_char_boundary(cut) {
+        cut += 1;
+    }
+    if cut == text.len() {
+        return cut;
+    }
+    // Move the cut to just after the next whitespace within 4 KiB, else keep it.
+    let window = text
+        .get(cut..(cut + 4096).min(text.len()))
+        .unwrap_or_default();
+    match window.char_indices().find(|(_, c)| c.is_whitespace()) {
+        Some((i, c)) => cut + i + c.len_utf8(),
+        None => cut,
     }
 }
 
 impl TokenStream for ColloquyTokenStream<'_> {
     fn advance(&mut self) -> bool {
-        if self.next < self.buf.len {
-            self.next += 1;
-            true
-        } else {
-            false
+        while self.next >= self.buf.len {
+            if self.done >= self.text.len() {
+                return false;
+            }
+            let end = chunk_end(self.text, self.done);
+            let chunk = self.text.get(self.done..end).unwrap_or_default();
+            self.buf.clear();
+            self.position = tokenize_into(chunk, self.done, self.position, self.buf, self.words);
+            self.done = end;
+            self.next = 0;
         }
+        self.next += 1;
+        true
     }
 
     fn token(&self) -> &Token {
@@ -204,13 +257,20 @@ fn run_of(s: Script) -> Option<Run> {
 /// non-decreasing position.
 pub fn tokenize(text: &str) -> Vec<Token> {
     let mut buf = TokenBuf::default();
-    tokenize_into(text, &mut buf, true);
+    tokenize_into(text, 0, 0, &mut buf, true);
     buf.tokens.truncate(buf.len);
     buf.tokens
 }
 
-fn tokenize_into(text: &str, out: &mut TokenBuf, words: bool) {
-    let mut position = 0usize;
+/// Append the tokens of `text`, which starts at byte `base` of the whole text, numbering
+/// positions from `position`; returns the position after the last token.
+fn tokenize_into(
+    text: &str,
+    base: usize,
+    mut position: usize,
+    out: &mut TokenBuf,
+    words: bool,
+) -> usize {
     let mut word = String::new();
     let mut chars = text.char_indices().peekable();
     while let Some((start, raw)) = chars.next() {
@@ -223,7 +283,7 @@ fn tokenize_into(text: &str, out: &mut TokenBuf, words: bool) {
         if is_emoji(c) {
             word.clear();
             word.push(c);
-            out.push(start, end, position, 1, &word);
+            out.push(base + start, base + end, position, 1, &word);
             position += 1;
             continue;
         }
@@ -234,7 +294,7 @@ fn tokenize_into(text: &str, out: &mut TokenBuf, words: bool) {
             Run::Kana => {
                 word.clear();
                 word.push(c);
-                out.push(start, end, position, 1, &word);
+                out.push(base + start, base + end, position, 1, &word);
                 position += 1;
             }
             Run::Han => {
@@ -247,7 +307,7 @@ fn tokenize_into(text: &str, out: &mut TokenBuf, words: bool) {
                 }
                 // `start..end` are char boundaries from `char_indices`.
                 let run = text.get(start..end).unwrap_or_default();
-                position = push_han(run, start, position, out, words);
+                position = push_han(run, base + start, position, out, words);
             }
             Run::Hangul | Run::Word => {
                 word.clear();
@@ -269,11 +329,12 @@ fn tokenize_into(text: &str, out: &mut TokenBuf, words: bool) {
                     end = i + raw.len_utf8();
                     chars.next();
                 }
-                out.push(start, end, position, 1, &word);
+                out.push(base + start, base + end, position, 1, &word);
                 position += 1;
             }
         }
     }
+    position
 }
 
 /// Emits unigrams and jieba search-mode words of one Han run starting at

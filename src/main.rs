@@ -339,6 +339,8 @@ impl ColorArg {
 }
 
 const DEFAULT_LIMIT: usize = 20;
+/// Highlights a one-line hit needs at most (the line shows the region of the first).
+const TERMINAL_HIGHLIGHTS: usize = 64;
 const PIPED_WIDTH: usize = 100;
 /// Exports smaller than this finish before a progress bar would be read.
 const EXPORT_PROGRESS_MIN: usize = 2000;
@@ -500,7 +502,10 @@ fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
     }
     // The time printed is the search's own, not the first-use index build's.
     let started = Instant::now();
-    let engine = Engine::open(index)?;
+    let mut engine = Engine::open(index)?;
+    if !args.json && !args.jsonl {
+        engine = engine.without_spans();
+    }
     let context = args.context.unwrap_or(1);
     let limit = match (args.limit, args.jsonl) {
         (Some(n), _) => Some(n),
@@ -525,6 +530,7 @@ fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
             .as_deref()
             .map(|t| parse_time(t, true))
             .transpose()?,
+        highlight_limit: (!args.json && !args.jsonl && !args.full).then_some(TERMINAL_HIGHLIGHTS),
         before: args.before.unwrap_or(context),
         after: args.after.unwrap_or(context),
         limit,
@@ -583,7 +589,10 @@ fn parse_time(value: &str, until: bool) -> anyhow::Result<Timestamp> {
 }
 
 fn run_show(args: ShowArgs) -> anyhow::Result<ExitCode> {
-    let engine = Engine::open(&args.view.index.index)?;
+    let mut engine = Engine::open(&args.view.index.index)?;
+    if !args.view.json {
+        engine = engine.without_spans();
+    }
     let conv = engine.show(&args.conversation, args.turn, args.context)?;
     args.view.print(&conv, |printer, mut out| {
         printer.conversation(&mut out, &conv, args.raw)

@@ -196,9 +196,9 @@ impl Printer {
             self.paint("32", &format!("{:>line_w$}", t.line)),
             self.paint("1;36", &label)
         );
-        let marked = mark_chars(t, highlights.unwrap_or(&[]));
         let body_code = if is_hit { "" } else { "2" };
         if self.full {
+            let marked = mark_chars(t, highlights.unwrap_or(&[]));
             let indent = " ".repeat(prefix_w);
             for (i, line) in split_lines(&marked).into_iter().enumerate() {
                 let text = self.render(&line, body_code);
@@ -210,8 +210,16 @@ impl Printer {
             }
             Ok(())
         } else {
-            let flat = flatten(&marked);
             let avail = self.width.saturating_sub(prefix_w).max(20);
+            // Enough characters around the first match for any line width.
+            let anchor = highlights.and_then(|h| h.first()).map_or(0, |h| h[0]);
+            let marked = mark_span(
+                t,
+                highlights.unwrap_or(&[]),
+                anchor.saturating_sub(avail),
+                avail * 3,
+            );
+            let flat = flatten(&marked);
             let window = window(&flat, avail);
             writeln!(out, "{prefix}{}", self.render(&window, body_code))
         }
@@ -381,16 +389,42 @@ impl Printer {
 
 /// Characters of a turn's text tagged as matched, restored by repair, or plain.
 fn mark_chars(t: &TurnView, highlights: &[[usize; 2]]) -> Vec<(char, Kind)> {
-    let mut chars: Vec<(char, Kind)> = t.text.chars().map(|c| (c, Kind::Normal)).collect();
-    for g in &t.guesses {
-        for c in chars.iter_mut().take(g.end).skip(g.start) {
-            c.1 = Kind::Restored;
+    mark_span(t, highlights, 0, usize::MAX)
+}
+
+/// Like [`mark_chars`], but only `len` characters from `from` (cut ends shown as `…`): a
+/// one-line hit in a turn of megabytes costs what the line shows.
+fn mark_span(
+    t: &TurnView,
+    highlights: &[[usize; 2]],
+    from: usize,
+    len: usize,
+) -> Vec<(char, Kind)> {
+    let mut chars: Vec<(char, Kind)> = Vec::new();
+    if from > 0 {
+        chars.push((ELLIPSIS, Kind::Normal));
+    }
+    let lead = chars.len();
+    let mut rest = t.text.chars().skip(from);
+    chars.extend(rest.by_ref().take(len).map(|c| (c, Kind::Normal)));
+    let cut = rest.next().is_some();
+    let to = from.saturating_add(len);
+    let mut mark = |s: usize, e: usize, kind: Kind| {
+        let (s, e) = (s.max(from), e.min(to));
+        for i in s..e {
+            if let Some(c) = chars.get_mut(lead + i - from) {
+                c.1 = kind;
+            }
         }
+    };
+    for g in &t.guesses {
+        mark(g.start, g.end, Kind::Restored);
     }
     for &[s, e] in highlights {
-        for c in chars.iter_mut().take(e).skip(s) {
-            c.1 = Kind::Match;
-        }
+        mark(s, e, Kind::Match);
+    }
+    if cut {
+        chars.push((ELLIPSIS, Kind::Normal));
     }
     chars
 }

@@ -48,6 +48,9 @@ pub struct SearchOptions {
     pub until: Option<Timestamp>,
     /// At most this many hits; `None` for all.
     pub limit: Option<usize>,
+    /// About how many highlights to compute per hit (a terminal line shows the first few);
+    /// `None` for all (JSON).
+    pub highlight_limit: Option<usize>,
 }
 
 /// A turn as stored in the index.
@@ -133,6 +136,9 @@ pub struct Engine {
     index: Index,
     reader: IndexReader,
     fields: Fields,
+    /// Read each turn's language spans back (JSON output needs them; a terminal does not, and
+    /// a long mixed-script turn has a great many).
+    spans: bool,
 }
 
 impl Engine {
@@ -147,7 +153,14 @@ impl Engine {
             index,
             reader,
             fields,
+            spans: true,
         })
+    }
+
+    /// Leave turns' language spans out of results (they stay empty).
+    pub fn without_spans(mut self) -> Self {
+        self.spans = false;
+        self
     }
 
     pub fn searcher(&self) -> Searcher {
@@ -210,7 +223,8 @@ impl Engine {
         for (score, addr) in top {
             let turn = self.turn_at(&searcher, addr)?;
             let context = self.context(&searcher, &turn, opts.before, opts.after)?;
-            let highlights = highlighter.highlight(&turn.text);
+            let highlights =
+                highlighter.highlight(&turn.text, opts.highlight_limit.unwrap_or(usize::MAX));
             hits.push(Hit {
                 turn,
                 score,
@@ -508,7 +522,11 @@ impl Engine {
             languages: all_str(doc, f.languages),
             dominant_language: first_str(doc, f.dominant),
             code_switched: first_bool(doc, f.code_switched).unwrap_or(false),
-            spans: stored(doc, f.spans),
+            spans: if self.spans {
+                stored(doc, f.spans)
+            } else {
+                Vec::new()
+            },
             text: text(f.text),
             repaired: first_bool(doc, f.repaired).unwrap_or(false),
             original: first_str(doc, f.original),
@@ -743,12 +761,35 @@ impl Highlighter {
         }
     }
 
-    /// Highlight ranges in code points, sorted and merged.
+    /// Highlight ranges in code points, sorted and merged: the first `limit` or so, found a
+    /// chunk of the text at a time, so a turn of megabytes costs what its first matches cost
+    /// (a phrase split by a chunk boundary, 64 KiB apart, is not highlighted).
     /// Takes `&mut self` so one analyzer (and its word cache) serves every hit.
-    pub fn highlight(&mut self, text: &str) -> Vec<[usize; 2]> {
+    pub fn highlight(&mut self, text: &str, limit: usize) -> Vec<[usize; 2]> {
         if self.patterns.is_empty() {
             return Vec::new();
         }
+        let mut byte_ranges: Vec<(usize, usize)> = Vec::new();
+        for (base, chunk) in crate::analyzer::chunks(text) {
+            let found = self.byte_ranges(chunk);
+            byte_ranges.extend(found.into_iter().map(|(s, e)| (base + s, base + e)));
+            if byte_ranges.len() >= limit {
+                break;
+            }
+        }
+        byte_ranges.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::new();
+        for (s, e) in byte_ranges {
+            match merged.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => merged.push((s, e)),
+            }
+        }
+        to_char_ranges(text, &merged)
+    }
+
+    /// Byte ranges in `text` where a literal matches.
+    fn byte_ranges(&mut self, text: &str) -> Vec<(usize, usize)> {
         let Some(analyzer) = self.analyzer.as_mut() else {
             return Vec::new();
         };
@@ -787,15 +828,7 @@ impl Highlighter {
                 }
             }
         }
-        byte_ranges.sort_unstable();
-        let mut merged: Vec<(usize, usize)> = Vec::new();
-        for (s, e) in byte_ranges {
-            match merged.last_mut() {
-                Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                _ => merged.push((s, e)),
-            }
-        }
-        to_char_ranges(text, &merged)
+        byte_ranges
     }
 }
 

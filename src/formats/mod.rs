@@ -13,6 +13,8 @@ use crate::decode::{self, Decoded, NotText};
 use crate::model::{Conversation, Origin};
 
 pub mod bracket;
+pub mod subtitles;
+pub mod whatsapp;
 
 /// Free field names a user can pin when a format does not fix them.
 #[derive(Debug, Clone, Default)]
@@ -65,7 +67,12 @@ pub trait Reader: Sync {
 }
 
 /// Every reader, in the order ties are broken.
-pub static READERS: &[&dyn Reader] = &[&bracket::Bracket];
+pub static READERS: &[&dyn Reader] = &[
+    &bracket::Bracket,
+    &subtitles::Srt,
+    &subtitles::Vtt,
+    &whatsapp::WhatsApp,
+];
 
 /// Bytes of a file's start that [`choose`] sniffs.
 pub const HEAD_BYTES: usize = 64 * 1024;
@@ -166,6 +173,46 @@ pub fn numbered_lines(text: &str) -> impl Iterator<Item = (u64, &str)> {
         .map(|(i, l)| (i as u64 + 1, l.strip_suffix('\r').unwrap_or(l)))
 }
 
+/// Lines of a text with their 1-based numbers, ended by `\n`, `\r\n` or a lone `\r` (old Mac
+/// files, and subtitle tools that still write them).
+pub fn text_lines(text: &str) -> impl Iterator<Item = (u64, &str)> {
+    let mut rest = Some(text);
+    let mut number = 0;
+    std::iter::from_fn(move || {
+        let s = rest?;
+        number += 1;
+        match s.find(['\n', '\r']) {
+            Some(i) => {
+                let skip = if s[i..].starts_with("\r\n") { 2 } else { 1 };
+                rest = Some(&s[i + skip..]);
+                Some((number, &s[..i]))
+            }
+            None => {
+                rest = None;
+                Some((number, s))
+            }
+        }
+    })
+}
+
+/// A file's first bytes as text for sniffing: UTF-16 (with or without a BOM) decoded, a UTF-8 BOM
+/// dropped, anything else read as lossy UTF-8.
+pub fn head_text(head: &[u8]) -> std::borrow::Cow<'_, str> {
+    let utf16 = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
+    if utf16 || head.contains(&0) {
+        return decode::decode(head.to_vec())
+            .map(|d| d.text.into())
+            .unwrap_or_default();
+    }
+    String::from_utf8_lossy(head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head))
+}
+
+/// A turn's text without trailing ASCII whitespace. Only ASCII: a trailing U+00A0 may be the last
+/// byte of a mojibake character (`加` read as cp1252 ends in `\u{A0}`) that repair needs.
+pub fn trim_end_ascii(s: &str) -> &str {
+    s.trim_end_matches(|c: char| c.is_ascii_whitespace())
+}
+
 /// A sink that keeps everything, for tests and for `colloquy repair`-style one-file tools.
 #[derive(Debug, Default)]
 pub struct Collect {
@@ -201,6 +248,52 @@ pub(crate) mod testing {
             panic!("{} failed on {name}: {e}", reader.name());
         }
         sink
+    }
+
+    /// Check every row of `tests/fixtures/formats/<dir>/expected.tsv` (file, format,
+    /// conversations, turns, speakers, word, speaker): the reader chosen automatically, the
+    /// counts, the sorted set of non-empty speakers, and a turn of `speaker` holding `word`.
+    pub fn check_fixture_dir(dir: &str) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/formats")
+            .join(dir);
+        let table = std::fs::read_to_string(root.join("expected.tsv")).expect("expected.tsv");
+        for row in table.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+            let f: Vec<&str> = row.split('\t').collect();
+            assert_eq!(f.len(), 7, "bad expected.tsv row {row:?}");
+            let path = root.join(f[0]);
+            let reader = choose(&path, &head(&path).expect("fixture"));
+            assert_eq!(reader.name(), f[1], "{}: reader", f[0]);
+            let mut got = Collect::default();
+            reader
+                .read(&path, &ReadOptions::default(), &mut got)
+                .expect("fixture reads");
+            assert_eq!(
+                got.conversations.len().to_string(),
+                f[2],
+                "{}: conversations",
+                f[0]
+            );
+            let turns = turns_of(&got);
+            assert_eq!(turns.len().to_string(), f[3], "{}: turns", f[0]);
+            let mut speakers: Vec<&str> = turns
+                .iter()
+                .map(|(s, _)| s.as_str())
+                .filter(|s| !s.is_empty())
+                .collect();
+            speakers.sort_unstable();
+            speakers.dedup();
+            assert_eq!(speakers.join(","), f[4], "{}: speakers", f[0]);
+            let word = f[5].to_lowercase();
+            assert!(
+                turns
+                    .iter()
+                    .any(|(s, t)| s == f[6] && t.to_lowercase().contains(&word)),
+                "{}: no turn of {} says {word}",
+                f[0],
+                f[6]
+            );
+        }
     }
 
     /// `(speaker, text)` of every turn of every conversation, in order.

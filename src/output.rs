@@ -338,6 +338,16 @@ impl Printer {
             s.code_switched_share * 100.0
         )?;
         writeln!(out)?;
+        let mut rows: Vec<Vec<String>> = s
+            .formats
+            .iter()
+            .map(|(f, n)| vec![f.clone(), group(*n)])
+            .collect();
+        if s.records_skipped > 0 {
+            rows.push(vec!["records skipped".into(), group(s.records_skipped)]);
+        }
+        self.table(out, &["format", "files"], &rows)?;
+        writeln!(out)?;
         let r = &s.repair;
         let rows = vec![
             vec!["files touched".into(), group(r.files_touched)],

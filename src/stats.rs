@@ -20,6 +20,10 @@ pub struct Stats {
     /// Share of turns that are code-switched, 0–1.
     pub code_switched_share: f64,
     pub repair: RepairStats,
+    /// Files per format reader.
+    pub formats: BTreeMap<String, usize>,
+    /// Records (or lines) the readers skipped, each reported when it was read.
+    pub records_skipped: usize,
     pub index_bytes: u64,
 }
 
@@ -61,7 +65,11 @@ pub fn collect(dir: &Path) -> Result<Stats> {
         characters_restored: 0,
         low_confidence_guesses: 0,
     };
+    let mut formats: BTreeMap<String, usize> = BTreeMap::new();
+    let mut records_skipped = 0;
     for entry in manifest.files.values() {
+        update(&mut formats, &entry.format, |n| *n += 1);
+        records_skipped += entry.skipped_records;
         turns += entry.turns;
         characters += entry.stats.characters;
         code_switched += entry.stats.code_switched;
@@ -117,6 +125,8 @@ pub fn collect(dir: &Path) -> Result<Stats> {
             code_switched as f64 / turns as f64
         },
         repair,
+        formats,
+        records_skipped,
         index_bytes: dir_size(dir),
     })
 }

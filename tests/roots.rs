@@ -115,12 +115,19 @@ fn search_locations_can_be_pasted_into_show() {
     ingest(ws.path());
     let hits = search_jsonl(ws.path(), &["photography", "-C", "0", "--limit", "1"]);
     let location = hits[0]["location"].as_str().unwrap().to_owned();
-    assert!(location.starts_with("corpus/001_177df1590b2f3725.txt:"), "{location}");
+    assert!(
+        location.starts_with("corpus/001_177df1590b2f3725.txt:"),
+        "{location}"
+    );
     let out = colloquy(ws.path())
         .args(["show", &location, "-C", "0", "--json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let turns = doc["turns"].as_array().unwrap();
     assert_eq!(turns.len(), 1);

@@ -9,7 +9,9 @@
 
 use std::path::Path;
 
-use super::{numbered_lines, read_text, FormatError, ReadOptions, Reader, Sink};
+use super::{
+    head_text, read_text, text_lines, trim_end_ascii, FormatError, ReadOptions, Reader, Sink,
+};
 use crate::model::{Conversation, Origin, Turn};
 
 pub struct Bracket;
@@ -24,7 +26,7 @@ impl Reader for Bracket {
         &["txt", "md", "text", ""]
     }
     fn sniff(&self, head: &[u8]) -> u8 {
-        let text = String::from_utf8_lossy(head);
+        let text = head_text(head);
         let markers = text
             .lines()
             .take(200)
@@ -88,7 +90,7 @@ pub fn split(text: &str, sink: &mut dyn Sink) -> Conversation {
     let mut conv = Conversation::default();
     let mut preamble = String::new();
     let mut current: Option<Turn> = None;
-    for (number, line) in numbered_lines(text) {
+    for (number, line) in text_lines(text) {
         match parse_marker(line) {
             Marker::Turn(label, first) => {
                 conv.turns.extend(current.take().map(finish));
@@ -140,7 +142,7 @@ pub fn split(text: &str, sink: &mut dyn Sink) -> Conversation {
 }
 
 fn finish(mut turn: Turn) -> Turn {
-    turn.text.truncate(turn.text.trim_end().len());
+    turn.text.truncate(trim_end_ascii(&turn.text).len());
     turn
 }
 
@@ -215,6 +217,14 @@ mod tests {
         assert_eq!(sink.warnings.len(), 1);
         assert_eq!(sink.warnings[0].0.line, 2);
     }
+
+    reads!(
+        lone_carriage_returns_end_lines,
+        Bracket,
+        "old-mac.txt",
+        "[A]: one\r[B]: two\rmore\r[C]: three",
+        [("A", "one"), ("B", "two\nmore"), ("C", "three")]
+    );
 
     reads!(
         markdown_references_stay_in_the_turn,

@@ -6,6 +6,7 @@
 //! file of a million records is never held whole. A record that cannot be read is reported to the
 //! sink with its location and skipped; the rest of the file is still read.
 
+use std::borrow::Cow;
 use std::io::Read;
 use std::path::Path;
 
@@ -13,6 +14,8 @@ use crate::decode::{self, Decoded, NotText};
 use crate::model::{Conversation, Origin};
 
 pub mod bracket;
+pub mod csv;
+pub mod transcript;
 
 /// Free field names a user can pin when a format does not fix them.
 #[derive(Debug, Clone, Default)]
@@ -65,7 +68,12 @@ pub trait Reader: Sync {
 }
 
 /// Every reader, in the order ties are broken.
-pub static READERS: &[&dyn Reader] = &[&bracket::Bracket];
+pub static READERS: &[&dyn Reader] = &[
+    &bracket::Bracket,
+    &csv::Csv,
+    &csv::Tsv,
+    &transcript::Transcript,
+];
 
 /// Bytes of a file's start that [`choose`] sniffs.
 pub const HEAD_BYTES: usize = 64 * 1024;
@@ -124,6 +132,19 @@ pub fn head(path: &Path) -> std::io::Result<Vec<u8>> {
         .take(HEAD_BYTES as u64)
         .read_to_end(&mut head)?;
     Ok(head)
+}
+
+/// A file's first bytes as text for sniffing: a UTF-8 or UTF-16 BOM decides the encoding, else
+/// UTF-8 with malformed bytes replaced.
+pub fn head_text(head: &[u8]) -> Cow<'_, str> {
+    match encoding_rs::Encoding::for_bom(head) {
+        Some((encoding, bom)) => {
+            encoding
+                .decode_without_bom_handling(head.get(bom..).unwrap_or_default())
+                .0
+        }
+        None => String::from_utf8_lossy(head),
+    }
 }
 
 /// Read and decode a whole text file (transcripts, subtitles, messenger logs), telling the sink
@@ -201,6 +222,37 @@ pub(crate) mod testing {
             panic!("{} failed on {name}: {e}", reader.name());
         }
         sink
+    }
+
+    /// Check each row of `tests/fixtures/formats/<dir>/expected.tsv` (`file format conversations
+    /// turns speakers word speaker`): the reader [`choose`] picks, what it reads, and that the
+    /// speaker says the word.
+    pub fn check_expected(dir: &str) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/formats")
+            .join(dir);
+        let expected = std::fs::read_to_string(root.join("expected.tsv")).expect("expected.tsv");
+        for row in expected.lines().skip(1) {
+            let f: Vec<&str> = row.split('\t').collect();
+            assert_eq!(f.len(), 7, "{row}");
+            let path = root.join(f[0]);
+            let reader = choose(&path, &head(&path).expect("fixture"));
+            assert_eq!(reader.name(), f[1], "{row}");
+            let mut sink = Collect::default();
+            reader
+                .read(&path, &ReadOptions::default(), &mut sink)
+                .expect("read fixture");
+            let turns = turns_of(&sink);
+            assert_eq!(sink.conversations.len().to_string(), f[2], "{row}");
+            assert_eq!(turns.len().to_string(), f[3], "{row}");
+            let mut speakers: Vec<&str> = turns.iter().map(|(s, _)| s.as_str()).collect();
+            speakers.sort();
+            speakers.dedup();
+            assert_eq!(speakers.join(","), f[4], "{row}");
+            let word = f[5].to_lowercase();
+            let says = |(s, t): &(String, String)| s == f[6] && t.to_lowercase().contains(&word);
+            assert!(turns.iter().any(says), "{row}");
+        }
     }
 
     /// `(speaker, text)` of every turn of every conversation, in order.

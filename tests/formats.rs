@@ -67,7 +67,11 @@ fn corpus_of(dir: &Path, rows: &[Row]) -> tempfile::TempDir {
 
 fn run_json(dir: &Path, args: &[&str]) -> Value {
     let out = colloquy(dir).args(args).output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -104,7 +108,12 @@ fn every_format_fixture_ingests_searches_and_shows() {
                 .map(|h| h["conversation"].as_str().unwrap())
                 .collect();
             assert_eq!(turns.len(), r.turns, "{name}/{}: turns", r.file);
-            assert_eq!(convs.len(), r.conversations, "{name}/{}: conversations", r.file);
+            assert_eq!(
+                convs.len(),
+                r.conversations,
+                "{name}/{}: conversations",
+                r.file
+            );
             let speakers: BTreeSet<&str> = turns
                 .iter()
                 .map(|h| h["speaker"].as_str().unwrap())
@@ -125,12 +134,18 @@ fn every_format_fixture_ingests_searches_and_shows() {
 /// location opens it in `show`.
 fn check_search_and_show(ws: &Path, name: &str, r: &Row) {
     let source = format!("corpus/{}", r.file);
-    let hits = search_jsonl(ws, &[r.word.as_str(), "--speaker", r.speaker.as_str(), "-C", "1"]);
+    let hits = search_jsonl(
+        ws,
+        &[r.word.as_str(), "--speaker", r.speaker.as_str(), "-C", "1"],
+    );
     let hit = hits
         .iter()
         .find(|h| h["source"] == source)
         .unwrap_or_else(|| panic!("{name}/{}: no hit of {} by {}", r.file, r.word, r.speaker));
-    assert!(hits.iter().all(|h| h["speaker"].as_str().unwrap().eq_ignore_ascii_case(&r.speaker)));
+    assert!(hits.iter().all(|h| h["speaker"]
+        .as_str()
+        .unwrap()
+        .eq_ignore_ascii_case(&r.speaker)));
     let location = hit["location"].as_str().unwrap();
     assert!(location.starts_with(&source), "{name}: location {location}");
     let context = hit["context"]["before"].as_array().unwrap().len()
@@ -139,7 +154,10 @@ fn check_search_and_show(ws: &Path, name: &str, r: &Row) {
         assert!(context > 0, "{name}/{}: no context turns", r.file);
     }
     let shown = run_json(ws, &["show", location, "-C", "0", "--json"]);
-    assert_eq!(shown["conversation"], hit["conversation"], "{name}: show {location}");
+    assert_eq!(
+        shown["conversation"], hit["conversation"],
+        "{name}: show {location}"
+    );
     let turns = shown["turns"].as_array().unwrap();
     assert!(
         turns.iter().any(|t| t["turn"] == hit["turn"]),

@@ -6,6 +6,7 @@
 //! file of a million records is never held whole. A record that cannot be read is reported to the
 //! sink with its location and skipped; the rest of the file is still read.
 
+use std::borrow::Cow;
 use std::io::Read;
 use std::path::Path;
 
@@ -13,7 +14,9 @@ use crate::decode::{self, Decoded, NotText};
 use crate::model::{Conversation, Origin};
 
 pub mod bracket;
+pub mod csv;
 pub mod subtitles;
+pub mod transcript;
 pub mod whatsapp;
 
 /// Free field names a user can pin when a format does not fix them.
@@ -72,6 +75,9 @@ pub static READERS: &[&dyn Reader] = &[
     &subtitles::Srt,
     &subtitles::Vtt,
     &whatsapp::WhatsApp,
+    &csv::Csv,
+    &csv::Tsv,
+    &transcript::Transcript,
 ];
 
 /// Bytes of a file's start that [`choose`] sniffs.
@@ -197,7 +203,7 @@ pub fn text_lines(text: &str) -> impl Iterator<Item = (u64, &str)> {
 
 /// A file's first bytes as text for sniffing: UTF-16 (with or without a BOM) decoded, a UTF-8 BOM
 /// dropped, anything else read as lossy UTF-8.
-pub fn head_text(head: &[u8]) -> std::borrow::Cow<'_, str> {
+pub fn head_text(head: &[u8]) -> Cow<'_, str> {
     let utf16 = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
     if utf16 || head.contains(&0) {
         return decode::decode(head.to_vec())

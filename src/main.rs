@@ -87,6 +87,25 @@ enum BenchCommand {
         #[arg(long, default_value = "corpus")]
         corpus: PathBuf,
     },
+    /// Streaming and long turns: ingest of a generated JSONL dataset (time, peak memory) vs
+    /// serde_json + tantivy, and search in one huge turn vs rg.
+    #[command(
+        after_help = "Examples:\n  colloquy bench formats\n  colloquy bench formats --jsonl-mb 100 --turn-mb 10"
+    )]
+    Formats {
+        /// Size of the generated JSONL file, in MiB.
+        #[arg(long, default_value_t = 1024)]
+        jsonl_mb: u64,
+        /// Size of the one long turn, in MiB.
+        #[arg(long, default_value_t = 50)]
+        turn_mb: u64,
+        /// The corpus whose words are recombined.
+        #[arg(long, default_value = "corpus")]
+        corpus: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Repair accuracy and speed under every damage model, colloquy vs ftfy (installed into a
     /// temporary virtualenv).
     #[command(
@@ -339,8 +358,9 @@ impl ColorArg {
 }
 
 const DEFAULT_LIMIT: usize = 20;
-/// Highlights a one-line hit needs at most (the line shows the region of the first).
-const TERMINAL_HIGHLIGHTS: usize = 64;
+/// Matches a one-line hit needs: the line shows the region of the first (every match in the
+/// 64 KiB chunk where it is found is highlighted).
+const TERMINAL_HIGHLIGHTS: usize = 1;
 const PIPED_WIDTH: usize = 100;
 /// Exports smaller than this finish before a progress bar would be read.
 const EXPORT_PROGRESS_MIN: usize = 2000;
@@ -638,6 +658,22 @@ fn run_bench(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
                 b.colloquy_mb_s() / b.peer_mb_s(),
                 b.analyzer_mb_s() / b.peer_mb_s()
             );
+        }
+        BenchCommand::Formats {
+            jsonl_mb,
+            turn_mb,
+            corpus,
+            json,
+        } => {
+            let b = colloquy::bench::formats::run(&corpus, jsonl_mb, turn_mb)?;
+            let stdout = io::stdout();
+            let mut out = stdout.lock();
+            if json {
+                serde_json::to_writer_pretty(&mut out, &b)?;
+                writeln!(out)?;
+            } else {
+                colloquy::bench::formats::print(&mut out, &b)?;
+            }
         }
         BenchCommand::Repair { clean, seeds, json } => {
             let b = colloquy::bench::repair_bench(&clean, &seeds)?;

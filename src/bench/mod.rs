@@ -11,6 +11,8 @@ use tantivy::{doc, Index, IndexWriter, TantivyDocument};
 use crate::error::{Error, Result};
 use crate::ingest::{self, IngestOptions, NoProgress};
 
+pub mod formats;
+
 /// Figures of one ingest benchmark run.
 #[derive(Debug, Clone, Serialize)]
 pub struct IngestBench {

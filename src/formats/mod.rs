@@ -13,6 +13,8 @@ use crate::decode::{self, Decoded, NotText};
 use crate::model::{Conversation, Origin};
 
 pub mod bracket;
+pub mod chat;
+pub mod json;
 
 /// Free field names a user can pin when a format does not fix them.
 #[derive(Debug, Clone, Default)]
@@ -65,7 +67,7 @@ pub trait Reader: Sync {
 }
 
 /// Every reader, in the order ties are broken.
-pub static READERS: &[&dyn Reader] = &[&bracket::Bracket];
+pub static READERS: &[&dyn Reader] = &[&bracket::Bracket, &json::Jsonl, &json::Json];
 
 /// Bytes of a file's start that [`choose`] sniffs.
 pub const HEAD_BYTES: usize = 64 * 1024;

@@ -14,7 +14,9 @@ use crate::decode::{self, Decoded, NotText};
 use crate::model::{Conversation, Origin};
 
 pub mod bracket;
+pub mod chat;
 pub mod csv;
+pub mod json;
 pub mod subtitles;
 pub mod transcript;
 pub mod whatsapp;
@@ -72,6 +74,8 @@ pub trait Reader: Sync {
 /// Every reader, in the order ties are broken.
 pub static READERS: &[&dyn Reader] = &[
     &bracket::Bracket,
+    &json::Jsonl,
+    &json::Json,
     &subtitles::Srt,
     &subtitles::Vtt,
     &whatsapp::WhatsApp,

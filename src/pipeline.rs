@@ -115,9 +115,16 @@ const OPEN_QUOTES: [char; 6] = ['\'', '‘', '“', '"', '「', '《'];
 const CLOSE_QUOTES: [char; 6] = ['\'', '’', '”', '"', '」', '》'];
 const TITLE_FALLBACK_CHARS: usize = 40;
 
-/// The conversation's topic when its first turn names one (`关于'…'这个话题`), else its first words.
+/// The conversation's topic when its first turn names one (`关于'…'这个话题`), else the first
+/// words of its first turn that is not a system prompt.
 pub fn title_of(turns: &[Turn]) -> String {
-    let Some(first) = turns.first() else {
+    let is_system = |t: &&Turn| {
+        matches!(
+            t.speaker.to_lowercase().as_str(),
+            "system" | "developer" | "tool"
+        )
+    };
+    let Some(first) = turns.iter().find(|t| !is_system(t)).or(turns.first()) else {
         return String::new();
     };
     if let Some(topic) = named_topic(&first.text) {

@@ -99,8 +99,10 @@ pub fn run(corpus: &Path, jsonl_mb: u64, turn_mb: u64) -> Result<FormatsBench> {
     })
 }
 
-/// Words and Chinese phrases to recombine: the corpus's own tokens, split on spaces.
+/// Words and Chinese phrases to recombine: the corpus's turns, repaired as ingest would (most
+/// chat data is clean; the repair benchmark measures damage), split on spaces.
 fn vocabulary(corpus: &Path) -> Result<Vec<String>> {
+    let repairer = crate::repair::Repairer::new();
     let mut words = Vec::new();
     for entry in walkdir::WalkDir::new(corpus).sort_by_file_name() {
         let entry = entry.map_err(|e| Error::io("walking the corpus", e.into()))?;
@@ -108,11 +110,9 @@ fn vocabulary(corpus: &Path) -> Result<Vec<String>> {
             continue;
         }
         let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-        words.extend(
-            text.split_whitespace()
-                .filter(|w| !w.starts_with('['))
-                .map(str::to_owned),
-        );
+        for turn in crate::pipeline::process_text(&text, &repairer).turns {
+            words.extend(turn.text.split_whitespace().map(str::to_owned));
+        }
     }
     if words.is_empty() {
         words = ["hello", "你好", "world", "世界"]

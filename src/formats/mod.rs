@@ -15,6 +15,7 @@ use crate::model::{Conversation, Origin};
 pub mod bracket;
 pub mod chat;
 pub mod json;
+pub mod parquet;
 
 /// Free field names a user can pin when a format does not fix them.
 #[derive(Debug, Clone, Default)]
@@ -67,7 +68,12 @@ pub trait Reader: Sync {
 }
 
 /// Every reader, in the order ties are broken.
-pub static READERS: &[&dyn Reader] = &[&bracket::Bracket, &json::Jsonl, &json::Json];
+pub static READERS: &[&dyn Reader] = &[
+    &bracket::Bracket,
+    &json::Jsonl,
+    &json::Json,
+    &parquet::Parquet,
+];
 
 /// Bytes of a file's start that [`choose`] sniffs.
 pub const HEAD_BYTES: usize = 64 * 1024;

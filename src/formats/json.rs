@@ -6,7 +6,9 @@
 //! file. A line that is not JSON, or not a chat record, is skipped with its reason; invalid UTF-8
 //! in a line is replaced by U+FFFD with a warning naming the line.
 //!
-//! `json` (`.json`) looks at the first byte after an optional UTF-8 BOM and whitespace:
+//! `json` (`.json`; sniffed when the file opens with `[` followed by `{`, `[`, `"` or `]`, or with
+//! a `{` whose first line is not a whole object) looks at the first byte after an optional UTF-8
+//! BOM and whitespace:
 //! - `[`: the array is streamed element by element, never held whole, each element a record with
 //!   the line where it starts. An element that is not a record is skipped. An array cut off in the
 //!   middle of a record (as real dumps are) yields every complete record and then a warning with

@@ -185,6 +185,32 @@ mod tests {
         assert_eq!(Parquet.sniff(b"{\"a\""), 0);
     }
 
+    #[test]
+    fn a_decoder_panic_is_a_skipped_row_group() {
+        // A byte of the first data page's header that makes the `parquet` crate panic (found by
+        // `damaged_fixture_never_panics`).
+        let mut bytes = std::fs::read(FIXTURE).expect("fixture");
+        if let Some(b) = bytes.get_mut(1847) {
+            *b = 148;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("x.parquet");
+        std::fs::write(&path, &bytes).expect("write");
+        let mut sink = Collect::default();
+        Parquet
+            .read(&path, &ReadOptions::default(), &mut sink)
+            .expect("footer intact");
+        assert!(
+            sink.skipped[0].1.contains("decoder failed"),
+            "{:?}",
+            sink.skipped
+        );
+        assert_eq!(sink.skipped[0].0, Origin::record(1, 0));
+        // The second row group (rows 3 and 4) is still read.
+        assert_eq!(sink.conversations.len(), 1);
+        assert_eq!(sink.conversations[0].key.as_deref(), Some("p4"));
+    }
+
     proptest::proptest! {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {

@@ -173,6 +173,10 @@ pub fn is_single_turn(v: &Value, opts: &ReadOptions) -> bool {
         })
 }
 
+fn is_empty_array(v: &Value) -> bool {
+    v.as_array().is_some_and(Vec::is_empty)
+}
+
 /// The key of the record's array of turns.
 fn turn_array_key(map: &Map<String, Value>, keys: &Keys) -> Result<String, String> {
     let holds_turns = |k: &str| {
@@ -186,10 +190,16 @@ fn turn_array_key(map: &Map<String, Value>, keys: &Keys) -> Result<String, Strin
     let found: Vec<&String> = map.keys().filter(|k| holds_turns(k)).collect();
     match found.as_slice() {
         [one] => Ok((*one).clone()),
-        [] => Err(format!(
-            "no array of turns (objects with a {})",
-            keys.describe()
-        )),
+        [] => match NAMED_ARRAYS
+            .iter()
+            .find(|k| map.get(**k).is_some_and(is_empty_array))
+        {
+            Some(named) => Err(format!("no turns: `{named}` is empty")),
+            None => Err(format!(
+                "no array of turns (objects with a {})",
+                keys.describe()
+            )),
+        },
         several => Err(format!(
             "{} arrays of turns ({}); expected one",
             several.len(),
@@ -714,6 +724,7 @@ mod tests {
         assert!(e.contains("2 arrays") && e.contains("a, b"), "{e}");
         assert!(err(json!("text")).contains("a string"));
         assert!(err(json!({"messages": [{"role": "user", "content": ""}]})).contains("no turn"));
+        assert!(err(json!({"id": 1, "messages": []})).contains("`messages` is empty"));
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! file. A line that is not JSON, or not a chat record, is skipped with its reason; invalid UTF-8
 //! in a line is replaced by U+FFFD with a warning naming the line.
 //!
-//! `json` (`.json`) looks at the first byte after an optional UTF-8 BOM and whitespace:
+//! `json` (`.json`; sniffed when the file opens with `[` followed by `{`, `[`, `"` or `]`, or with
+//! a `{` whose first line is not a whole object) looks at the first byte after an optional UTF-8
+//! BOM and whitespace:
 //! - `[`: the array is streamed element by element, never held whole, each element a record with
 //!   the line where it starts. An element that is not a record is skipped. An array cut off in the
 //!   middle of a record (as real dumps are) yields every complete record and then a warning with
@@ -469,6 +471,45 @@ fn read_value(value: Value, line: u64, opts: &ReadOptions, sink: &mut dyn Sink) 
     }
 }
 
+/// Read every fixture listed in `tests/fixtures/formats/<dir>/expected.tsv` with the reader
+/// chosen for it and check the counts, the speakers and who says the word.
+#[cfg(test)]
+pub(crate) fn check_fixtures(dir: &str) {
+    use std::collections::BTreeSet;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/formats")
+        .join(dir);
+    let expected = std::fs::read_to_string(dir.join("expected.tsv")).expect("expected.tsv");
+    for row in expected.lines().skip(1).filter(|l| !l.is_empty()) {
+        let f: Vec<&str> = row.split('\t').collect();
+        assert_eq!(f.len(), 7, "{row}");
+        let path = dir.join(f[0]);
+        let head = super::head(&path).expect("fixture");
+        let reader = super::choose(&path, &head);
+        assert_eq!(reader.name(), f[1], "{row}");
+        let mut sink = super::Collect::default();
+        reader
+            .read(&path, &ReadOptions::default(), &mut sink)
+            .expect("read");
+        let turns: Vec<_> = sink.conversations.iter().flat_map(|c| &c.turns).collect();
+        assert_eq!(sink.conversations.len().to_string(), f[2], "{row}");
+        assert_eq!(turns.len().to_string(), f[3], "{row}");
+        let speakers: BTreeSet<&str> = turns.iter().map(|t| t.speaker.as_str()).collect();
+        assert_eq!(
+            speakers.into_iter().collect::<Vec<_>>().join(","),
+            f[4],
+            "{row}"
+        );
+        let word = f[5].to_lowercase();
+        assert!(
+            turns
+                .iter()
+                .any(|t| t.speaker == f[6] && t.text.to_lowercase().contains(&word)),
+            "{row}"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -705,6 +746,53 @@ mod tests {
         assert_eq!(Json.sniff(b"{\n  \"a\": 1\n}"), 2);
         assert_eq!(Json.sniff(b"{\"a\": 1}\n"), 1);
         assert_eq!(Json.sniff(b"hello"), 0);
+    }
+
+    #[test]
+    fn fixtures_read_as_expected() {
+        check_fixtures("json");
+    }
+
+    #[test]
+    fn fixture_details() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats/json");
+        let read = |name: &str| {
+            let mut sink = Collect::default();
+            let path = dir.join(name);
+            let reader = crate::formats::choose(&path, &crate::formats::head(&path).expect("head"));
+            reader
+                .read(&path, &ReadOptions::default(), &mut sink)
+                .expect("read");
+            sink
+        };
+        // The edited-away branch of the ChatGPT export is not read.
+        let chatgpt = read("conversations.json");
+        assert!(!turns_of(&chatgpt)
+            .iter()
+            .any(|(_, t)| t.contains("lakeside")));
+        assert_eq!(
+            chatgpt.conversations[0].title.as_deref(),
+            Some("周末 hiking 计划")
+        );
+        let chat = read("chat.jsonl");
+        assert_eq!(chat.skipped.len(), 1);
+        assert_eq!(chat.skipped[0].0, Origin::record(4, 4));
+        assert_eq!(
+            chat.conversations[0].metadata["meta.source"],
+            MetaValue::Str("support".into())
+        );
+        let truncated = read("truncated.json");
+        assert_eq!(truncated.warnings.len(), 1, "{:?}", truncated.warnings);
+        assert!(truncated.warnings[0].1.contains("cut off"));
+        let telegram = read("result.json");
+        assert_eq!(telegram.conversations[0].key, None);
+        assert_eq!(
+            telegram.conversations[0].title.as_deref(),
+            Some("项目群 Project")
+        );
+        let damaged = read("damaged.jsonl");
+        assert!(turns_of(&damaged).iter().any(|(_, t)| t.contains("æˆ‘")));
+        assert!(damaged.skipped.is_empty() && damaged.warnings.is_empty());
     }
 
     /// Reads `bytes` with both readers; errors are fine, panics are not.

@@ -17,6 +17,7 @@ pub mod bracket;
 pub mod chat;
 pub mod csv;
 pub mod json;
+pub mod parquet;
 pub mod subtitles;
 pub mod transcript;
 pub mod whatsapp;
@@ -82,6 +83,7 @@ pub static READERS: &[&dyn Reader] = &[
     &csv::Csv,
     &csv::Tsv,
     &transcript::Transcript,
+    &parquet::Parquet,
 ];
 
 /// Bytes of a file's start that [`choose`] sniffs.

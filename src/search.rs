@@ -376,9 +376,10 @@ impl Engine {
     }
 
     /// A conversation, or the turns around one turn of it, for `colloquy show`. `target` is a
-    /// conversation id, a source file holding one conversation, `file#record`, or a turn's
-    /// location as search prints it (`file:line`, `file#record:line`); a turn location shows the
-    /// turns around that turn unless `turn` says otherwise.
+    /// conversation id, `ID:TURN`, a source file holding one conversation, `file#record`, or a
+    /// turn's location as search prints it (`file:line`, `file#record:line`; in a JSON record
+    /// every turn has the record's line, so that names its first turn); a turn location shows
+    /// the turns around that turn unless `turn` says otherwise.
     pub fn show(&self, target: &str, turn: Option<u64>, context: u64) -> Result<ConversationView> {
         let searcher = self.searcher();
         let (id, located) = self.resolve(&searcher, target)?;
@@ -428,6 +429,12 @@ impl Engine {
         };
         if exists(target)? {
             return Ok((target.to_owned(), None));
+        }
+        // `ID:TURN`, the hit's conversation and turn number.
+        if let Some((id, turn)) = target.rsplit_once(':') {
+            if let (Ok(turn), true) = (turn.parse::<u64>(), exists(id)?) {
+                return Ok((id.to_owned(), Some(turn)));
+            }
         }
         if let Some((source, record, line)) = parse_location(target) {
             let mut clauses = vec![(

@@ -64,7 +64,15 @@ fn metadata_and_time_filter_and_travel_with_hits() {
     assert_eq!(
         conversations(
             ws.path(),
-            &["bread", "--where", "model=gpt-4", "--where", "model=vicuna-13b", "--where", "language=english"]
+            &[
+                "bread",
+                "--where",
+                "model=gpt-4",
+                "--where",
+                "model=vicuna-13b",
+                "--where",
+                "language=english"
+            ]
         ),
         ["chats#a1"]
     );
@@ -93,7 +101,9 @@ fn metadata_and_time_filter_and_travel_with_hits() {
         .args(["search", "bread", "--where", "model=gpt4"])
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("known values: model=gpt-4, model=vicuna-13b"));
+        .stderr(predicates::str::contains(
+            "known values: model=gpt-4, model=vicuna-13b",
+        ));
 }
 
 #[test]
@@ -103,7 +113,11 @@ fn show_takes_record_locations() {
         .args(["show", "corpus/chats.jsonl#4", "--json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["conversation"], "chats#a4");
     assert_eq!(doc["metadata"]["model"], "gpt-4");

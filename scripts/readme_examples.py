@@ -2,7 +2,7 @@
 """Refresh the example outputs in README.md by running them.
 
 Every fenced ```console block preceded by `<!-- run -->` is re-run: each `$ colloquy ...` line is
-executed (in order, in one scratch copy of corpus/ and data/, with a fresh index, COLUMNS=100 and
+executed (in order, in one scratch copy of corpus/, data/ and examples/, with a fresh index, COLUMNS=100 and
 NO_COLOR) and its output replaces the lines after it. `<!-- run head=N -->` keeps the first N lines
 of each command's output and marks the cut with `[…]`.
 Usage: cargo build --release && python3 scripts/readme_examples.py
@@ -29,7 +29,7 @@ def run(cmd, cwd):
 def main():
     readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
     work = tempfile.mkdtemp()
-    for d in ("corpus", "data"):
+    for d in ("corpus", "data", "examples"):
         shutil.copytree(os.path.join(ROOT, d), os.path.join(work, d))
     out, lines, i = [], readme.split("\n"), 0
     while i < len(lines):

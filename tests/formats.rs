@@ -102,6 +102,18 @@ fn every_format_fixture_ingests_searches_and_shows() {
 
         // Exact conversation and turn counts, and speakers, per file.
         let all = search_jsonl(ws.path(), &["*", "-C", "0"]);
+        // Formats with fields beside the text export them as metadata with every hit.
+        if ["json", "csv", "parquet", "subtitles", "whatsapp"].contains(&name.as_str()) {
+            let with_metadata = |h: &&Value| {
+                h.get("metadata")
+                    .is_some_and(|m| m.as_object().is_some_and(|o| !o.is_empty()))
+                    || h.get("conversation_metadata").is_some()
+            };
+            assert!(
+                all.iter().any(|h| with_metadata(&h)),
+                "{name}: no metadata exported"
+            );
+        }
         for r in &rows {
             let source = format!("corpus/{}", r.file);
             let turns: Vec<&Value> = all.iter().filter(|h| h["source"] == source).collect();

@@ -148,7 +148,9 @@ struct FileRun<'a> {
     file: &'a Found,
     batch: Vec<(String, Conversation)>,
     batch_bytes: usize,
-    keys: HashSet<String>,
+    /// Hashes of the keys seen in the file: 8 bytes a conversation however long its key, for
+    /// files of millions of records. A collision only renames a key (`~2`), deterministically.
+    keys: HashSet<u64>,
     entry: FileEntry,
     records_skipped: Vec<Skipped>,
     warnings: Vec<Warning>,
@@ -192,7 +194,7 @@ impl<'a> FileRun<'a> {
         };
         let mut unique = key.clone();
         let mut n = 2;
-        while !self.keys.insert(unique.clone()) {
+        while !self.keys.insert(key_hash(&unique)) {
             unique = format!("{key}~{n}");
             n += 1;
         }
@@ -241,6 +243,11 @@ impl<'a> FileRun<'a> {
             warnings: self.warnings,
         }
     }
+}
+
+fn key_hash(key: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(key)
 }
 
 fn counts(conv: &pipeline::Conversation) -> FileEntry {

@@ -135,6 +135,7 @@ pub fn ingest(opts: &IngestOptions, progress: &dyn Progress) -> Result<IngestSum
             path: opts.index_dir.clone(),
             source,
         })?;
+    writer.set_merge_policy(Box::new(merge_policy()));
     if summary.rebuilt {
         writer.delete_all_documents()?;
         manifest.files.clear();
@@ -180,6 +181,19 @@ pub fn ingest(opts: &IngestOptions, progress: &dyn Progress) -> Result<IngestSum
     }
     finish(writer, manifest, opts, &segment_config, summary, started)
 }
+
+/// tantivy's log merge policy, except that segments past [`MERGE_MAX_DOCS`] are left as they are:
+/// a merge reads its segments through memory maps, and merging the large segments of a big ingest
+/// took the process's resident memory from about 250 MB to over 800 MB (1 GB of JSONL). Searches
+/// over a few more segments cost little.
+fn merge_policy() -> tantivy::indexer::LogMergePolicy {
+    let mut policy = tantivy::indexer::LogMergePolicy::default();
+    policy.set_max_docs_before_merge(MERGE_MAX_DOCS);
+    policy
+}
+
+/// Documents (turns and conversations) above which a segment is not merged further.
+const MERGE_MAX_DOCS: usize = 100_000;
 
 /// The language set: asked for, else the one the index was built with; another set than the
 /// index's re-indexes everything.

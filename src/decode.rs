@@ -53,10 +53,33 @@ pub fn decode(bytes: Vec<u8>) -> Result<Decoded, NotText> {
         }
         Err(e) => e.into_bytes(),
     };
+    if mostly_utf8(&bytes) {
+        // A UTF-8 file with a few bad bytes (a cut-off last character, one corrupt sector) keeps
+        // its UTF-8: the bad bytes become U+FFFD where they are, and the caller reports their
+        // lines. Reading the whole file through a legacy code page instead would turn every
+        // character of it into mojibake that was never there.
+        return Ok(decode_with(UTF_8, &bytes, false));
+    }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     detector.feed(&bytes, true);
     let encoding = detector.guess(None, chardetng::Utf8Detection::Allow);
     Ok(decode_with(encoding, &bytes, false))
+}
+
+/// Valid multi-byte UTF-8 characters outnumber malformed sequences by this much in a file that is
+/// UTF-8 with a few bad bytes. Legacy double-byte text (GBK, Big5, Shift_JIS) forms a valid UTF-8
+/// sequence only by accident, for well under one pair in ten.
+const UTF8_EVIDENCE_RATIO: usize = 4;
+
+/// True when `bytes`, which are not valid UTF-8, are UTF-8 all the same apart from a few
+/// malformed sequences.
+fn mostly_utf8(bytes: &[u8]) -> bool {
+    let (mut multibyte, mut malformed) = (0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        malformed += usize::from(!chunk.invalid().is_empty());
+    }
+    multibyte >= UTF8_EVIDENCE_RATIO * malformed.max(1)
 }
 
 fn decode_with(encoding: &'static Encoding, bytes: &[u8], bom: bool) -> Decoded {
@@ -131,6 +154,31 @@ mod tests {
         let d = decode(bytes.into_owned()).unwrap();
         assert_eq!(d.text, "[A]: 我们今天讨论一下这个话题，你觉得怎么样？");
         assert_eq!(d.encoding, "GBK");
+    }
+
+    #[test]
+    fn a_few_bad_bytes_in_utf8_are_replaced_where_they_are() {
+        let mut bytes = "[A]: 你好 世界\n".as_bytes().to_vec();
+        bytes.extend(b"\xe5\xa5");
+        let d = decode(bytes).unwrap();
+        assert_eq!(d.encoding, "UTF-8");
+        assert!(d.lossy);
+        assert_eq!(d.text, "[A]: 你好 世界\n\u{FFFD}");
+        let mut bytes = "[A]: café crème brûlée, déjà vu\n".as_bytes().to_vec();
+        bytes.extend(b"[B]: caf\xe9\n");
+        let d = decode(bytes).unwrap();
+        assert_eq!(d.encoding, "UTF-8");
+        assert!(d.text.ends_with("[B]: caf\u{FFFD}\n"));
+    }
+
+    #[test]
+    fn legacy_text_is_not_taken_for_damaged_utf8() {
+        let text =
+            "[A]: 我们今天讨论一下这个话题，你觉得怎么样？我觉得还不错。\n[B]: 好的，没问题。";
+        let (bytes, _, _) = encoding_rs::GBK.encode(text);
+        assert!(!mostly_utf8(&bytes));
+        let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode("[A]: café crème brûlée\n");
+        assert!(!mostly_utf8(&bytes));
     }
 
     #[test]

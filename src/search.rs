@@ -486,6 +486,7 @@ impl Engine {
     }
 
     fn parse(&self, query: &str) -> Result<Box<dyn Query>> {
+        check_depth(query)?;
         let f = &self.fields;
         let mut parser = QueryParser::for_index(&self.index, vec![f.text]);
         parser.set_conjunction_by_default();
@@ -689,6 +690,41 @@ fn first_bool(doc: &TantivyDocument, field: tantivy::schema::Field) -> Option<bo
             OwnedValue::Bool(b) => Some(b),
             _ => None,
         })
+}
+
+/// Parentheses a query may nest: tantivy's parser recurses once per level, and ten thousand
+/// levels overflowed the stack and aborted the process.
+const MAX_QUERY_DEPTH: usize = 64;
+
+/// Refuse a query nested deeper than [`MAX_QUERY_DEPTH`], with a caret at the first parenthesis
+/// too deep (parentheses inside quotes are text).
+fn check_depth(query: &str) -> Result<()> {
+    let (mut depth, mut quoted) = (0usize, false);
+    for (col, c) in query.chars().enumerate() {
+        match c {
+            '"' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_QUERY_DEPTH {
+            // The last characters up to the offending parenthesis, with a caret under it.
+            let tail: String = query
+                .chars()
+                .skip((col + 1).saturating_sub(20))
+                .take(col.min(19) + 1)
+                .collect();
+            let width = tail.chars().count();
+            return Err(Error::Query {
+                query: query.chars().take(80).collect(),
+                reason: format!(
+                    "parentheses nested deeper than {MAX_QUERY_DEPTH} levels\n  …{tail}\n  {}^",
+                    " ".repeat(width)
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Turn tantivy's parse error into one that shows where the query went wrong.

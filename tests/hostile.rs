@@ -18,7 +18,10 @@ fn deeply_nested_queries_are_refused_not_a_crash() {
         .stderr(predicate::str::contains("nested deeper than 64 levels"));
     // Sixty levels are a query like any other.
     let query = format!("{}art{}", "(".repeat(60), ")".repeat(60));
-    colloquy(ws.path()).args(["search", &query]).assert().code(0);
+    colloquy(ws.path())
+        .args(["search", &query])
+        .assert()
+        .code(0);
 }
 
 #[test]

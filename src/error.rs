@@ -42,6 +42,15 @@ pub enum Error {
     #[error("{0}")]
     Format(String),
 
+    #[error("{path} is not empty and is not a colloquy index (it has no colloquy-manifest.json); colloquy never writes into or deletes files it did not write: choose an empty or new folder with --index")]
+    NotAnIndex { path: PathBuf },
+
+    #[error("another colloquy ingest is writing {path}; wait for it to finish")]
+    Busy { path: PathBuf },
+
+    #[error("the index at {path} is damaged ({reason}); run `colloquy ingest --rebuild --index {path}` to build it again from its corpus")]
+    Damaged { path: PathBuf, reason: String },
+
     #[error("no conversation {id:?} in the index{}", if near.is_empty() { String::new() } else { format!("; ids nearest to it: {}", near.join(", ")) })]
     UnknownConversation { id: String, near: Vec<String> },
 

@@ -157,6 +157,10 @@ struct IngestArgs {
     /// root it was built from, and only files gone from the walked roots are removed).
     #[arg(long)]
     prune: bool,
+    /// Follow symbolic links that lead out of a corpus root (by default they are skipped, with
+    /// a warning; links inside the root are always followed).
+    #[arg(long)]
+    follow_links: bool,
     #[command(flatten)]
     read: ReadArgs,
     /// Languages the detector may give Latin-script spans, e.g. en,fr,de (script rules for zh,
@@ -448,6 +452,7 @@ fn run_ingest(args: IngestArgs) -> anyhow::Result<ExitCode> {
         index_dir: args.index.index,
         rebuild: args.rebuild,
         prune: args.prune,
+        follow_links: args.follow_links,
         languages: args.languages,
         format,
         read,
@@ -508,7 +513,11 @@ fn terminal_width() -> usize {
 
 fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
     let index = &args.index.index;
-    if !colloquy::index::exists(index) {
+    // Built on first use only where there is nothing yet: a folder holding anything else (a
+    // damaged index, someone's files) is reported by Engine::open, never replaced.
+    if !colloquy::index::exists(index)
+        && colloquy::index::folder_state(index) != colloquy::index::FolderState::Foreign
+    {
         eprintln!(
             "colloquy: no index at {}; building it from {}",
             index.display(),

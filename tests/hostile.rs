@@ -60,3 +60,156 @@ fn control_sequences_in_the_corpus_never_reach_the_terminal() {
     assert!(!text.contains("\x1b[2J") && !text.contains("\x1b]0;") && !text.contains('\x07'));
     assert!(text.contains("\\u{1b}[2J"), "{text}");
 }
+
+#[test]
+fn a_folder_that_is_not_an_index_is_never_written_or_emptied() {
+    let ws = workspace();
+    let u = ws.path().join("u");
+    std::fs::create_dir(&u).unwrap();
+    std::fs::write(u.join("meta.json"), "{}").unwrap();
+    std::fs::write(u.join("0123456789abcdef0123456789abcdef.txt"), "x").unwrap();
+    colloquy(ws.path())
+        .args(["ingest", "corpus", "--index", "u"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not a colloquy index"));
+    colloquy(ws.path())
+        .args(["search", "art", "--index", "u"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not a colloquy index"));
+    assert_eq!(std::fs::read_to_string(u.join("meta.json")).unwrap(), "{}");
+    assert!(u.join("0123456789abcdef0123456789abcdef.txt").is_file());
+    assert_eq!(std::fs::read_dir(&u).unwrap().count(), 2);
+}
+
+#[test]
+fn an_index_that_lost_its_manifest_is_reported_not_rebuilt_from_elsewhere() {
+    let ws = workspace();
+    ingest(ws.path());
+    let index = ws.path().join("index");
+    std::fs::remove_file(index.join("colloquy-manifest.json")).unwrap();
+    let before = std::fs::read_dir(&index).unwrap().count();
+    colloquy(ws.path())
+        .args(["search", "art"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not a colloquy index"));
+    colloquy(ws.path())
+        .arg("ingest")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not a colloquy index"));
+    assert_eq!(std::fs::read_dir(&index).unwrap().count(), before);
+}
+
+#[test]
+fn an_index_inside_the_corpus_is_never_read_as_corpus() {
+    let ws = workspace();
+    for _ in 0..2 {
+        let out = colloquy(ws.path())
+            .args(["ingest", "corpus", "--index", "corpus/idx"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(
+            stderr.contains("index holds 4 conversations, 80 turns"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_second_writer_is_refused_while_the_first_holds_the_lock() {
+    let ws = workspace();
+    ingest(ws.path());
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(ws.path().join("index/.colloquy-writer.lock"))
+        .unwrap();
+    lock.try_lock().unwrap();
+    colloquy(ws.path())
+        .args(["ingest", "--rebuild"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "another colloquy ingest is writing",
+        ));
+    // Readers take no lock.
+    colloquy(ws.path()).args(["search", "art"]).assert().code(0);
+    drop(lock);
+    colloquy(ws.path())
+        .args(["ingest", "--rebuild"])
+        .assert()
+        .success();
+}
+
+#[cfg(unix)]
+#[test]
+fn names_that_show_alike_stay_two_files() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("c");
+    std::fs::create_dir_all(c.join("x")).unwrap();
+    std::fs::write(c.join(OsStr::from_bytes(b"\xff\xfe.txt")), "[A]: one\n").unwrap();
+    std::fs::write(c.join(OsStr::from_bytes(b"\xff\xfd.txt")), "[A]: two\n").unwrap();
+    std::fs::write(c.join("x\\y.txt"), "[A]: three\n").unwrap();
+    std::fs::write(c.join("x/y.txt"), "[A]: four\n").unwrap();
+    let out = colloquy(dir.path())
+        .args(["ingest", "c", "--index", "idx"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("4 conversations, 4 turns"), "{stderr}");
+    let stats: serde_json::Value = serde_json::from_slice(
+        &colloquy(dir.path())
+            .args(["stats", "--json", "--index", "idx"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(stats["turns"], 4);
+}
+
+#[cfg(unix)]
+#[test]
+fn symbolic_links_out_of_the_root_are_not_followed_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::write(outside.join("secret.txt"), "[A]: secret words\n").unwrap();
+    let c = dir.path().join("c");
+    std::fs::create_dir(&c).unwrap();
+    std::fs::write(c.join("real.txt"), "[A]: real words\n").unwrap();
+    std::os::unix::fs::symlink(outside.join("secret.txt"), c.join("link.txt")).unwrap();
+    std::os::unix::fs::symlink(c.join("real.txt"), c.join("inside.txt")).unwrap();
+    let out = colloquy(dir.path())
+        .args(["ingest", "c", "--index", "idx"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("skipped c/link.txt: symbolic link"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--follow-links"), "{stderr}");
+    assert!(stderr.contains("2 conversations"), "{stderr}");
+    colloquy(dir.path())
+        .args(["search", "secret", "--index", "idx"])
+        .assert()
+        .code(1);
+    let out = colloquy(dir.path())
+        .args(["ingest", "c", "--index", "idx", "--follow-links"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("3 conversations"));
+    colloquy(dir.path())
+        .args(["search", "secret", "--index", "idx"])
+        .assert()
+        .code(0);
+}

@@ -22,6 +22,11 @@ pub fn exists(dir: &Path) -> bool {
 
 /// Open an existing index for reading, with colloquy's tokenizers registered.
 pub fn open(dir: &Path) -> Result<Index> {
+    if folder_state(dir) == FolderState::Foreign {
+        return Err(Error::NotAnIndex {
+            path: dir.to_owned(),
+        });
+    }
     if !exists(dir) {
         return Err(Error::IndexMissing {
             path: dir.to_owned(),
@@ -48,37 +53,109 @@ pub fn manifest(dir: &Path) -> Result<Manifest> {
     })
 }
 
-/// Open the index at `dir` for writing, with its manifest; a new index when there is none, and
-/// a fresh one (`rebuilt` = true) when the one there cannot be trusted.
-pub fn open_for_writing(dir: &Path) -> Result<(Index, Manifest, bool)> {
-    let mut rebuilt = false;
-    if dir.join("meta.json").is_file() {
-        let manifest = manifest::read(dir).unwrap_or_default();
-        let index = Index::open_in_dir(dir).map_err(|source| Error::Index {
+/// What a folder given as `--index` holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FolderState {
+    /// No folder, or one holding nothing but hidden files (`.gitkeep`): an index may be made.
+    Empty,
+    /// A colloquy index: its manifest is there (written before anything else).
+    Ours,
+    /// Files that colloquy did not write, or a tantivy index without colloquy's manifest.
+    Foreign,
+}
+
+/// What `dir` holds; colloquy writes into a folder only when it is empty or its own.
+pub fn folder_state(dir: &Path) -> FolderState {
+    if dir.join(MANIFEST).is_file() {
+        return FolderState::Ours;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return FolderState::Empty;
+    };
+    let visible = entries.flatten().any(|e| {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        !name.starts_with('.') || name == ".managed.json"
+    });
+    if visible {
+        FolderState::Foreign
+    } else {
+        FolderState::Empty
+    }
+}
+
+/// The exclusive right to write an index folder, held from before its first byte until the
+/// ingest ends (an advisory lock on `colloquy-writer.lock`, released when the process exits, even
+/// by kill -9). Readers take no lock.
+pub struct WriteLock {
+    _file: std::fs::File,
+}
+
+pub const WRITE_LOCK: &str = ".colloquy-writer.lock";
+
+fn lock(dir: &Path) -> Result<WriteLock> {
+    let path = dir.join(WRITE_LOCK);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io(format!("cannot lock {}", path.display()), e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(WriteLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Busy {
             path: dir.to_owned(),
-            source,
-        });
-        let consistent = manifest.schema_version == schema::SCHEMA_VERSION
-            && index
-                .as_ref()
-                .ok()
-                .and_then(|i| i.load_metas().ok())
-                .is_some_and(|m| m.opstamp == manifest.opstamp);
-        if let (Ok(index), true) = (index, consistent) {
-            schema::register_tokenizers(&index);
-            return Ok((index, manifest, false));
+        }),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(Error::io(format!("cannot lock {}", path.display()), e))
         }
-        // An index from another schema version, or whose manifest does not describe its last
-        // commit: nothing in it can be trusted, so start over.
-        clear(dir)?;
-        rebuilt = true;
+    }
+}
+
+/// Open the index at `dir` for writing, with its manifest and the write lock: a new index when
+/// the folder is empty, a fresh one (`rebuilt` = true) when colloquy's index there cannot be
+/// trusted or `rebuild` asks for it. A folder holding anything else is refused, never emptied.
+pub fn open_for_writing(dir: &Path, rebuild: bool) -> Result<(Index, Manifest, bool, WriteLock)> {
+    if folder_state(dir) == FolderState::Foreign {
+        return Err(Error::NotAnIndex {
+            path: dir.to_owned(),
+        });
     }
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::io(format!("cannot create index folder {}", dir.display()), e))?;
-    Ok((create(dir)?, Manifest::default(), rebuilt))
+    let lock = lock(dir)?;
+    // Checked again under the lock: another ingest may have made the index meanwhile.
+    if folder_state(dir) == FolderState::Ours && dir.join("meta.json").is_file() {
+        let manifest = manifest::read(dir);
+        let index = Index::open_in_dir(dir).ok();
+        let consistent = match (&manifest, &index) {
+            (Some(m), Some(i)) => {
+                m.schema_version == schema::SCHEMA_VERSION
+                    && i.load_metas().is_ok_and(|meta| meta.opstamp == m.opstamp)
+            }
+            _ => false,
+        };
+        if let (Some(manifest), Some(index), true, false) = (manifest, index, consistent, rebuild) {
+            schema::register_tokenizers(&index);
+            return Ok((index, manifest, false, lock));
+        }
+        // Another schema version, a manifest that does not describe the last commit, or a
+        // rebuild: start over, deleting only what colloquy and tantivy wrote.
+        clear(dir)?;
+        let (index, manifest) = create(dir)?;
+        return Ok((index, manifest, true, lock));
+    }
+    let (index, manifest) = create(dir)?;
+    Ok((index, manifest, rebuild, lock))
 }
 
-fn create(dir: &Path) -> Result<Index> {
+/// A new index: the manifest first, so the folder is known as colloquy's from its first byte.
+fn create(dir: &Path) -> Result<(Index, Manifest)> {
+    let manifest = Manifest {
+        schema_version: schema::SCHEMA_VERSION,
+        ..Manifest::default()
+    };
+    manifest::write(dir, &manifest)?;
     // Stored turns (text, original, guesses) are most of the index; zstd over 64 KiB blocks keeps
     // them about half the size lz4 gives, and a hit only ever decompresses one block.
     let settings = IndexSettings {
@@ -97,25 +174,26 @@ fn create(dir: &Path) -> Result<Index> {
             source,
         })?;
     schema::register_tokenizers(&index);
-    Ok(index)
+    Ok((index, manifest))
 }
 
-/// Remove an old index's files, keeping anything that is not tantivy's or ours (e.g. `.gitkeep`).
+/// Remove an index's files: tantivy's own (those its `.managed.json` lists, and `meta.json`) and
+/// colloquy's manifest; nothing else in the folder is touched.
 fn clear(dir: &Path) -> Result<()> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| Error::io(format!("cannot read index folder {}", dir.display()), e))?;
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let ours = name == "meta.json"
-            || name == MANIFEST
-            || name == ".managed.json"
-            || name.starts_with(".tantivy-")
-            || name.split('.').next().is_some_and(|stem| {
-                stem.len() == 32 && stem.chars().all(|c| c.is_ascii_hexdigit())
-            });
-        if ours && entry.path().is_file() {
-            std::fs::remove_file(entry.path())
-                .map_err(|e| Error::io(format!("cannot remove {}", entry.path().display()), e))?;
+    let mut names: Vec<String> = std::fs::read(dir.join(".managed.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    names.extend(["meta.json", ".managed.json", MANIFEST].map(String::from));
+    for name in names {
+        // Names from the file are only ever file names inside this folder.
+        if name.contains(['/', '\\']) || name.starts_with("..") {
+            continue;
+        }
+        let path = dir.join(&name);
+        if path.is_file() {
+            std::fs::remove_file(&path)
+                .map_err(|e| Error::io(format!("cannot remove {}", path.display()), e))?;
         }
     }
     Ok(())

@@ -62,6 +62,8 @@ pub struct IngestOptions {
     /// Languages the detector may assign to Latin-script spans (script rules always apply);
     /// `None` for the default set (zh, en, ja, ko, fr, es, de).
     pub languages: Option<Vec<String>>,
+    /// Follow symbolic links wherever they lead (by default only those inside their root).
+    pub follow_links: bool,
     /// Read every file with this format instead of choosing per file.
     pub format: Option<String>,
     /// Field names for formats with free field names.
@@ -123,7 +125,8 @@ pub fn ingest(opts: &IngestOptions, progress: &dyn Progress) -> Result<IngestSum
         Some(name) => Some(formats::by_name(name).map_err(Error::Format)?),
         None => None,
     };
-    let (idx, mut manifest, rebuilt) = index::open_for_writing(&opts.index_dir)?;
+    let (idx, mut manifest, rebuilt, _lock) =
+        index::open_for_writing(&opts.index_dir, opts.rebuild)?;
     let mut summary = IngestSummary {
         rebuilt: rebuilt || opts.rebuild,
         ..IngestSummary::default()
@@ -142,7 +145,7 @@ pub fn ingest(opts: &IngestOptions, progress: &dyn Progress) -> Result<IngestSum
     }
 
     let roots: BTreeSet<String> = opts.roots.iter().map(|r| walk::root_key(r)).collect();
-    let (mut found, walk_skipped) = walk::walk(&opts.roots);
+    let (mut found, walk_skipped) = walk::walk(&opts.roots, opts.follow_links);
     summary.files = found.len() + walk_skipped.len();
     summary.skipped = walk_skipped;
     summary.removed = remove_gone(&writer, &fields, &mut manifest, &found, &roots, opts.prune);

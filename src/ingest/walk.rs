@@ -4,8 +4,12 @@
 //! extension where two files would otherwise share an id (`episode1.srt`, `episode1.vtt`), and
 //! with the root's folder name in front where two roots hold the same relative path
 //! (`a/notes.txt`, `b/notes.txt`); as a last resort `~2`, `~3`, … in walk order. Ids already in the
-//! index from roots not being walked are never taken over. Hidden files and folders are skipped.
+//! index from roots not being walked are never taken over. Hidden files and folders are skipped,
+//! and so is any folder holding a colloquy index (the index is never read as corpus). Symbolic
+//! links are followed only while they stay inside their root, unless `--follow-links` says so; a
+//! link that leaves the root is reported and skipped.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
@@ -36,17 +40,60 @@ pub fn root_key(root: &Path) -> String {
     display(&abs)
 }
 
-/// Walk the roots; files found and entries that could not be read.
-pub fn walk(roots: &[PathBuf]) -> (Vec<Found>, Vec<Skipped>) {
+/// Walk the roots; files found and entries that could not be read. Two files whose paths show
+/// alike (names that are not UTF-8) get `~2`, `~3` in walk order, so none replaces another.
+pub fn walk(roots: &[PathBuf], follow_links: bool) -> (Vec<Found>, Vec<Skipped>) {
     let mut found = Vec::new();
     let mut skipped = Vec::new();
     for root in roots {
-        walk_root(root, &mut found, &mut skipped);
+        walk_root(root, follow_links, &mut found, &mut skipped);
+    }
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for f in &mut found {
+        if !seen.insert(f.source.clone()) {
+            let base = f.source.clone();
+            let mut n = 2;
+            while !seen.insert(format!("{base}~{n}")) {
+                n += 1;
+            }
+            f.source = format!("{base}~{n}");
+            f.rel = format!("{}~{n}", f.rel);
+        }
     }
     (found, skipped)
 }
 
-fn walk_root(root: &Path, found: &mut Vec<Found>, skipped: &mut Vec<Skipped>) {
+/// False for entries the walk does not enter or read: hidden ones, colloquy indexes, and links
+/// that leave the root (reported).
+fn admit(e: &walkdir::DirEntry, inside: Option<&Path>, skipped: &RefCell<Vec<Skipped>>) -> bool {
+    if e.depth() == 0 {
+        return true;
+    }
+    if e.file_name().to_string_lossy().starts_with('.') {
+        return false;
+    }
+    if e.file_type().is_dir() && e.path().join(crate::index::MANIFEST).exists() {
+        return false;
+    }
+    if let (Some(root), true) = (inside, e.path_is_symlink()) {
+        // A dangling link is let through: reading it fails and is reported there.
+        if let Ok(target) = std::fs::canonicalize(e.path()) {
+            if !target.starts_with(root) {
+                skipped.borrow_mut().push(Skipped {
+                    path: display(e.path()),
+                    reason: format!(
+                        "symbolic link to {} outside the corpus root (pass --follow-links to read it)",
+                        display(&target)
+                    ),
+                });
+                return false;
+            }
+        }
+    }
+    true
+}
+
+fn walk_root(root: &Path, follow_links: bool, found: &mut Vec<Found>, skipped: &mut Vec<Skipped>) {
     let base = if root.is_file() {
         root.parent().map(Path::to_path_buf).unwrap_or_default()
     } else {
@@ -57,12 +104,16 @@ fn walk_root(root: &Path, found: &mut Vec<Found>, skipped: &mut Vec<Skipped>) {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let canonical_base = std::fs::canonicalize(&base).unwrap_or_else(|_| base.clone());
+    let inside = (!follow_links).then_some(canonical_base.as_path());
+    let refused = RefCell::new(Vec::new());
     let walker = walkdir::WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        .filter_entry(|e| admit(e, inside, &refused));
     for entry in walker {
+        skipped.append(&mut refused.borrow_mut());
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
@@ -106,6 +157,7 @@ fn walk_root(root: &Path, found: &mut Vec<Found>, skipped: &mut Vec<Skipped>) {
             id: String::new(),
         });
     }
+    skipped.append(&mut refused.borrow_mut());
 }
 
 /// Give every found file a unique id (see the module comment); `taken` are ids that stay in the
@@ -154,9 +206,25 @@ fn strip_extension(rel: &str) -> String {
     }
 }
 
-/// Paths are shown and stored with `/` separators on every platform.
+/// A path as shown and stored: bytes of a name that are not UTF-8 are written `\xNN` (not all as
+/// U+FFFD, which made two such names one), and Windows separators as `/`.
 pub fn display(path: &Path) -> String {
-    path.to_string_lossy().replace('\\', "/")
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let mut out = String::new();
+        for chunk in path.as_os_str().as_bytes().utf8_chunks() {
+            out.push_str(chunk.valid());
+            for b in chunk.invalid() {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
+        }
+        out
+    }
+    #[cfg(not(unix))]
+    {
+        path.to_string_lossy().replace('\\', "/")
+    }
 }
 
 #[cfg(test)]

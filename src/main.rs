@@ -370,6 +370,11 @@ const PIPED_WIDTH: usize = 100;
 const EXPORT_PROGRESS_MIN: usize = 2000;
 
 fn main() -> ExitCode {
+    // One line per panic (the library turns those from damaged index files into an error that
+    // names the fix, printed after it), not the default multi-line report.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("colloquy: internal error: {info}")
+    }));
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ingest(args) => run_ingest(args),

@@ -133,6 +133,8 @@ pub struct SearchResults {
 
 /// A searcher over one index.
 pub struct Engine {
+    /// The index folder, for messages.
+    dir: std::path::PathBuf,
     index: Index,
     reader: IndexReader,
     fields: Fields,
@@ -145,11 +147,13 @@ impl Engine {
     pub fn open(dir: &Path) -> Result<Self> {
         let index = index::open(dir)?;
         let fields = Fields::new(&index.schema())?;
-        let reader = index.reader().map_err(|source| Error::Index {
+        // The index's files exist (index::open checked): failing to read them is damage.
+        let reader = index.reader().map_err(|source| Error::Damaged {
             path: dir.to_owned(),
-            source,
+            reason: source.to_string(),
         })?;
         Ok(Engine {
+            dir: dir.to_owned(),
             index,
             reader,
             fields,
@@ -169,6 +173,31 @@ impl Engine {
 
     /// Run a search.
     pub fn search(&self, opts: &SearchOptions) -> Result<SearchResults> {
+        self.guard(|| self.search_unguarded(opts))
+    }
+
+    /// Run `f`, turning what damaged index files cause — tantivy's data errors, and the panics
+    /// some of its decoders raise on corrupt bytes — into [`Error::Damaged`], which names the fix.
+    fn guard<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let damaged = |reason: String| Error::Damaged {
+            path: self.dir.clone(),
+            reason,
+        };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+            Ok(Err(Error::Tantivy(e))) => Err(damaged(e.to_string())),
+            Ok(other) => other,
+            Err(panic) => {
+                let reason = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                    .unwrap_or_else(|| "a decoder failed".into());
+                Err(damaged(reason))
+            }
+        }
+    }
+
+    fn search_unguarded(&self, opts: &SearchOptions) -> Result<SearchResults> {
         let user_query = self.parse(&opts.query)?;
         let f = &self.fields;
         // Values of one flag are ORed; flags are ANDed. Labels and languages are stored lowercased.
@@ -381,6 +410,15 @@ impl Engine {
     /// every turn has the record's line, so that names its first turn); a turn location shows
     /// the turns around that turn unless `turn` says otherwise.
     pub fn show(&self, target: &str, turn: Option<u64>, context: u64) -> Result<ConversationView> {
+        self.guard(|| self.show_unguarded(target, turn, context))
+    }
+
+    fn show_unguarded(
+        &self,
+        target: &str,
+        turn: Option<u64>,
+        context: u64,
+    ) -> Result<ConversationView> {
         let searcher = self.searcher();
         let (id, located) = self.resolve(&searcher, target)?;
         let conv_doc = self.conversation_doc(&searcher, &id)?;

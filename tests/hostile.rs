@@ -213,3 +213,56 @@ fn symbolic_links_out_of_the_root_are_not_followed_by_default() {
         .assert()
         .code(0);
 }
+
+/// Flip a run of 64 bytes at `frac` of the first segment's fast-field file.
+fn damage_fast_file(index: &std::path::Path, frac: f64) {
+    let fast = std::fs::read_dir(index)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "fast"))
+        .unwrap();
+    let mut bytes = std::fs::read(&fast).unwrap();
+    let start = (bytes.len() as f64 * frac) as usize;
+    let end = (start + 64).min(bytes.len());
+    for b in &mut bytes[start..end] {
+        *b ^= 0xA5;
+    }
+    std::fs::write(&fast, bytes).unwrap();
+}
+
+#[test]
+fn damaged_segments_give_an_error_that_names_the_fix() {
+    for frac in [0.5, 0.8, 0.95] {
+        let ws = workspace();
+        ingest(ws.path());
+        damage_fast_file(&ws.path().join("index"), frac);
+        for args in [
+            &["search", "art"][..],
+            &["show", "000_69e3827c508b06a3"][..],
+        ] {
+            let out = colloquy(ws.path()).args(args).output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_ne!(out.status.code(), Some(101), "{args:?} at {frac}: {stderr}");
+            if !out.status.success() {
+                assert!(
+                    stderr.contains("is damaged"),
+                    "{args:?} at {frac}: {stderr}"
+                );
+                assert!(stderr.contains("colloquy ingest --rebuild"), "{stderr}");
+            }
+        }
+        // Ingest checks every file: it refuses to build on damage, and --rebuild recovers.
+        colloquy(ws.path())
+            .arg("ingest")
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("is damaged"))
+            .stderr(predicate::str::contains("--rebuild"));
+        colloquy(ws.path())
+            .args(["ingest", "--rebuild"])
+            .assert()
+            .success()
+            .stderr(predicate::str::contains("4 conversations, 80 turns"));
+        colloquy(ws.path()).args(["search", "art"]).assert().code(0);
+    }
+}

@@ -32,9 +32,9 @@ pub fn open(dir: &Path) -> Result<Index> {
             path: dir.to_owned(),
         });
     }
-    let index = Index::open_in_dir(dir).map_err(|source| Error::Index {
+    let index = Index::open_in_dir(dir).map_err(|source| Error::Damaged {
         path: dir.to_owned(),
-        source,
+        reason: source.to_string(),
     })?;
     schema::register_tokenizers(&index);
     Ok(index)
@@ -136,6 +136,7 @@ pub fn open_for_writing(dir: &Path, rebuild: bool) -> Result<(Index, Manifest, b
             _ => false,
         };
         if let (Some(manifest), Some(index), true, false) = (manifest, index, consistent, rebuild) {
+            check_files(dir, &index)?;
             schema::register_tokenizers(&index);
             return Ok((index, manifest, false, lock));
         }
@@ -147,6 +148,24 @@ pub fn open_for_writing(dir: &Path, rebuild: bool) -> Result<(Index, Manifest, b
     }
     let (index, manifest) = create(dir)?;
     Ok((index, manifest, rebuild, lock))
+}
+
+/// Every index file's checksum: an update on top of a damaged segment would report success and
+/// keep the damage, so it is refused with the fix instead.
+fn check_files(dir: &Path, index: &Index) -> Result<()> {
+    let bad = index.validate_checksum().map_err(|source| Error::Damaged {
+        path: dir.to_owned(),
+        reason: source.to_string(),
+    })?;
+    if bad.is_empty() {
+        return Ok(());
+    }
+    let mut names: Vec<String> = bad.iter().map(|p| p.display().to_string()).collect();
+    names.sort();
+    Err(Error::Damaged {
+        path: dir.to_owned(),
+        reason: format!("checksum mismatch in {}", names.join(", ")),
+    })
 }
 
 /// A new index: the manifest first, so the folder is known as colloquy's from its first byte.

@@ -546,7 +546,7 @@ fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
         (None, true) => None,
         (None, false) => Some(DEFAULT_LIMIT),
     };
-    let results = engine.search(&SearchOptions {
+    let opts = SearchOptions {
         query: args.query,
         speakers: args.speakers,
         langs: args.langs,
@@ -568,30 +568,44 @@ fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
         before: args.before.unwrap_or(context),
         after: args.after.unwrap_or(context),
         limit,
-    })?;
+    };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    if args.json {
-        output::print_json(&mut out, &results)?;
+    // JSON is written hit by hit as the searcher finds them; the terminal printer groups hits by
+    // conversation, so it takes them all (at most --limit, 20 by default).
+    let total_hits = if args.json {
+        let mut sink = output::JsonSink::new(&mut out);
+        let total = engine.search_each(&opts, &mut sink)?;
+        sink.finish()?;
+        total
     } else if args.jsonl {
-        let bar = if results.hits.len() >= EXPORT_PROGRESS_MIN {
-            Bar::new("export")
-        } else {
-            Bar(None)
+        // A bar only for exports long enough to watch.
+        let bar: std::cell::OnceCell<Bar> = std::cell::OnceCell::new();
+        let mut sink = output::JsonlSink {
+            out: &mut out,
+            on_begin: |total: usize| {
+                let shown = opts.limit.unwrap_or(total).min(total);
+                if shown >= EXPORT_PROGRESS_MIN {
+                    bar.get_or_init(|| Bar::new("export")).start(shown);
+                }
+            },
+            on_hit: || bar.get().into_iter().for_each(Bar::advance),
         };
-        bar.start(results.hits.len());
-        output::print_jsonl(&mut out, &results.hits, || bar.advance())?;
-        bar.finish();
+        let total = engine.search_each(&opts, &mut sink)?;
+        bar.get().into_iter().for_each(Bar::finish);
+        total
     } else {
+        let results = engine.search(&opts)?;
         let printer = Printer {
             style: args.color.style(),
             width: terminal_width(),
             full: args.full,
         };
         printer.search(&mut out, &results, started.elapsed())?;
-    }
+        results.total_hits
+    };
     out.flush().context("writing results")?;
-    Ok(if results.total_hits > 0 {
+    Ok(if total_hits > 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

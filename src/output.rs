@@ -600,20 +600,73 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
-/// `--json`: one document with every hit.
-pub fn print_json(out: &mut impl Write, results: &SearchResults) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, results)?;
-    writeln!(out)
+/// `--json`: one document, `{"query", "total_hits", "hits": [...]}`, written hit by hit.
+pub struct JsonSink<W: Write> {
+    out: W,
+    first: bool,
 }
 
-/// `--jsonl`: one hit per line; `on_hit` is told after each line (for a progress bar).
-pub fn print_jsonl(out: &mut impl Write, hits: &[Hit], mut on_hit: impl FnMut()) -> io::Result<()> {
-    for hit in hits {
-        serde_json::to_writer(&mut *out, hit)?;
-        writeln!(out)?;
-        on_hit();
+impl<W: Write> JsonSink<W> {
+    pub fn new(out: W) -> Self {
+        JsonSink { out, first: true }
     }
-    Ok(())
+
+    /// Close the document; the writer back.
+    pub fn finish(mut self) -> io::Result<W> {
+        if self.first {
+            // No hit: `begin` wrote the opening.
+            write!(self.out, "]\n}}\n")?;
+        } else {
+            write!(self.out, "\n  ]\n}}\n")?;
+        }
+        Ok(self.out)
+    }
+}
+
+impl<W: Write> crate::search::HitSink for JsonSink<W> {
+    fn begin(&mut self, query: &str, total_hits: usize) -> io::Result<()> {
+        write!(self.out, "{{\n  \"query\": ")?;
+        serde_json::to_writer(&mut self.out, query)?;
+        write!(
+            self.out,
+            ",\n  \"total_hits\": {total_hits},\n  \"hits\": ["
+        )
+    }
+    fn hit(&mut self, hit: Hit) -> io::Result<()> {
+        self.out
+            .write_all(if self.first { b"\n" } else { b",\n" })?;
+        self.first = false;
+        // Each hit pretty-printed, indented to sit inside the document.
+        let text = serde_json::to_string_pretty(&hit)?;
+        for (i, line) in text.lines().enumerate() {
+            if i > 0 {
+                self.out.write_all(b"\n")?;
+            }
+            write!(self.out, "    {line}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `--jsonl`: one hit per line, written as found; `on_begin` is told how many hits match,
+/// `on_hit` is told after each line (for a progress bar).
+pub struct JsonlSink<W: Write, B: FnMut(usize), F: FnMut()> {
+    pub out: W,
+    pub on_begin: B,
+    pub on_hit: F,
+}
+
+impl<W: Write, B: FnMut(usize), F: FnMut()> crate::search::HitSink for JsonlSink<W, B, F> {
+    fn begin(&mut self, _: &str, total_hits: usize) -> io::Result<()> {
+        (self.on_begin)(total_hits);
+        Ok(())
+    }
+    fn hit(&mut self, hit: Hit) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, &hit)?;
+        writeln!(self.out)?;
+        (self.on_hit)();
+        Ok(())
+    }
 }
 
 /// One line: what repair did to a file.

@@ -131,6 +131,27 @@ pub struct SearchResults {
     pub hits: Vec<Hit>,
 }
 
+/// Receives a search's results as they are found (the searcher never formats, printers never
+/// query; in the manner of ripgrep's `Sink`).
+pub trait HitSink {
+    /// Before any hit: the query and how many turns match in all.
+    fn begin(&mut self, query: &str, total_hits: usize) -> std::io::Result<()>;
+    /// The next hit, in result order.
+    fn hit(&mut self, hit: Hit) -> std::io::Result<()>;
+}
+
+/// Collecting every hit (the terminal printer groups them by conversation).
+impl HitSink for SearchResults {
+    fn begin(&mut self, _: &str, total_hits: usize) -> std::io::Result<()> {
+        self.total_hits = total_hits;
+        Ok(())
+    }
+    fn hit(&mut self, hit: Hit) -> std::io::Result<()> {
+        self.hits.push(hit);
+        Ok(())
+    }
+}
+
 /// A searcher over one index.
 pub struct Engine {
     /// The index folder, for messages.
@@ -197,7 +218,86 @@ impl Engine {
         }
     }
 
+    /// Run a search and hand each hit, in order, to `sink` as soon as it is assembled: memory
+    /// stays that of one hit however many there are (`--jsonl` of a whole corpus). Returns the
+    /// total number of matching turns.
+    pub fn search_each(&self, opts: &SearchOptions, sink: &mut dyn HitSink) -> Result<usize> {
+        self.guard(|| {
+            let query = self.build_query(opts)?;
+            let searcher = self.searcher();
+            let total_hits = searcher.search(&query, &Count)?;
+            sink.begin(&opts.query, total_hits)
+                .map_err(|e| Error::io("writing results", e))?;
+            let limit = opts.limit.unwrap_or(total_hits).min(total_hits);
+            if limit == 0 {
+                return Ok(total_hits);
+            }
+            let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
+            let mut highlighter = Highlighter::new(&self.index, &opts.query);
+            let highlight_limit = opts.highlight_limit.unwrap_or(usize::MAX);
+            for (score, addr) in self.in_corpus_order(&searcher, top)? {
+                let turn = self.turn_at(&searcher, addr)?;
+                let context = self.context(&searcher, &turn, opts.before, opts.after)?;
+                let highlights = highlighter.highlight(&turn.text, highlight_limit);
+                sink.hit(Hit {
+                    turn,
+                    score,
+                    highlights,
+                    context,
+                })
+                .map_err(|e| Error::io("writing results", e))?;
+            }
+            Ok(total_hits)
+        })
+    }
+
     fn search_unguarded(&self, opts: &SearchOptions) -> Result<SearchResults> {
+        let mut results = SearchResults {
+            query: opts.query.clone(),
+            total_hits: 0,
+            hits: Vec::new(),
+        };
+        results.total_hits = self.search_each(opts, &mut results)?;
+        Ok(results)
+    }
+
+    /// Hits by score, equal scores by conversation and turn. Equal scores come back in segment
+    /// order, which depends on how ingest threads split the work; the corpus order makes output
+    /// the same on every run. Read from fast fields, so no stored turn is loaded to sort.
+    fn in_corpus_order(
+        &self,
+        searcher: &Searcher,
+        top: Vec<(f32, DocAddress)>,
+    ) -> Result<Vec<(f32, DocAddress)>> {
+        let mut keyed = Vec::with_capacity(top.len());
+        let mut columns = BTreeMap::new();
+        for (score, addr) in top {
+            let segment = searcher.segment_reader(addr.segment_ord);
+            if !columns.contains_key(&addr.segment_ord) {
+                let ff = segment.fast_fields();
+                columns.insert(addr.segment_ord, (ff.str("conversation")?, ff.u64("turn")?));
+            }
+            let (conv_col, turn_col) = &columns[&addr.segment_ord];
+            let mut conversation = String::new();
+            if let Some(col) = conv_col {
+                if let Some(ord) = col.term_ords(addr.doc_id).next() {
+                    col.ord_to_str(ord, &mut conversation)
+                        .map_err(|e| Error::io("reading the conversation column", e))?;
+                }
+            }
+            let turn = turn_col.first(addr.doc_id).unwrap_or(0);
+            keyed.push((score, conversation, turn, addr));
+        }
+        keyed.sort_by(|a, b| {
+            b.0.total_cmp(&a.0)
+                .then_with(|| a.1.cmp(&b.1))
+                .then_with(|| a.2.cmp(&b.2))
+        });
+        Ok(keyed.into_iter().map(|(s, _, _, a)| (s, a)).collect())
+    }
+
+    /// The user's query with every filter, restricted to turn documents.
+    fn build_query(&self, opts: &SearchOptions) -> Result<BooleanQuery> {
         let user_query = self.parse(&opts.query)?;
         let f = &self.fields;
         // Values of one flag are ORed; flags are ANDed. Labels and languages are stored lowercased.
@@ -238,42 +338,7 @@ impl Engine {
         }
         clauses.extend(self.where_clauses(&opts.wheres)?);
         clauses.extend(self.time_clauses(opts.since, opts.until)?);
-        let query = BooleanQuery::new(clauses);
-        let searcher = self.searcher();
-        let total_hits = searcher.search(&query, &Count)?;
-        let limit = opts.limit.unwrap_or(total_hits).min(total_hits);
-        let top = if limit == 0 {
-            Vec::new()
-        } else {
-            searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?
-        };
-        let mut highlighter = Highlighter::new(&self.index, &opts.query);
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, addr) in top {
-            let turn = self.turn_at(&searcher, addr)?;
-            let context = self.context(&searcher, &turn, opts.before, opts.after)?;
-            let highlights =
-                highlighter.highlight(&turn.text, opts.highlight_limit.unwrap_or(usize::MAX));
-            hits.push(Hit {
-                turn,
-                score,
-                highlights,
-                context,
-            });
-        }
-        // Equal scores come back in segment order, which depends on how ingest threads split the
-        // work; order them by position in the corpus so output is the same on every run.
-        hits.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.turn.conversation.cmp(&b.turn.conversation))
-                .then_with(|| a.turn.turn.cmp(&b.turn.turn))
-        });
-        Ok(SearchResults {
-            query: opts.query.clone(),
-            total_hits,
-            hits,
-        })
+        Ok(BooleanQuery::new(clauses))
     }
 
     /// `--where key=value`: values of one key ORed, keys ANDed; an unknown pair lists the known

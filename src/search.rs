@@ -272,12 +272,13 @@ impl Engine {
         let mut keyed = Vec::with_capacity(top.len());
         let mut columns = BTreeMap::new();
         for (score, addr) in top {
-            let segment = searcher.segment_reader(addr.segment_ord);
-            if !columns.contains_key(&addr.segment_ord) {
-                let ff = segment.fast_fields();
-                columns.insert(addr.segment_ord, (ff.str("conversation")?, ff.u64("turn")?));
-            }
-            let (conv_col, turn_col) = &columns[&addr.segment_ord];
+            let (conv_col, turn_col) = match columns.entry(addr.segment_ord) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    let ff = searcher.segment_reader(addr.segment_ord).fast_fields();
+                    e.insert((ff.str("conversation")?, ff.u64("turn")?))
+                }
+            };
             let mut conversation = String::new();
             if let Some(col) = conv_col {
                 if let Some(ord) = col.term_ords(addr.doc_id).next() {

@@ -745,14 +745,25 @@ fn run_repair(args: RepairArgs) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     if args.json {
-        let doc = serde_json::json!({
-            "file": name,
-            "encoding": decoded.encoding,
-            "report": report,
-            "text": repaired.text,
-            "runs": repaired.runs,
-            "guesses": repaired.guesses,
-        });
+        // Serialized straight from the repair's own structs: a JSON tree of every guess first
+        // took gigabytes on a 20 MB file.
+        #[derive(serde::Serialize)]
+        struct Doc<'a> {
+            file: &'a str,
+            encoding: &'a str,
+            report: &'a FileReport,
+            text: &'a str,
+            runs: &'a [colloquy::repair::RunReport],
+            guesses: &'a [colloquy::repair::Guess],
+        }
+        let doc = Doc {
+            file: &name,
+            encoding: decoded.encoding,
+            report: &report,
+            text: &repaired.text,
+            runs: &repaired.runs,
+            guesses: &repaired.guesses,
+        };
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
     } else if args.explain {

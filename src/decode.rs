@@ -17,6 +17,8 @@ pub struct Decoded {
     pub bom: bool,
     /// True when the decoder met malformed sequences and inserted U+FFFD.
     pub lossy: bool,
+    /// True when the encoding was guessed from the bytes (no BOM, not UTF-8): worth telling.
+    pub guessed: bool,
 }
 
 /// Why a file is not text.
@@ -24,7 +26,15 @@ pub struct Decoded {
 pub enum NotText {
     #[error("binary file (NUL byte at offset {offset})")]
     Binary { offset: usize },
+    #[error("not text: decoded as {encoding}, {percent} % of its characters are control characters or undecodable")]
+    Garbled {
+        encoding: &'static str,
+        percent: usize,
+    },
 }
+
+/// Share of control characters and U+FFFD, in percent, above which decoded bytes are not text.
+const GARBLED_PERCENT: usize = 3;
 
 /// How far into a file we look for NUL bytes and UTF-16 patterns.
 const SNIFF_LEN: usize = 8192;
@@ -36,10 +46,17 @@ pub fn decode(bytes: Vec<u8>) -> Result<Decoded, NotText> {
         return Ok(decode_with(encoding, &bytes[bom_len..], true));
     }
     if let Some(encoding) = utf16_without_bom(&bytes) {
-        return Ok(decode_with(encoding, &bytes, false));
+        let mut d = decode_with(encoding, &bytes, false);
+        d.guessed = true;
+        return Ok(d);
     }
     let sniff = &bytes[..bytes.len().min(SNIFF_LEN)];
     if let Some(offset) = sniff.iter().position(|&b| b == 0) {
+        if let Some(encoding) = utf16_by_content(&bytes) {
+            let mut d = decode_with(encoding, &bytes, false);
+            d.guessed = true;
+            return Ok(d);
+        }
         return Err(NotText::Binary { offset });
     }
     let bytes = match String::from_utf8(bytes) {
@@ -49,6 +66,7 @@ pub fn decode(bytes: Vec<u8>) -> Result<Decoded, NotText> {
                 encoding: UTF_8.name(),
                 bom: false,
                 lossy: false,
+                guessed: false,
             })
         }
         Err(e) => e.into_bytes(),
@@ -63,7 +81,61 @@ pub fn decode(bytes: Vec<u8>) -> Result<Decoded, NotText> {
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     detector.feed(&bytes, true);
     let encoding = detector.guess(None, chardetng::Utf8Detection::Allow);
-    Ok(decode_with(encoding, &bytes, false))
+    let mut d = decode_with(encoding, &bytes, false);
+    d.guessed = true;
+    // Random bytes decode to something in every legacy page: what they decode to says whether
+    // it was text.
+    let percent = garbled_percent(&d.text);
+    if percent > GARBLED_PERCENT {
+        return Err(NotText::Garbled {
+            encoding: encoding.name(),
+            percent,
+        });
+    }
+    Ok(d)
+}
+
+/// Control characters (other than tab, line and page breaks) and U+FFFD among the first 64 KiB
+/// of characters, in percent.
+fn garbled_percent(text: &str) -> usize {
+    let (mut all, mut bad) = (0usize, 0usize);
+    for c in text.chars().take(65_536) {
+        all += 1;
+        let control = c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\x0c');
+        bad += usize::from(control || c == '\u{FFFD}');
+    }
+    (bad * 100).checked_div(all).unwrap_or(0)
+}
+
+/// UTF-16 without a BOM whose text is mostly Chinese, Japanese or Korean: its NUL bytes (from line
+/// breaks, spaces, ASCII) are too few for [`utf16_without_bom`], but all sit on one side of the
+/// code units (nearly all), and the start decodes without an unpaired surrogate, a control character or a
+/// private-use character, mostly into letters. A binary file with NUL bytes fails one of those.
+fn utf16_by_content(bytes: &[u8]) -> Option<&'static Encoding> {
+    let sniff = &bytes[..bytes.len().min(SNIFF_LEN) & !1];
+    let (mut even, mut odd) = (0usize, 0usize);
+    for pair in sniff.chunks_exact(2) {
+        even += usize::from(pair[0] == 0);
+        odd += usize::from(pair[1] == 0);
+    }
+    // ASCII puts its NUL on one side; a CJK character with a zero byte (一 is U+4E00) seldom
+    // puts one on the other.
+    let encoding = match (even, odd) {
+        (e, o) if o > 0 && o >= 3 * e => UTF_16LE,
+        (e, o) if e > 0 && e >= 3 * o => UTF_16BE,
+        _ => return None,
+    };
+    let text = encoding.decode_without_bom_handling_and_without_replacement(sniff)?;
+    let (mut all, mut letters) = (0usize, 0usize);
+    for c in text.chars() {
+        let control = c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+        if control || ('\u{E000}'..='\u{F8FF}').contains(&c) {
+            return None;
+        }
+        all += 1;
+        letters += usize::from(c.is_alphanumeric());
+    }
+    (letters * 2 >= all).then_some(encoding)
 }
 
 /// Valid multi-byte UTF-8 characters outnumber malformed sequences by this much in a file that is
@@ -89,6 +161,7 @@ fn decode_with(encoding: &'static Encoding, bytes: &[u8], bom: bool) -> Decoded 
         encoding: encoding.name(),
         bom,
         lossy,
+        guessed: false,
     }
 }
 
@@ -179,6 +252,32 @@ mod tests {
         assert!(!mostly_utf8(&bytes));
         let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode("[A]: café crème brûlée\n");
         assert!(!mostly_utf8(&bytes));
+    }
+
+    #[test]
+    fn mostly_chinese_utf16_without_bom_is_recognised() {
+        let text = "[老师]: 我们今天讨论一下这个话题，你觉得怎么样？\n[学生]: 我觉得很有意思，可以多说一点。\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let d = decode(le).unwrap();
+        assert_eq!((d.text.as_str(), d.encoding), (text, "UTF-16LE"));
+        let be: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        assert_eq!(decode(be).unwrap().encoding, "UTF-16BE");
+    }
+
+    #[test]
+    fn random_bytes_are_not_text() {
+        // A fixed xorshift stream with the NUL bytes taken out (a NUL alone would say binary).
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let bytes: Vec<u8> = (0..20_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .filter(|&b| b != 0)
+            .collect();
+        assert!(matches!(decode(bytes), Err(NotText::Garbled { .. })));
     }
 
     #[test]

@@ -168,11 +168,15 @@ impl Engine {
     pub fn open(dir: &Path) -> Result<Self> {
         let index = index::open(dir)?;
         let fields = Fields::new(&index.schema())?;
-        // The index's files exist (index::open checked): failing to read them is damage.
-        let reader = index.reader().map_err(|source| Error::Damaged {
+        // The index's files exist (index::open checked): failing to read them, with an error or
+        // a decoder's panic, is damage.
+        let damaged = |reason: String| Error::Damaged {
             path: dir.to_owned(),
-            reason: source.to_string(),
-        })?;
+            reason,
+        };
+        let reader = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| index.reader()))
+            .map_err(|_| damaged("a segment could not be opened".into()))?
+            .map_err(|source| damaged(source.to_string()))?;
         Ok(Engine {
             dir: dir.to_owned(),
             index,

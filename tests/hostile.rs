@@ -266,3 +266,48 @@ fn damaged_segments_give_an_error_that_names_the_fix() {
         colloquy(ws.path()).args(["search", "art"]).assert().code(0);
     }
 }
+
+#[test]
+fn decoding_is_honest_about_what_it_guessed() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("c");
+    std::fs::create_dir(&c).unwrap();
+    // Mostly Chinese UTF-16LE without a BOM: few NUL bytes, still text.
+    let text = "[老师]: 我们今天讨论一下这个话题，你觉得怎么样？\n[学生]: 我觉得很有意思。\n";
+    let utf16: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    std::fs::write(c.join("utf16.txt"), utf16).unwrap();
+    // Random bytes without a NUL: not text, whatever a legacy page makes of them.
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let noise: Vec<u8> = (0..8000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 32) as u8
+        })
+        .filter(|&b| b != 0)
+        .collect();
+    std::fs::write(c.join("noise.txt"), noise).unwrap();
+    // A legacy file: decoded, and the guess is said.
+    let (gbk, _, _) = encoding_rs::GBK.encode("[A]: 这个话题很有意思，我们明天再聊吧。\n");
+    std::fs::write(c.join("gbk.txt"), &gbk).unwrap();
+    let out = colloquy(dir.path())
+        .args(["ingest", "c", "--index", "idx"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("skipped c/noise.txt: not text"), "{stderr}");
+    assert!(
+        stderr.contains("c/utf16.txt: no byte-order mark and not UTF-8: decoded as UTF-16LE"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("c/gbk.txt: no byte-order mark and not UTF-8: decoded as"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("2 conversations, 3 turns"), "{stderr}");
+    colloquy(dir.path())
+        .args(["search", "话题", "--speaker", "老师", "--index", "idx"])
+        .assert()
+        .code(0);
+}

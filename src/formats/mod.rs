@@ -150,6 +150,15 @@ pub fn head(path: &Path) -> std::io::Result<Vec<u8>> {
 pub fn read_text(path: &Path, sink: &mut dyn Sink) -> Result<Decoded, FormatError> {
     let bytes = std::fs::read(path)?;
     let decoded = decode::decode(bytes)?;
+    if decoded.guessed {
+        sink.warning(
+            Origin::default(),
+            format!(
+                "no byte-order mark and not UTF-8: decoded as {} (detected from its bytes)",
+                decoded.encoding
+            ),
+        );
+    }
     if decoded.lossy {
         warn_lossy(&decoded, sink);
     }

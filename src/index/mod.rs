@@ -135,13 +135,20 @@ pub fn open_for_writing(dir: &Path, rebuild: bool) -> Result<(Index, Manifest, b
             }
             _ => false,
         };
-        if let (Some(manifest), Some(index), true, false) = (manifest, index, consistent, rebuild) {
-            check_files(dir, &index)?;
-            schema::register_tokenizers(&index);
-            return Ok((index, manifest, false, lock));
+        if let (Some(manifest), Some(index), true) = (manifest, index, consistent) {
+            match check_files(dir, &index) {
+                // A rebuild of a sound index replaces its documents in one commit (the caller
+                // deletes them all), so searches running meanwhile see the old index to the end.
+                Ok(()) => {
+                    schema::register_tokenizers(&index);
+                    return Ok((index, manifest, rebuild, lock));
+                }
+                Err(e) if !rebuild => return Err(e),
+                Err(_) => {}
+            }
         }
-        // Another schema version, a manifest that does not describe the last commit, or a
-        // rebuild: start over, deleting only what colloquy and tantivy wrote.
+        // Another schema version, a manifest that does not describe the last commit, or damaged
+        // files to rebuild: start over, deleting only what colloquy and tantivy wrote.
         clear(dir)?;
         let (index, manifest) = create(dir)?;
         return Ok((index, manifest, true, lock));

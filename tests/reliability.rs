@@ -1,0 +1,163 @@
+//! Interrupted and concurrent ingests: an ingest killed (kill -9) at any moment and run again
+//! leaves the same index as one that was never interrupted, and searches running beside an ingest
+//! never fail.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+
+/// Every turn in the index as (conversation, turn, speaker, text), sorted.
+fn snapshot(dir: &Path) -> Vec<(String, u64, String, String)> {
+    let mut turns: Vec<_> = search_jsonl(dir, &["*", "-C", "0"])
+        .iter()
+        .map(|h| {
+            (
+                h["conversation"].as_str().unwrap().to_owned(),
+                h["turn"].as_u64().unwrap(),
+                h["speaker"].as_str().unwrap().to_owned(),
+                h["text"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    turns.sort();
+    turns
+}
+
+/// A corpus large enough that an ingest takes a while: the seeds, plus JSONL records.
+fn corpus(dir: &Path) {
+    let corpus = dir.join("corpus");
+    std::fs::create_dir_all(&corpus).unwrap();
+    for seed in SEEDS {
+        std::fs::copy(repo_corpus().join(seed), corpus.join(seed)).unwrap();
+    }
+    let mut lines = String::new();
+    for i in 0..400 {
+        lines.push_str(&format!(
+            "{{\"id\":\"r{i}\",\"messages\":[{{\"role\":\"user\",\"content\":\"question {i} about bread 面包\"}},{{\"role\":\"assistant\",\"content\":\"answer {i}: flour, water, 时间\"}}]}}\n"
+        ));
+    }
+    std::fs::write(corpus.join("chats.jsonl"), lines).unwrap();
+}
+
+/// Changes between the first ingest and the interrupted one, for incremental runs.
+fn change(dir: &Path) {
+    let corpus = dir.join("corpus");
+    std::fs::remove_file(corpus.join(SEEDS[3])).unwrap();
+    std::fs::write(corpus.join("new.txt"), "[A]: a new file\n[B]: 新的\n").unwrap();
+    let mut text = std::fs::read_to_string(corpus.join(SEEDS[1])).unwrap();
+    text.push_str("\n[C]: an added turn\n");
+    std::fs::write(corpus.join(SEEDS[1]), text).unwrap();
+}
+
+fn run_ingest(dir: &Path, args: &[&str]) {
+    let out = colloquy(dir).arg("ingest").args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "ingest {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Start an ingest and kill it with SIGKILL after `delay`.
+fn kill_ingest_after(dir: &Path, args: &[&str], delay: Duration) {
+    let bin = assert_cmd::cargo::cargo_bin("colloquy");
+    let mut child = Command::new(bin)
+        .current_dir(dir)
+        .arg("ingest")
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(delay);
+    let _ = child.kill(); // SIGKILL on Unix; it may have finished already.
+    let _ = child.wait();
+}
+
+#[test]
+fn an_ingest_killed_at_any_moment_recovers_to_the_same_index() {
+    // The reference: each mode run without interruption.
+    let modes: [(&str, &[&str]); 3] = [
+        ("fresh", &[]),
+        ("incremental", &[]),
+        ("rebuild", &["--rebuild"]),
+    ];
+    for (mode, args) in modes {
+        let reference = tempfile::tempdir().unwrap();
+        corpus(reference.path());
+        if mode != "fresh" {
+            run_ingest(reference.path(), &[]);
+        }
+        if mode == "incremental" {
+            change(reference.path());
+        }
+        run_ingest(reference.path(), args);
+        let expected = snapshot(reference.path());
+        // Seven moments per mode, 21 in all, spread over the run.
+        for k in 0..7u64 {
+            let ws = tempfile::tempdir().unwrap();
+            corpus(ws.path());
+            if mode != "fresh" {
+                run_ingest(ws.path(), &[]);
+            }
+            if mode == "incremental" {
+                change(ws.path());
+            }
+            kill_ingest_after(ws.path(), args, Duration::from_millis(20 + k * 170));
+            run_ingest(ws.path(), &[]);
+            assert_eq!(
+                snapshot(ws.path()),
+                expected,
+                "{mode}, killed after {} ms",
+                20 + k * 170
+            );
+        }
+    }
+}
+
+#[test]
+fn searches_beside_a_running_ingest_never_fail() {
+    let ws = tempfile::tempdir().unwrap();
+    corpus(ws.path());
+    run_ingest(ws.path(), &[]);
+    let bin = assert_cmd::cargo::cargo_bin("colloquy");
+    let mut writer = Command::new(&bin)
+        .current_dir(ws.path())
+        .args(["ingest", "--rebuild"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut searches = 0;
+    loop {
+        let out = colloquy(ws.path())
+            .args(["search", "bread", "--limit", "1"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        searches += 1;
+        // A second writer is turned away while the first runs, and changes nothing.
+        if let Ok(None) = writer.try_wait() {
+            let second = colloquy(ws.path()).arg("ingest").output().unwrap();
+            let stderr = String::from_utf8_lossy(&second.stderr);
+            assert!(
+                second.status.success() || stderr.contains("another colloquy ingest is writing"),
+                "{stderr}"
+            );
+        }
+        if writer.try_wait().unwrap().is_some() {
+            break;
+        }
+    }
+    assert!(writer.wait().unwrap().success());
+    assert!(searches > 0);
+    assert_eq!(search_jsonl(ws.path(), &["*", "-C", "0"]).len(), 80 + 800);
+}

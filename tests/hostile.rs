@@ -311,3 +311,58 @@ fn decoding_is_honest_about_what_it_guessed() {
         .assert()
         .code(0);
 }
+
+/// Whether `dir` can be bind-mounted read-only here (root in a Linux sandbox can; elsewhere the
+/// test says it was not run).
+#[cfg(target_os = "linux")]
+fn mount_read_only(from: &std::path::Path, to: &std::path::Path) -> bool {
+    let run = |args: &[&str]| {
+        std::process::Command::new("mount")
+            .args(args)
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let (from, to) = (from.to_str().unwrap(), to.to_str().unwrap());
+    run(&["--bind", from, to]) && run(&["-o", "remount,ro,bind", to])
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_index_on_read_only_media_can_be_searched() {
+    let ws = workspace();
+    ingest(ws.path());
+    let ro = ws.path().join("ro");
+    std::fs::create_dir(&ro).unwrap();
+    if !mount_read_only(&ws.path().join("index"), &ro) {
+        eprintln!("not run: cannot bind-mount read-only here (needs root on Linux)");
+        return;
+    }
+    let search = colloquy(ws.path())
+        .args(["search", "art", "--index", "ro"])
+        .output()
+        .unwrap();
+    let show = colloquy(ws.path())
+        .args([
+            "show",
+            "000_69e3827c508b06a3",
+            "--index",
+            "ro",
+            "--turn",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    let _ = std::process::Command::new("umount").arg(&ro).status();
+    assert_eq!(
+        search.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&search.stderr)
+    );
+    assert_eq!(
+        show.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&show.stderr)
+    );
+}

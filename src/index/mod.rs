@@ -3,6 +3,7 @@
 //! writes through it and `search`/`stats` read through it.
 
 pub mod manifest;
+mod reading;
 pub mod schema;
 pub mod stored;
 pub mod writer;
@@ -32,7 +33,11 @@ pub fn open(dir: &Path) -> Result<Index> {
             path: dir.to_owned(),
         });
     }
-    let index = Index::open_in_dir(dir).map_err(|source| Error::Damaged {
+    let directory = reading::Reading::open(dir).map_err(|source| Error::Index {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let index = Index::open(directory).map_err(|source| Error::Damaged {
         path: dir.to_owned(),
         reason: source.to_string(),
     })?;

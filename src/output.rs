@@ -198,17 +198,19 @@ impl Printer {
         );
         let body_code = if is_hit { "" } else { "2" };
         if self.full {
-            let marked = mark_chars(t, highlights.unwrap_or(&[]));
             let indent = " ".repeat(prefix_w);
-            for (i, line) in split_lines(&marked).into_iter().enumerate() {
-                let text = self.render(&line, body_code);
-                match (i, line.is_empty()) {
-                    (0, _) => writeln!(out, "{prefix}{text}")?,
-                    (_, true) => writeln!(out)?,
-                    _ => writeln!(out, "{indent}{text}")?,
-                }
-            }
-            Ok(())
+            let mut i = 0;
+            // One line at a time: a turn of megabytes is printed in the memory of its longest line.
+            for_each_marked_line(t, highlights.unwrap_or(&[]), |line| {
+                let text = self.render(line, body_code);
+                let written = match (i, line.is_empty()) {
+                    (0, _) => writeln!(out, "{prefix}{text}"),
+                    (_, true) => writeln!(out),
+                    _ => writeln!(out, "{indent}{text}"),
+                };
+                i += 1;
+                written
+            })
         } else {
             let avail = self.width.saturating_sub(prefix_w).max(20);
             // Enough characters around the first match for any line width.
@@ -397,12 +399,8 @@ impl Printer {
     }
 }
 
-/// Characters of a turn's text tagged as matched, restored by repair, or plain.
-fn mark_chars(t: &TurnView, highlights: &[[usize; 2]]) -> Vec<(char, Kind)> {
-    mark_span(t, highlights, 0, usize::MAX)
-}
-
-/// Like [`mark_chars`], but only `len` characters from `from` (cut ends shown as `…`): a
+/// A turn's characters tagged as matched, restored by repair, or plain: only `len` of them
+/// from `from` (cut ends shown as `…`): a
 /// one-line hit in a turn of megabytes costs what the line shows.
 fn mark_span(
     t: &TurnView,
@@ -439,11 +437,41 @@ fn mark_span(
     chars
 }
 
-fn split_lines(chars: &[(char, Kind)]) -> Vec<Vec<(char, Kind)>> {
-    chars
-        .split(|(c, _)| *c == '\n')
-        .map(|l| l.iter().filter(|(c, _)| *c != '\r').copied().collect())
-        .collect()
+/// Each line of the turn's text (`\r` dropped) with its characters tagged as matched, restored or
+/// plain, in one pass over the text and the sorted ranges.
+fn for_each_marked_line(
+    t: &TurnView,
+    highlights: &[[usize; 2]],
+    mut line_out: impl FnMut(&[(char, Kind)]) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut restored: Vec<(usize, usize)> = t.guesses.iter().map(|g| (g.start, g.end)).collect();
+    restored.sort_unstable();
+    let (mut r, mut h) = (0, 0);
+    let mut line: Vec<(char, Kind)> = Vec::new();
+    for (i, c) in t.text.chars().enumerate() {
+        while restored.get(r).is_some_and(|&(_, end)| end <= i) {
+            r += 1;
+        }
+        while highlights.get(h).is_some_and(|&[_, end]| end <= i) {
+            h += 1;
+        }
+        let kind = if highlights.get(h).is_some_and(|&[start, _]| start <= i) {
+            Kind::Match
+        } else if restored.get(r).is_some_and(|&(start, _)| start <= i) {
+            Kind::Restored
+        } else {
+            Kind::Normal
+        };
+        match c {
+            '\n' => {
+                line_out(&line)?;
+                line.clear();
+            }
+            '\r' => {}
+            _ => line.push((c, kind)),
+        }
+    }
+    line_out(&line)
 }
 
 /// The turn on one line: line breaks shown as ⏎, runs of blank lines as one.

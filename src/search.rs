@@ -1026,3 +1026,56 @@ fn collect_literals(ast: &UserInputAst, negated: bool, out: &mut Vec<String>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn highlighter(query: &str) -> Highlighter {
+        let index = Index::create_in_ram(crate::index::schema::build());
+        crate::index::schema::register_tokenizers(&index);
+        Highlighter::new(&index, query)
+    }
+
+    #[test]
+    fn a_one_line_hit_reads_only_the_chunk_of_its_first_match() {
+        // 4 MB with a match every 4 bytes: the first chunk's matches only, not a million.
+        let text = "fox ".repeat(1 << 20);
+        let first = highlighter("fox").highlight(&text, 1);
+        assert!(!first.is_empty());
+        assert!(first.len() < 20_000, "{}", first.len());
+        assert!(first
+            .iter()
+            .all(|r| r[1] <= crate::analyzer::CHUNK_BYTES + 4096));
+    }
+
+    #[test]
+    fn highlights_are_code_point_ranges_across_chunks() {
+        let filler = "话".repeat(40_000);
+        let text = format!("{filler} needle {filler} needle");
+        let ranges = highlighter("needle").highlight(&text, usize::MAX);
+        let chars: Vec<char> = text.chars().collect();
+        assert_eq!(ranges.len(), 2);
+        for [s, e] in ranges {
+            assert_eq!(chars[s..e].iter().collect::<String>(), "needle");
+        }
+    }
+
+    #[test]
+    fn query_depth_is_bounded() {
+        assert!(check_depth(&format!("{}a{}", "(".repeat(64), ")".repeat(64))).is_ok());
+        assert!(check_depth(&format!("{}a", "(".repeat(65))).is_err());
+        assert!(check_depth(&format!("\"{}\"", "(".repeat(500))).is_ok());
+    }
+
+    proptest::proptest! {
+        /// Any query string is answered by the depth check or parsed, never a stack overflow.
+        #[test]
+        fn any_query_parses_or_is_refused(q in ".{0,200}") {
+            if check_depth(&q).is_ok() {
+                let _ = query_grammar::parse_query_lenient(&q);
+                let _ = highlighter(&q);
+            }
+        }
+    }
+}

@@ -53,6 +53,8 @@ pub enum Marker<'a> {
     Turn(&'a str, &'a str),
     /// `[label]: ` with a label over the length limit.
     TooLong,
+    /// `[]: ` or `[ ]: `: shaped like a turn, without a speaker.
+    Blank,
     Text,
 }
 
@@ -75,7 +77,10 @@ pub fn parse_marker(line: &str) -> Marker<'_> {
         None => return Marker::Text,
     };
     let trimmed = label.trim();
-    if trimmed.is_empty() || trimmed.chars().all(|c| c.is_ascii_digit()) {
+    if trimmed.is_empty() {
+        return Marker::Blank;
+    }
+    if trimmed.chars().all(|c| c.is_ascii_digit()) {
         return Marker::Text;
     }
     if label.chars().count() > MAX_LABEL_CHARS {
@@ -107,6 +112,10 @@ pub fn split(text: &str, sink: &mut dyn Sink) -> Conversation {
                 format!(
                     "speaker label longer than {MAX_LABEL_CHARS} characters; line kept as text"
                 ),
+            ),
+            Marker::Blank => sink.warning(
+                Origin::line(number),
+                "empty speaker label; line kept as text of the turn above".into(),
             ),
             Marker::Text => {}
         }
@@ -159,16 +168,11 @@ mod tests {
             Marker::Turn("Dr. Wu", "你好")
         );
         assert_eq!(parse_marker("[A]:"), Marker::Turn("A", ""));
-        for text in [
-            "[]: hi",
-            "[ ]: hi",
-            "[A] hi",
-            "[A]:hi",
-            " [A]: hi",
-            "[1]: https://x.org",
-        ] {
+        for text in ["[A] hi", "[A]:hi", " [A]: hi", "[1]: https://x.org"] {
             assert_eq!(parse_marker(text), Marker::Text, "{text}");
         }
+        assert_eq!(parse_marker("[]: hi"), Marker::Blank);
+        assert_eq!(parse_marker("[ ]: hi"), Marker::Blank);
         assert_eq!(
             parse_marker(&format!("[{}]: x", "x".repeat(41))),
             Marker::TooLong
@@ -205,6 +209,16 @@ mod tests {
         assert_eq!(conv.turns[0].text, "plain notes\nmore");
         assert_eq!(conv.turns[0].origin.line, 3);
         assert_eq!(sink.warnings.len(), 1);
+    }
+
+    #[test]
+    fn empty_labels_are_reported_and_kept() {
+        let mut sink = Collect::default();
+        let conv = split("[A]: hi\n[]: who said this\n[ ]: and this\n", &mut sink);
+        assert_eq!(conv.turns.len(), 1);
+        assert_eq!(conv.turns[0].text, "hi\n[]: who said this\n[ ]: and this");
+        let lines: Vec<u64> = sink.warnings.iter().map(|(o, _)| o.line).collect();
+        assert_eq!(lines, [2, 3]);
     }
 
     #[test]

@@ -1010,31 +1010,12 @@ mod tests {
         assert_eq!(c.warnings.len(), 1);
     }
 
-    /// A sink that is full after its first conversation.
-    #[derive(Default)]
-    struct One(Collect);
-
-    impl Sink for One {
-        fn conversation(&mut self, conv: Conversation) {
-            self.0.conversation(conv);
-        }
-        fn skipped(&mut self, at: Origin, reason: String) {
-            self.0.skipped(at, reason);
-        }
-        fn warning(&mut self, at: Origin, message: String) {
-            self.0.warning(at, message);
-        }
-        fn full(&self) -> bool {
-            !self.0.conversations.is_empty()
-        }
-    }
-
     #[test]
     fn a_full_sink_stops_the_read_between_conversations() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("t.csv");
         std::fs::write(&path, "conv,speaker,text\n1,A,a\n1,B,b\n2,A,c\n3,A,d\n").expect("write");
-        let mut sink = One::default();
+        let mut sink = crate::formats::testing::FullAfter(Collect::default(), 1);
         Csv.read(&path, &ReadOptions::default(), &mut sink)
             .expect("read");
         assert_eq!(sink.0.conversations.len(), 1);

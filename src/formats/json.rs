@@ -576,23 +576,6 @@ mod tests {
         assert!(c.warnings[0].1.contains("line 2"));
     }
 
-    /// A sink that is full after `n` conversations.
-    struct Fill(Collect, usize);
-    impl Sink for Fill {
-        fn conversation(&mut self, conv: Conversation) {
-            self.0.conversation(conv);
-        }
-        fn skipped(&mut self, at: Origin, reason: String) {
-            self.0.skipped(at, reason);
-        }
-        fn warning(&mut self, at: Origin, message: String) {
-            self.0.warning(at, message);
-        }
-        fn full(&self) -> bool {
-            self.0.conversations.len() >= self.1
-        }
-    }
-
     #[test]
     fn readers_stop_when_the_sink_is_full() {
         let record = "{\"messages\":[{\"role\":\"a\",\"content\":\"x\"}]}";
@@ -602,7 +585,7 @@ mod tests {
         let array = dir.path().join("a.json");
         std::fs::write(&array, format!("[{}]", [record; 5].join(","))).expect("write");
         for (reader, path) in [(&Jsonl as &dyn Reader, &lines), (&Json, &array)] {
-            let mut sink = Fill(Collect::default(), 2);
+            let mut sink = crate::formats::testing::FullAfter(Collect::default(), 2);
             reader
                 .read(path, &ReadOptions::default(), &mut sink)
                 .expect("read");

@@ -317,6 +317,24 @@ pub(crate) mod testing {
         }
     }
 
+    /// A sink that keeps everything and is full after `.1` conversations.
+    pub struct FullAfter(pub Collect, pub usize);
+
+    impl Sink for FullAfter {
+        fn conversation(&mut self, conv: Conversation) {
+            self.0.conversation(conv);
+        }
+        fn skipped(&mut self, at: Origin, reason: String) {
+            self.0.skipped(at, reason);
+        }
+        fn warning(&mut self, at: Origin, message: String) {
+            self.0.warning(at, message);
+        }
+        fn full(&self) -> bool {
+            self.0.conversations.len() >= self.1
+        }
+    }
+
     /// `(speaker, text)` of every turn of every conversation, in order.
     pub fn turns_of(c: &Collect) -> Vec<(String, String)> {
         c.conversations

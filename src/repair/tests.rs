@@ -426,3 +426,20 @@ fn pattern_cache_is_per_model() {
         "corpus statistics changed no posterior"
     );
 }
+
+/// Found by `cargo fuzz run repair` (fuzz/regressions/repair/not-idempotent-1): on this garbage,
+/// a second repair still changes the first one's output (`∢` read back as `â?`). Open until the
+/// precision work of the repair issue; ignored so that the suite stays green, run it with
+/// `cargo test --lib repair -- --ignored`.
+#[test]
+#[ignore = "open finding of the repair fuzzer: repair is not idempotent on this input"]
+fn fuzz_finding_repair_is_idempotent_on_garbage() {
+    let bytes = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fuzz/regressions/repair/not-idempotent-1"
+    ));
+    let text = String::from_utf8_lossy(bytes);
+    let rep = Repairer::new();
+    let once = rep.repair(&text);
+    assert_eq!(rep.repair(&once.text).text, once.text);
+}

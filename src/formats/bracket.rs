@@ -10,7 +10,8 @@
 use std::path::Path;
 
 use super::{
-    head_text, read_text, text_lines, trim_end_ascii, FormatError, ReadOptions, Reader, Sink,
+    head_text, read_text, settle_preamble, text_lines, trim_end_ascii, FormatError, ReadOptions,
+    Reader, Sink,
 };
 use crate::model::{Conversation, Origin, Turn};
 
@@ -131,22 +132,7 @@ pub fn split(text: &str, sink: &mut dyn Sink) -> Conversation {
         }
     }
     conv.turns.extend(current.map(finish));
-    if conv.turns.is_empty() && !preamble.trim().is_empty() {
-        // Never drop text: a file without speaker lines becomes one turn by an unknown speaker.
-        let skipped = text.len() - text.trim_start().len();
-        let line = 1 + text[..skipped].matches('\n').count() as u64;
-        sink.warning(
-            Origin::line(line),
-            "no `[SPEAKER]: ` lines; indexed as a single turn with no speaker".into(),
-        );
-        conv.turns.push(Turn {
-            text: preamble.trim().to_owned(),
-            origin: Origin::line(line),
-            ..Turn::default()
-        });
-        return conv;
-    }
-    conv.preamble = preamble.trim().to_owned();
+    settle_preamble(&mut conv, text, &preamble, "[SPEAKER]: ", sink);
     conv
 }
 

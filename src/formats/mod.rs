@@ -187,13 +187,6 @@ fn warn_lossy(decoded: &Decoded, sink: &mut dyn Sink) {
     );
 }
 
-/// Lines of a text with their 1-based numbers, line endings (`\n`, `\r\n`) removed.
-pub fn numbered_lines(text: &str) -> impl Iterator<Item = (u64, &str)> {
-    text.split('\n')
-        .enumerate()
-        .map(|(i, l)| (i as u64 + 1, l.strip_suffix('\r').unwrap_or(l)))
-}
-
 /// Lines of a text with their 1-based numbers, ended by `\n`, `\r\n` or a lone `\r` (old Mac
 /// files, and subtitle tools that still write them).
 pub fn text_lines(text: &str) -> impl Iterator<Item = (u64, &str)> {
@@ -214,6 +207,35 @@ pub fn text_lines(text: &str) -> impl Iterator<Item = (u64, &str)> {
             }
         }
     })
+}
+
+/// Close a transcript read line by line: the text before its first turn is its preamble, or, when
+/// the file had no turn at all, its one turn, by no speaker, with a warning naming the line shape
+/// looked for (`marker`): no text is ever dropped.
+pub fn settle_preamble(
+    conv: &mut Conversation,
+    text: &str,
+    preamble: &str,
+    marker: &str,
+    sink: &mut dyn Sink,
+) {
+    let preamble = preamble.trim();
+    if !conv.turns.is_empty() || preamble.is_empty() {
+        conv.preamble = preamble.to_owned();
+        return;
+    }
+    let line = text_lines(text)
+        .find(|(_, l)| !l.trim().is_empty())
+        .map_or(1, |(n, _)| n);
+    sink.warning(
+        Origin::line(line),
+        format!("no `{marker}` lines; indexed as a single turn with no speaker"),
+    );
+    conv.turns.push(crate::model::Turn {
+        text: preamble.to_owned(),
+        origin: Origin::line(line),
+        ..crate::model::Turn::default()
+    });
 }
 
 /// A file's first bytes as text for sniffing: UTF-16 (with or without a BOM) decoded, a UTF-8 BOM

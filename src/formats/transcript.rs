@@ -27,7 +27,9 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use super::{head_text, read_text, FormatError, ReadOptions, Reader, Sink};
+use super::{
+    head_text, read_text, settle_preamble, text_lines, FormatError, ReadOptions, Reader, Sink,
+};
 use crate::model::{parse_timestamp, Conversation, Origin, Timestamp, Turn};
 
 pub struct Transcript;
@@ -55,7 +57,7 @@ impl Reader for Transcript {
         let counts = label_counts(&text);
         let mut speakers = HashSet::new();
         let mut turns = 0;
-        for (_, line) in lines(&text) {
+        for (_, line) in text_lines(&text) {
             if let Some(open) = opening(line).filter(|o| opens(o, &counts)) {
                 speakers.insert(open.label);
                 turns += 1;
@@ -162,7 +164,7 @@ pub fn is_label(label: &str) -> bool {
 /// How many lines each label would open.
 fn label_counts(text: &str) -> HashMap<&str, u32> {
     let mut counts = HashMap::new();
-    for (_, line) in lines(text) {
+    for (_, line) in text_lines(text) {
         if let Some(open) = opening(line) {
             *counts.entry(open.label).or_insert(0) += 1;
         }
@@ -174,38 +176,13 @@ fn opens(open: &Opening, counts: &HashMap<&str, u32>) -> bool {
     open.time.is_some() || counts.get(open.label).is_some_and(|&n| n >= 2)
 }
 
-/// Lines with their 1-based numbers, ended by `\n`, `\r\n` or a lone `\r` (old Mac files).
-pub fn lines(text: &str) -> impl Iterator<Item = (u64, &str)> {
-    let mut rest = Some(text);
-    let mut number = 0;
-    std::iter::from_fn(move || {
-        let r = rest?;
-        number += 1;
-        match r.find(['\n', '\r']) {
-            Some(i) => {
-                let end = if r.get(i..)?.starts_with("\r\n") {
-                    2
-                } else {
-                    1
-                };
-                rest = r.get(i + end..);
-                r.get(..i).map(|line| (number, line))
-            }
-            None => {
-                rest = None;
-                Some((number, r))
-            }
-        }
-    })
-}
-
 /// Split a transcript into its preamble and turns.
 pub fn split(text: &str, sink: &mut dyn Sink) -> Conversation {
     let counts = label_counts(text);
     let mut conv = Conversation::default();
     let mut preamble = String::new();
     let mut current: Option<Turn> = None;
-    for (number, line) in lines(text) {
+    for (number, line) in text_lines(text) {
         if let Some(open) = opening(line).filter(|o| opens(o, &counts)) {
             conv.turns.extend(current.take().map(finish));
             current = Some(Turn {
@@ -229,23 +206,7 @@ pub fn split(text: &str, sink: &mut dyn Sink) -> Conversation {
         }
     }
     conv.turns.extend(current.map(finish));
-    if conv.turns.is_empty() && !preamble.trim().is_empty() {
-        // Never drop text: a file without turns becomes one turn by an unknown speaker.
-        let line = lines(text)
-            .find(|(_, l)| !l.trim().is_empty())
-            .map_or(1, |(n, _)| n);
-        sink.warning(
-            Origin::line(line),
-            "no `SPEAKER: ` lines; indexed as a single turn with no speaker".into(),
-        );
-        conv.turns.push(Turn {
-            text: preamble.trim().to_owned(),
-            origin: Origin::line(line),
-            ..Turn::default()
-        });
-        return conv;
-    }
-    conv.preamble = preamble.trim().to_owned();
+    settle_preamble(&mut conv, text, &preamble, "SPEAKER: ", sink);
     conv
 }
 

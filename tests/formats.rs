@@ -65,16 +65,6 @@ fn corpus_of(dir: &Path, rows: &[Row]) -> tempfile::TempDir {
     ws
 }
 
-fn run_json(dir: &Path, args: &[&str]) -> Value {
-    let out = colloquy(dir).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 #[test]
 fn every_format_fixture_ingests_searches_and_shows() {
     let dirs = fixture_dirs();

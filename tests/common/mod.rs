@@ -87,3 +87,14 @@ pub fn ingest(dir: &Path) -> String {
     );
     String::from_utf8(out.stderr).expect("utf-8")
 }
+
+/// Run colloquy with `args`, check it succeeded, and parse its JSON output.
+pub fn run_json(dir: &Path, args: &[&str]) -> Value {
+    let out = colloquy(dir).args(args).output().expect("run");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
+}

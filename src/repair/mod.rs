@@ -7,6 +7,8 @@ mod codepage;
 mod damage;
 mod detect;
 mod dict;
+#[allow(dead_code)]
+mod lexicon;
 mod lm;
 mod parallel;
 mod report;

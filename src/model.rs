@@ -22,7 +22,8 @@ pub struct Conversation {
     pub metadata: Metadata,
     /// When the conversation started, if the data says.
     pub time: Option<Timestamp>,
-    /// Text before the first turn (a transcript's header); kept, searchable as `preamble:`.
+    /// Text before the first turn (a transcript's header); stored and shown, not searched (readers
+    /// warn when they keep one).
     pub preamble: String,
     pub turns: Vec<Turn>,
     /// Where the conversation starts in its file.

@@ -177,6 +177,14 @@ mod tests {
             &mut sink,
         );
         assert_eq!(conv.preamble, "title line");
+        // The preamble is not searched: the reader says so, with its line.
+        assert!(
+            sink.warnings
+                .iter()
+                .any(|(at, w)| at.line == 1 && w.contains("preamble")),
+            "{:?}",
+            sink.warnings
+        );
         assert_eq!(conv.turns.len(), 3);
         assert_eq!(conv.turns[0].text, "one\ncontinued");
         assert_eq!(conv.turns[0].origin.line, 3);
@@ -184,7 +192,7 @@ mod tests {
         assert_eq!(conv.turns[1].text, "two");
         assert_eq!(conv.turns[1].origin.line, 6);
         assert_eq!(conv.turns[2].origin.line, 7);
-        assert!(sink.warnings.is_empty());
+        assert_eq!(sink.warnings.len(), 1);
     }
 
     #[test]

@@ -220,13 +220,25 @@ pub fn settle_preamble(
     sink: &mut dyn Sink,
 ) {
     let preamble = preamble.trim();
-    if !conv.turns.is_empty() || preamble.is_empty() {
-        conv.preamble = preamble.to_owned();
-        return;
-    }
     let line = text_lines(text)
         .find(|(_, l)| !l.trim().is_empty())
         .map_or(1, |(n, _)| n);
+    if preamble.is_empty() {
+        return;
+    }
+    if !conv.turns.is_empty() {
+        // Kept and shown, but not in the search index: say so, so that no
+        // text of the file is out of reach without a word.
+        sink.warning(
+            Origin::line(line),
+            format!(
+                "{} line(s) before the first `{marker}` line kept as the preamble: `show` prints it, search does not find it",
+                preamble.lines().count()
+            ),
+        );
+        conv.preamble = preamble.to_owned();
+        return;
+    }
     sink.warning(
         Origin::line(line),
         format!("no `{marker}` lines; indexed as a single turn with no speaker"),

@@ -112,20 +112,24 @@ fn weird_pair(cp: CodePage, a: char, ka: u8, kb: u8, first: bool) -> u8 {
         return 2;
     }
     if first {
+        // `Ã` and `Â` before a symbol or a C1-range character are not
+        // writing in any language; mac-roman's `√` before a symbol is
+        // mathematics as often as mojibake.
         let special = match cp {
-            CodePage::Windows1251 => false,
-            CodePage::MacRoman => matches!(a, '√' | '‚' | '¬'),
-            _ => matches!(a, 'Â' | 'Ã'),
+            CodePage::Windows1251 => 0,
+            CodePage::MacRoman => u8::from(matches!(a, '√' | '‚' | '¬')),
+            _ => 2 * u8::from(matches!(a, 'Â' | 'Ã')),
         };
-        if special {
-            return 1;
+        if special > 0 {
+            return special;
         }
     }
     match (ka & C_LETTER != 0, kb & C_LETTER != 0) {
         (true, true) => u8::from(ka & C_LOWER != 0 && kb & C_UPPER != 0),
         (true, false) => u8::from(kb & C_CLOSING == 0),
         (false, true) => u8::from(ka & C_OPENING == 0),
-        (false, false) => 1,
+        // Closing marks follow each other in writing: `…”`, `’”`, `”»`.
+        (false, false) => u8::from(ka & kb & C_CLOSING == 0),
     }
 }
 
@@ -527,8 +531,10 @@ fn decode_complete(lead: u8, obs: &[Obs]) -> Option<char> {
 /// letters, Greek, Cyrillic, Hebrew and Arabic letters, punctuation, CJK,
 /// kana, hangul, full-width forms, symbols and emoji.
 fn common_target(c: char) -> bool {
+    // Cyrillic's historic letters (U+0460..U+0489) belong to no modern
+    // language.
     matches!(c as u32,
-        0xA0..=0x24F | 0x370..=0x3FF | 0x400..=0x52F | 0x5D0..=0x5EA | 0x600..=0x6FF
+        0xA0..=0x24F | 0x370..=0x3FF | 0x400..=0x45F | 0x48A..=0x52F | 0x5D0..=0x5EA | 0x600..=0x6FF
         | 0x2000..=0x206F | 0x20A0..=0x20BF | 0x2100..=0x2BFF | 0x3000..=0x30FF
         | 0x4E00..=0x9FFF | 0xAC00..=0xD7A3 | 0xFE00..=0xFE0F | 0xFF00..=0xFFEF
         | 0x1F000..=0x1FAFF)

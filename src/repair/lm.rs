@@ -237,12 +237,17 @@ pub(crate) fn credible(c: char) -> bool {
     if matches!(u, 0x02C6 | 0x02C7 | 0x02D8..=0x02DD) {
         return true;
     }
+    // IPA letters (ə ɛ ɔ), modifiers (ʼ) and combining marks are writing
+    // in Azerbaijani, West African languages and Navajo; the plausibility
+    // checks keep them where a script has them.
     !matches!(u,
         0x00..=0x08 | 0x0B | 0x0C | 0x0E..=0x1F | 0x7F..=0x9F
-        | 0x0250..=0x036F | 0x0530..=0x058F | 0x05EB..=0x05EE | 0x05F5..=0x05FF
+        | 0x05EB..=0x05EE | 0x05F5..=0x05FF
         | 0x0700..=0x07FF | 0xD800..=0xDFFF | 0xE000..=0xF8FF | 0xFDD0..=0xFDEF
         | 0xFFF0..=0xFFFF | 0xF0000..=0x10FFFF)
         && (u & 0xFFFE) != 0xFFFE
+        // Unassigned code points are never what anyone wrote.
+        && unicode_script::UnicodeScript::script(&c) != unicode_script::Script::Unknown
 }
 
 /// One position of the lattice: the fixed character, or the completions of

@@ -7,10 +7,10 @@ mod codepage;
 mod damage;
 mod detect;
 mod dict;
-#[allow(dead_code)]
 mod lexicon;
 mod lm;
 mod parallel;
+mod plausible;
 mod report;
 mod score;
 #[cfg(test)]
@@ -175,7 +175,10 @@ pub struct Repairer {
     corpus: CorpusStats,
 }
 
-const MAX_PASSES: u8 = 3;
+/// Layers of encoding peeled per call. Real damage has one or two; garbage
+/// can hold more, and stopping early would leave a text that a second repair
+/// changes again. Each pass runs only if the previous one changed the text.
+const MAX_PASSES: u8 = 8;
 
 impl Repairer {
     pub fn new() -> Self {
@@ -299,6 +302,9 @@ impl Repairer {
                 t.opt_lo = lo;
                 t.opt_len = len;
             }
+        }
+        for cl in &selected {
+            plausible_edge_options(&chars, cl, &mut tokens, &mut cands.pool);
         }
         let pool = &cands.pool;
         let mut out = String::with_capacity(text.len());
@@ -655,6 +661,9 @@ fn select_clusters(chars: &[char]) -> Selection {
     // a text has thousands of clusters per page and this sort is on every
     // repair's path.
     let mut all: Vec<u128> = Vec::new();
+    // Completions of edge tokens, for judging results before any run is
+    // chosen; a sentinel version keeps them apart from the pruned lists.
+    let mut probe = Candidates::default();
     for cp in CodePage::ALL {
         // A code page with no lead byte followed by a continuation byte
         // anywhere cannot hold mojibake.
@@ -670,24 +679,38 @@ fn select_clusters(chars: &[char]) -> Selection {
             *slot = Some(PageScan::new(chars, &scan, cp, wild_q));
         }
         let Some(page) = slot.as_ref() else { continue };
+        let verdicts: Vec<Verdict> = (0..page.clusters.len())
+            .map(|k| judge_result(chars, page, k, &mut probe))
+            .collect();
+        let accepted = |k: usize, c: &Cluster, doc_strong: bool| match verdicts.get(k) {
+            Some(Verdict::Detection) => detect::accept(c, doc_strong),
+            Some(Verdict::OwnEvidence) => detect::accept(c, false),
+            Some(Verdict::KnownWord) => detect::accept(c, true),
+            Some(Verdict::LoneLetter { weird }) => {
+                detect::accept(c, false) && (*weird >= 2 || (doc_strong && *weird >= 1))
+            }
+            Some(Verdict::Reject) | None => false,
+        };
         let strong = page
             .clusters
             .iter()
-            .filter(|c| c.score >= 1.0 && detect::accept(c, false))
+            .enumerate()
+            .filter(|&(k, c)| c.score >= 1.0 && accepted(k, c, false))
             .count();
         let doc_strong = strong >= 2;
         let total: f32 = page
             .clusters
             .iter()
-            .filter(|c| detect::accept(c, doc_strong))
-            .map(|c| c.score)
+            .enumerate()
+            .filter(|&(k, c)| accepted(k, c, doc_strong))
+            .map(|(_, c)| c.score)
             .sum();
         let page_key = (u128::from(desc_key(total)) << 64) | ((ci as u128) << 56);
         all.extend(
             page.clusters
                 .iter()
                 .enumerate()
-                .filter(|(_, c)| detect::accept(c, doc_strong))
+                .filter(|&(k, c)| accepted(k, c, doc_strong))
                 // Clusters of one page are disjoint and in text order, so
                 // their index orders them as their start does.
                 .map(|(k, c)| {
@@ -739,6 +762,201 @@ fn select_clusters(chars: &[char]) -> Selection {
     }
     sel
 }
+
+/// What the result of a cluster says about accepting it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    /// Breaks a word or its own script, or turns a known word into an
+    /// unknown one.
+    Reject,
+    /// As detection decides, with the document's help.
+    Detection,
+    /// Only on the cluster's own evidence (CJK glued onto a word).
+    OwnEvidence,
+    /// Turns an unknown word into a known one: credible even on weak
+    /// evidence.
+    KnownWord,
+    /// A letter standing alone: the shortest run, which needs source
+    /// characters that are clearly not writing (`weird`) or a document that
+    /// shows mojibake elsewhere.
+    LoneLetter { weird: u8 },
+}
+
+/// Judge what a cluster would become: how its result meets the letters
+/// around it, whether its letters keep one script, and whether the word it
+/// lands in is a word.
+fn judge_result(chars: &[char], page: &PageScan, k: usize, probe: &mut Candidates) -> Verdict {
+    let Some(cl) = page.clusters.get(k) else {
+        return Verdict::Reject;
+    };
+    let toks = page.tokens.get(cl.tok_lo..cl.tok_hi).unwrap_or(&[]);
+    let fixed_pairs_fit = toks.windows(2).all(|w| match (w[0].fixed, w[1].fixed) {
+        (Some(a), Some(b)) => plausible::adjacent_fit(a, b),
+        _ => true,
+    });
+    if !fixed_pairs_fit {
+        return Verdict::Reject;
+    }
+    if reads_as_a_word(chars, cl, toks, probe) {
+        return Verdict::Reject;
+    }
+    let (left, right) = plausible::neighbours(chars, cl.start, cl.end);
+    let first = token_options(toks.first(), cl.cp, probe);
+    if left.is_none() && !first.is_empty() && first.iter().all(|&c| plausible::combining(c)) {
+        return Verdict::Reject;
+    }
+    let last = token_options(toks.last(), cl.cp, probe);
+    let edges = plausible::verdict(
+        plausible::best_edge(left, &first),
+        plausible::best_edge(right, &last),
+    );
+    match edges {
+        None => Verdict::Reject,
+        Some(true) => Verdict::OwnEvidence,
+        Some(false) => judge_word(chars, cl, toks, left.is_some() || right.is_some()),
+    }
+}
+
+/// Whether the cluster's source reads as (part of) a word of one script
+/// that the repair would turn into something else. Mojibake nearly always
+/// shows symbols among its letters, or letters of a script foreign to the
+/// word around it (`mГЎs`); a run of plain letters in the script of its
+/// neighbours is a word, and only a repair into that same script may touch
+/// it (`ÄŒ` → `Č`).
+fn reads_as_a_word(chars: &[char], cl: &Cluster, toks: &[Token], probe: &mut Candidates) -> bool {
+    let src = chars.get(cl.start..cl.end).unwrap_or(&[]);
+    let Some(x) = src.first().and_then(|&c| plausible::script(c)) else {
+        return false;
+    };
+    let same = |c: char| plausible::script(c) == Some(x);
+    let (left, right) = plausible::neighbours(chars, cl.start, cl.end);
+    let in_script = src.iter().all(|&c| c.is_alphabetic() && same(c))
+        && left.is_none_or(same)
+        && right.is_none_or(same);
+    // Words do not turn from lower to upper case inside (`ğŸ` is an emoji).
+    let cased = !lower_then_upper(left.into_iter().chain(src.iter().copied()).chain(right));
+    in_script
+        && cased
+        && toks.iter().any(|t| {
+            let opts = token_options(Some(t), cl.cp, probe);
+            opts.iter().any(|&c| !same(c))
+        })
+}
+
+/// Whether a lowercase letter is followed by an uppercase one: words do not
+/// do that (`akÅŸam`, `ğŸ` do).
+fn lower_then_upper(chars: impl Iterator<Item = char>) -> bool {
+    let mut prev_lower = false;
+    for c in chars {
+        if prev_lower && c.is_uppercase() {
+            return true;
+        }
+        prev_lower = c.is_lowercase();
+    }
+    false
+}
+
+/// The word-level part of `judge_result` for a cluster whose edges fit.
+fn judge_word(chars: &[char], cl: &Cluster, toks: &[Token], glued: bool) -> Verdict {
+    let fixed: Option<String> = toks.iter().map(|t| t.fixed).collect();
+    let Some(result) = fixed else {
+        return Verdict::Detection;
+    };
+    let alphabetic = |c: char| {
+        plausible::script(c)
+            .is_some_and(|s| !matches!(s, plausible::Script::HanKana | plausible::Script::Hangul))
+    };
+    if !result.chars().any(alphabetic) {
+        return Verdict::Detection;
+    }
+    let is_letter = |c: &&char| c.is_alphabetic();
+    let before: String = {
+        let mut v: Vec<char> = chars[..cl.start]
+            .iter()
+            .rev()
+            .take_while(is_letter)
+            .copied()
+            .collect();
+        v.reverse();
+        v.into_iter().collect()
+    };
+    let after: String = chars[cl.end..].iter().take_while(is_letter).collect();
+    let src: String = chars[cl.start..cl.end].iter().collect();
+    let src_word = format!("{before}{src}{after}");
+    let res_word = format!("{before}{result}{after}");
+    let res_letters = res_word.chars().filter(|c| c.is_alphabetic()).count();
+    let src_is_word = src_word.chars().all(char::is_alphabetic);
+    let src_known = src_is_word && lexicon::known(&src_word);
+    let res_known = res_word.chars().all(char::is_alphabetic) && lexicon::known(&res_word);
+    if src_known && !res_known {
+        return Verdict::Reject;
+    }
+    if res_letters == 1 && !glued {
+        let weird = toks.iter().map(|t| t.weird).max().unwrap_or(0);
+        return Verdict::LoneLetter { weird };
+    }
+    // A lexicon false positive (one lookup in 200) must not lower the bar
+    // for a source that reads as plain writing: letters only, cased as
+    // words are.
+    let src_plain = src_is_word && !lower_then_upper(src_word.chars());
+    if res_known && !src_known && !src_plain && res_letters >= 2 {
+        return Verdict::KnownWord;
+    }
+    Verdict::Detection
+}
+
+/// The characters a token may become: its decoded char, or its
+/// completions (unpruned).
+fn token_options(t: Option<&Token>, cp: CodePage, probe: &mut Candidates) -> Vec<char> {
+    match t {
+        Some(Token { fixed: Some(c), .. }) => vec![*c],
+        Some(t) => {
+            let e = probe.fill(t, cp, PROBE_VERSION) as usize;
+            let (lo, len) = probe.entries.get(e).copied().unwrap_or((0, 0));
+            probe
+                .pool
+                .get(lo as usize..(lo + len) as usize)
+                .unwrap_or(&[])
+                .to_vec()
+        }
+        None => Vec::new(),
+    }
+}
+
+/// Narrow the completions of a cluster's edge tokens to those that do not
+/// break the word beside them: detection admitted the cluster because some
+/// did not, and the language model must not pick one that does.
+fn plausible_edge_options(
+    chars: &[char],
+    cl: &Cluster,
+    tokens: &mut [Token],
+    pool: &mut Vec<char>,
+) {
+    let (left, right) = plausible::neighbours(chars, cl.start, cl.end);
+    let edges = [(cl.tok_lo, left), (cl.tok_hi.wrapping_sub(1), right)];
+    for (k, n) in edges {
+        let Some(t) = tokens
+            .get_mut(k)
+            .filter(|t| t.fixed.is_none() && n.is_some())
+        else {
+            continue;
+        };
+        let opts = t.options(pool);
+        let fits = |c: &&char| plausible::edge(n, **c) != plausible::Edge::Breaks;
+        let kept = opts.iter().filter(fits).count();
+        if kept == 0 || kept == opts.len() {
+            continue;
+        }
+        let narrowed: Vec<char> = opts.iter().filter(fits).copied().collect();
+        t.opt_lo = pool.len() as u32;
+        t.opt_len = narrowed.len() as u32;
+        pool.extend(narrowed);
+    }
+}
+
+/// The corpus-statistics version under which `judge_result` enumerates
+/// completions: never a real one, so its unpruned lists are never cached.
+const PROBE_VERSION: u64 = u64::MAX;
 
 /// Maps an f32 to a u32 whose ascending order is the float's descending
 /// `total_cmp` order.

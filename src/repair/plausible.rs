@@ -1,0 +1,228 @@
+//! Whether a repaired run would read as writing in the text around it.
+//!
+//! Detection judges a run by its source characters; this judges it by its
+//! result. Mojibake hides text in the script of the sentence it sits in,
+//! so a result that glues a letter of another script onto a word
+//! (`Práškovohol` → `Prၚkovohol`, `líšiť` → `l획iť`) is an accident of the
+//! code page, not a repair. The exceptions are chat's own: Chinese and
+//! Japanese put Han and kana between Latin words (`用Python的OpenCV`), and
+//! Korean ends a Latin word with a hangul particle (`API를`), which then has
+//! to convince on its own evidence.
+
+use unicode_script::{Script as Uscript, UnicodeScript};
+
+/// The writing system of a character, as coarse as the judgement needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Script {
+    Latin,
+    Greek,
+    Cyrillic,
+    /// Han and kana: Chinese and Japanese write without spaces, so they
+    /// meet Latin words on either side (`用Python的OpenCV`).
+    HanKana,
+    /// Hangul: Korean glues particles onto Latin words (`API를`) but puts
+    /// spaces between words.
+    Hangul,
+    /// Any other script, by its Unicode script property.
+    Other(Uscript),
+}
+
+/// The script of a character; `None` for characters every script uses
+/// (digits, punctuation, symbols, emoji, combining marks).
+pub(crate) fn script(c: char) -> Option<Script> {
+    // ª and º are Latin to Unicode but stand beside any number, and the
+    // spacing modifiers (ˆ ˜ ʼ) are what double encoding passes through.
+    if matches!(c as u32, 0x80..=0xBF | 0x2B0..=0x2FF) {
+        return None;
+    }
+    Some(match c.script() {
+        Uscript::Common | Uscript::Inherited => return None,
+        Uscript::Latin => Script::Latin,
+        Uscript::Greek => Script::Greek,
+        Uscript::Cyrillic => Script::Cyrillic,
+        Uscript::Han | Uscript::Hiragana | Uscript::Katakana => Script::HanKana,
+        Uscript::Hangul => Script::Hangul,
+        other => Script::Other(other),
+    })
+}
+
+/// A combining mark: writing only right after a letter.
+pub(crate) fn combining(c: char) -> bool {
+    c.script() == Uscript::Inherited
+}
+
+/// How a run's result meets one neighbouring letter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Edge {
+    /// No letter there, or the result continues the neighbour's script.
+    Fits,
+    /// A CJK result glued onto a letter of another script.
+    Glued,
+    /// Hangul glued onto a letter of another script: a particle at a word's
+    /// end, never a word's middle.
+    GluedHangul,
+    /// A letter of another script glued onto the word: never writing.
+    Breaks,
+}
+
+/// How a result character `c` meets the neighbouring letter `n`.
+pub(crate) fn edge(n: Option<char>, c: char) -> Edge {
+    let Some(x) = n.and_then(script) else {
+        return Edge::Fits;
+    };
+    // A digit, mark or sign of one script has that script too: it sits
+    // only beside its letters.
+    let Some(y) = script(c) else {
+        return Edge::Fits;
+    };
+    if x == y {
+        Edge::Fits
+    } else if y == Script::HanKana || (x == Script::HanKana && y != Script::Hangul) {
+        Edge::Glued
+    } else if y == Script::Hangul {
+        Edge::GluedHangul
+    } else {
+        Edge::Breaks
+    }
+}
+
+/// The best way any of `options` (the characters a token may become)
+/// meets the neighbour `n`.
+pub(crate) fn best_edge(n: Option<char>, options: &[char]) -> Edge {
+    options
+        .iter()
+        .map(|&c| edge(n, c))
+        .min_by_key(|e| match e {
+            Edge::Fits => 0,
+            Edge::Glued => 1,
+            Edge::GluedHangul => 2,
+            Edge::Breaks => 3,
+        })
+        .unwrap_or(Edge::Breaks)
+}
+
+/// Verdict on a run from how its result meets the letters on either side:
+/// `None` rejects it; `Some(true)` admits it only on its own evidence (the
+/// document's other runs cannot vouch for it); `Some(false)` admits it as
+/// detection decides.
+pub(crate) fn verdict(left: Edge, right: Edge) -> Option<bool> {
+    match (left, right) {
+        (Edge::Breaks, _) | (_, Edge::Breaks) => None,
+        // Hangul with letters of another script on both sides.
+        (Edge::GluedHangul, Edge::GluedHangul | Edge::Glued) | (Edge::Glued, Edge::GluedHangul) => {
+            None
+        }
+        (Edge::GluedHangul, _) | (_, Edge::GluedHangul) => Some(true),
+        // Han and kana between Latin words are ordinary Chinese and Japanese
+        // chat; the plain letters that would turn into them are judged by
+        // the lexicon and by `reads_as_a_word`.
+        (Edge::Glued, _) | (_, Edge::Glued) => Some(false),
+        (Edge::Fits, Edge::Fits) => Some(false),
+    }
+}
+
+/// Whether two adjacent result characters can stand side by side: letters
+/// of two different scripts other than CJK never do inside one run.
+pub(crate) fn adjacent_fit(a: char, b: char) -> bool {
+    match (script(a), script(b)) {
+        (Some(x), Some(y)) => {
+            x == y
+                || [x, y]
+                    .iter()
+                    .any(|s| matches!(s, Script::HanKana | Script::Hangul))
+        }
+        _ => true,
+    }
+}
+
+/// The letter directly before `start` and after `end` in `chars`, if any.
+pub(crate) fn neighbours(chars: &[char], start: usize, end: usize) -> (Option<char>, Option<char>) {
+    let letter = |c: &char| c.is_alphabetic();
+    let left = start
+        .checked_sub(1)
+        .and_then(|k| chars.get(k))
+        .filter(|c| letter(c))
+        .copied();
+    let right = chars.get(end).filter(|c| letter(c)).copied();
+    (left, right)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_of_letters_and_non_letters() {
+        assert_eq!(script('a'), Some(Script::Latin));
+        assert_eq!(script('ť'), Some(Script::Latin));
+        assert_eq!(script('ệ'), Some(Script::Latin));
+        assert_eq!(script('λ'), Some(Script::Greek));
+        assert_eq!(script('ж'), Some(Script::Cyrillic));
+        assert_eq!(script('中'), Some(Script::HanKana));
+        assert_eq!(script('か'), Some(Script::HanKana));
+        assert_eq!(script('한'), Some(Script::Hangul));
+        assert_eq!(script('ၚ'), Some(Script::Other(Uscript::Myanmar)));
+        assert_eq!(script('ף'), Some(Script::Other(Uscript::Hebrew)));
+        // One script across its blocks.
+        assert_eq!(script('چ'), script('ط'));
+        assert_eq!(script('ሰ'), script('ዛ'));
+        for c in ['1', '²', '…', '”', '€', '∞', ' ', '\u{301}', 'ˆ', 'ª', 'µ'] {
+            assert_eq!(script(c), None, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn a_foreign_letter_inside_a_latin_word_breaks_it() {
+        // Práškovohol → Prၚkovohol
+        assert_eq!(edge(Some('r'), 'ၚ'), Edge::Breaks);
+        assert_eq!(edge(Some('k'), 'ၚ'), Edge::Breaks);
+        assert_eq!(verdict(Edge::Breaks, Edge::Breaks), None);
+        // caf + é
+        assert_eq!(edge(Some('f'), 'é'), Edge::Fits);
+        assert_eq!(verdict(Edge::Fits, Edge::Fits), Some(false));
+    }
+
+    #[test]
+    fn han_may_meet_latin_and_hangul_only_ends_a_word() {
+        // iPhone + 手机
+        assert_eq!(edge(Some('e'), '手'), Edge::Glued);
+        assert_eq!(verdict(Edge::Glued, Edge::Fits), Some(false));
+        // Python + 的 + OpenCV: Chinese between two Latin words.
+        assert_eq!(verdict(Edge::Glued, Edge::Glued), Some(false));
+        // líšiť → l획iť
+        assert_eq!(edge(Some('í'), '획'), Edge::GluedHangul);
+        assert_eq!(verdict(Edge::GluedHangul, Edge::GluedHangul), None);
+        // API + 를
+        assert_eq!(verdict(Edge::GluedHangul, Edge::Fits), Some(true));
+        // Han after Han is just Chinese.
+        assert_eq!(edge(Some('我'), '们'), Edge::Fits);
+    }
+
+    #[test]
+    fn best_edge_takes_the_kindest_option() {
+        assert_eq!(best_edge(Some('a'), &['ၚ', '中']), Edge::Glued);
+        assert_eq!(best_edge(Some('a'), &['획', '中']), Edge::Glued);
+        assert_eq!(best_edge(Some('a'), &['ၚ', 'ệ']), Edge::Fits);
+        assert_eq!(best_edge(Some('a'), &['ၚ']), Edge::Breaks);
+        assert_eq!(best_edge(None, &['ၚ']), Edge::Fits);
+        // An Ethiopic tonal mark inside a Latin word is no better.
+        assert_eq!(best_edge(Some('r'), &['ၚ', '\u{139A}']), Edge::Breaks);
+        assert_eq!(best_edge(Some('n'), &['’']), Edge::Fits);
+    }
+
+    #[test]
+    fn adjacent_results_keep_one_script() {
+        assert!(adjacent_fit('п', 'р'));
+        assert!(!adjacent_fit('п', 'ၚ'));
+        assert!(adjacent_fit('中', 'a'));
+        assert!(adjacent_fit('—', 'ж'));
+    }
+
+    #[test]
+    fn neighbours_are_letters_only() {
+        let chars: Vec<char> = "Pr\u{e1}\u{161}kovohol".chars().collect();
+        assert_eq!(neighbours(&chars, 2, 4), (Some('r'), Some('k')));
+        let chars: Vec<char> = "112 \u{c5}\u{b2}".chars().collect();
+        assert_eq!(neighbours(&chars, 4, 6), (None, None));
+    }
+}

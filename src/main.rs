@@ -118,6 +118,10 @@ enum BenchCommand {
         /// Really damaged files, timed with both tools.
         #[arg(long, num_args = 0.., default_values = ["corpus/000_69e3827c508b06a3.txt", "corpus/002_a46578f8551527d5.txt", "corpus/003_c8cacc78d537ad71.txt"])]
         seeds: Vec<PathBuf>,
+        /// The clean multilingual set (`lang<TAB>text` lines): false changes per language and one
+        /// round of damage per code page, colloquy against ftfy.
+        #[arg(long, default_value = "tests/fixtures/repair/clean_multilingual.tsv")]
+        set: PathBuf,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -703,8 +707,14 @@ fn run_bench(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
                 colloquy::bench::formats::print(&mut out, &b)?;
             }
         }
-        BenchCommand::Repair { clean, seeds, json } => {
-            let b = colloquy::bench::repair_bench(&clean, &seeds)?;
+        BenchCommand::Repair {
+            clean,
+            seeds,
+            set,
+            json,
+        } => {
+            let set = set.exists().then_some(set.as_path());
+            let b = colloquy::bench::repair_bench(&clean, &seeds, set)?;
             let stdout = io::stdout();
             let mut out = stdout.lock();
             if json {

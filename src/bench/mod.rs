@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::ingest::{self, IngestOptions, NoProgress};
 
 pub mod formats;
+pub mod precision;
 
 /// Figures of one ingest benchmark run.
 #[derive(Debug, Clone, Serialize)]
@@ -246,6 +247,8 @@ pub struct RepairBench {
     pub clean_changed_ftfy: Option<usize>,
     pub clean_chars: usize,
     pub seeds: Option<SeedSpeed>,
+    /// The clean multilingual set: false changes per language, one round per code page.
+    pub precision: Option<precision::PrecisionBench>,
     /// Why ftfy could not be run, if it could not.
     pub ftfy_error: Option<String>,
     pub ftfy_version: Option<String>,
@@ -278,7 +281,11 @@ fn time_with(mut f: impl FnMut() -> String) -> (String, f64) {
 /// Apply every damage model to the clean files, repair with colloquy and with ftfy
 /// (`ftfy.fix_encoding`, installed into a temporary virtualenv), and score both the same way.
 /// `damaged_seeds` are real damaged files timed with both tools.
-pub fn repair_bench(clean_files: &[PathBuf], damaged_seeds: &[PathBuf]) -> Result<RepairBench> {
+pub fn repair_bench(
+    clean_files: &[PathBuf],
+    damaged_seeds: &[PathBuf],
+    clean_set: Option<&Path>,
+) -> Result<RepairBench> {
     use crate::repair::{damage, preload_dict, score_output, DamageModel, Repairer};
 
     let mut clean = Vec::new();
@@ -351,6 +358,7 @@ pub fn repair_bench(clean_files: &[PathBuf], damaged_seeds: &[PathBuf]) -> Resul
         clean_changed_ftfy: None,
         clean_chars,
         seeds: None,
+        precision: None,
         ftfy_error: None,
         ftfy_version: None,
     };
@@ -431,6 +439,9 @@ pub fn repair_bench(clean_files: &[PathBuf], damaged_seeds: &[PathBuf]) -> Resul
             });
         }
         bench.seeds = Some(speed);
+    }
+    if let Some(set) = clean_set {
+        bench.precision = Some(precision::run(set, work.path())?);
     }
     Ok(bench)
 }
@@ -607,6 +618,9 @@ pub fn print_repair_bench(out: &mut impl std::io::Write, b: &RepairBench) -> std
             ratio(s.colloquy_all_cores_mb_s()),
             spread(&all)
         )?;
+    }
+    if let Some(p) = &b.precision {
+        precision::print(out, p)?;
     }
     Ok(())
 }

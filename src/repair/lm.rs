@@ -246,8 +246,16 @@ pub(crate) fn credible(c: char) -> bool {
         | 0x0700..=0x07FF | 0xD800..=0xDFFF | 0xE000..=0xF8FF | 0xFDD0..=0xFDEF
         | 0xFFF0..=0xFFFF | 0xF0000..=0x10FFFF)
         && (u & 0xFFFE) != 0xFFFE
-        // Unassigned code points are never what anyone wrote.
-        && unicode_script::UnicodeScript::script(&c) != unicode_script::Script::Unknown
+        && assigned(c)
+}
+
+/// Unassigned code points are never what anyone wrote. The blocks mojibake
+/// restores most (Latin, CJK ideographs, hangul syllables) are assigned
+/// throughout and skip the table lookup: completions are checked by the
+/// thousand.
+fn assigned(c: char) -> bool {
+    matches!(c as u32, 0x20..=0x036F | 0x4E00..=0x9FFF | 0xAC00..=0xD7A3)
+        || unicode_script::UnicodeScript::script(&c) != unicode_script::Script::Unknown
 }
 
 /// One position of the lattice: the fixed character, or the completions of

@@ -32,8 +32,19 @@ pub(crate) enum Script {
 pub(crate) fn script(c: char) -> Option<Script> {
     // ª and º are Latin to Unicode but stand beside any number, and the
     // spacing modifiers (ˆ ˜ ʼ) are what double encoding passes through.
-    if matches!(c as u32, 0x80..=0xBF | 0x2B0..=0x2FF) {
+    let u = c as u32;
+    if matches!(u, 0x80..=0xBF | 0x2B0..=0x2FF) {
         return None;
+    }
+    // The blocks mojibake meets most, without the table's binary search:
+    // edges are judged over every completion of a lost byte.
+    match u {
+        0x41..=0x5A | 0x61..=0x7A | 0xC0..=0xD6 | 0xD8..=0xF6 | 0xF8..=0x24F => {
+            return Some(Script::Latin)
+        }
+        0x3041..=0x3096 | 0x30A1..=0x30FA | 0x4E00..=0x9FFF => return Some(Script::HanKana),
+        0xAC00..=0xD7A3 => return Some(Script::Hangul),
+        _ => {}
     }
     Some(match c.script() {
         Uscript::Common | Uscript::Inherited => return None,
@@ -89,16 +100,26 @@ pub(crate) fn edge(n: Option<char>, c: char) -> Edge {
 /// The best way any of `options` (the characters a token may become)
 /// meets the neighbour `n`.
 pub(crate) fn best_edge(n: Option<char>, options: &[char]) -> Edge {
-    options
-        .iter()
-        .map(|&c| edge(n, c))
-        .min_by_key(|e| match e {
-            Edge::Fits => 0,
-            Edge::Glued => 1,
-            Edge::GluedHangul => 2,
-            Edge::Breaks => 3,
-        })
-        .unwrap_or(Edge::Breaks)
+    if n.and_then(script).is_none() {
+        return Edge::Fits;
+    }
+    let rank = |e: Edge| match e {
+        Edge::Fits => 0,
+        Edge::Glued => 1,
+        Edge::GluedHangul => 2,
+        Edge::Breaks => 3,
+    };
+    let mut best = Edge::Breaks;
+    for &c in options {
+        let e = edge(n, c);
+        if e == Edge::Fits {
+            return e;
+        }
+        if rank(e) < rank(best) {
+            best = e;
+        }
+    }
+    best
 }
 
 /// Verdict on a run from how its result meets the letters on either side:

@@ -729,7 +729,7 @@ fn run_bench(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn run_repair(args: RepairArgs) -> anyhow::Result<ExitCode> {
-    use colloquy::repair::{FileReport, Repairer};
+    use colloquy::repair::FileReport;
     use std::io::Read;
     let (name, bytes) = match args.file.as_deref() {
         None => ("<stdin>".to_owned(), read_stdin()?),
@@ -744,13 +744,9 @@ fn run_repair(args: RepairArgs) -> anyhow::Result<ExitCode> {
         io::stdin().read_to_end(&mut buf).context("reading stdin")?;
         Ok(buf)
     }
-    let decoded = colloquy::decode::decode(bytes).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-    // The file's own clean lines teach the model its emoji, punctuation and names.
-    let mut repairer = Repairer::new();
-    for line in decoded.text.lines() {
-        repairer.observe_if_clean(line);
-    }
-    let repaired = repairer.repair_parallel(&decoded.text);
+    let path = args.file.as_deref().filter(|p| *p != Path::new("-"));
+    let colloquy::pipeline::RepairedFile { decoded, repaired } =
+        colloquy::pipeline::repair_file(path, bytes).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     let report = FileReport::new(&name, &repaired);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());

@@ -732,18 +732,12 @@ pub fn print_repair_explain(
         let line = starts.partition_point(|&s| s <= offset).max(1);
         format!("{name}:{line}:{}", offset - starts[line - 1] + 1)
     };
-    for line in crate::repair::explain(repaired) {
-        // explain() starts each line with `[start..end]` or `    [start]`: swap in line:column.
-        let trimmed = line.trim_start();
-        let indent = &line[..line.len() - trimmed.len()];
-        let located = trimmed
-            .strip_prefix('[')
-            .and_then(|rest| rest.split_once(']'))
-            .and_then(|(range, tail)| {
-                let start: usize = range.split("..").next()?.parse().ok()?;
-                Some(format!("{indent}{}{tail}", locate(start)))
-            });
-        writeln!(out, "{}", located.unwrap_or(line))?;
+    for e in crate::repair::explain(repaired) {
+        let indent = match e {
+            crate::repair::Explained::Run(_) => "",
+            crate::repair::Explained::Guess(_) => "    ",
+        };
+        writeln!(out, "{indent}{} {}", locate(e.start()), e.body())?;
     }
     writeln!(out, "{}", repair_summary(report))
 }

@@ -1,15 +1,87 @@
-//! The per-conversation pipeline, free of I/O: a conversation as read by a format reader →
-//! repaired turns with language spans, ready to index.
+//! The per-conversation pipeline: a conversation as read by a format reader → repaired turns with
+//! language spans, ready to index; and the repair model's learning from clean turns, which
+//! `ingest` and `colloquy repair` share.
 //!
 //! Every turn is repaired on its own, so its original text is kept exactly as it was in the file.
 //! Speaker labels and titles are repaired too (a damaged label would split a speaker in two);
 //! metadata values are not: they are matched exactly by `--where`.
 
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use serde::Serialize;
 
+use crate::decode::{self, Decoded};
+use crate::formats::{self, ReadOptions, Sink};
 use crate::model::{self, Metadata, Origin, Timestamp};
-use crate::repair::{Guess, Repairer};
+use crate::repair::{CorpusStats, Guess, Repaired, Repairer};
 use crate::spans::{self, SegmentConfig, Span};
+
+/// A reader's sink that feeds the repair model the clean turns it reads, until a byte budget
+/// shared between threads runs out: the corpus's own emoji, punctuation and names.
+pub struct LearnSink<'a> {
+    pub stats: CorpusStats,
+    pub budget: &'a AtomicUsize,
+}
+
+impl Sink for LearnSink<'_> {
+    fn conversation(&mut self, conv: model::Conversation) {
+        for turn in &conv.turns {
+            let n = turn.text.len();
+            let took = self
+                .budget
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                    (left > 0).then(|| left.saturating_sub(n))
+                })
+                .is_ok();
+            if !took {
+                return;
+            }
+            self.stats.observe_if_clean(&turn.text);
+        }
+    }
+    fn skipped(&mut self, _: Origin, _: String) {}
+    fn warning(&mut self, _: Origin, _: String) {}
+    fn full(&self) -> bool {
+        self.budget.load(Ordering::Relaxed) == 0
+    }
+}
+
+/// How much clean text may teach the repair model, per ingest run and per `colloquy repair`:
+/// enough for character and emoji statistics, and a bound on the work done twice when most of a
+/// large corpus changed.
+pub const LEARN_BYTES: usize = 64 << 20;
+
+/// A whole file through `colloquy repair`: its decoding and the repair of all of its text.
+pub struct RepairedFile {
+    pub decoded: Decoded,
+    pub repaired: Repaired,
+}
+
+/// Decode `bytes`, learn from the clean turns of the file as ingest does (through the reader its
+/// format picks; from each line when there is no file, as for stdin), and repair the whole text
+/// on every core.
+pub fn repair_file(path: Option<&Path>, bytes: Vec<u8>) -> Result<RepairedFile, decode::NotText> {
+    let head: Vec<u8> = bytes.iter().take(64 << 10).copied().collect();
+    let decoded = decode::decode(bytes)?;
+    let budget = AtomicUsize::new(LEARN_BYTES);
+    let mut sink = LearnSink {
+        stats: CorpusStats::new(),
+        budget: &budget,
+    };
+    let read = path.is_some_and(|p| {
+        formats::choose(p, &head)
+            .read(p, &ReadOptions::default(), &mut sink)
+            .is_ok()
+    });
+    if !read {
+        for line in decoded.text.lines() {
+            sink.stats.observe_if_clean(line);
+        }
+    }
+    let repaired = Repairer::with_stats(sink.stats).repair_parallel(&decoded.text);
+    Ok(RepairedFile { decoded, repaired })
+}
 
 /// One turn, ready to index.
 #[derive(Debug, Clone, Serialize)]

@@ -3,7 +3,6 @@
 
 use std::collections::HashSet;
 use std::io::Read;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -18,7 +17,7 @@ use crate::index::writer::{self, Placement};
 use crate::index::{FileEntry, FileStats};
 use crate::model::{Conversation, Origin};
 use crate::pipeline;
-use crate::repair::{CorpusStats, Repairer};
+use crate::repair::Repairer;
 use crate::spans::SegmentConfig;
 
 /// Conversations processed together; a batch is also closed at [`BATCH_BYTES`] of text, so a
@@ -289,34 +288,5 @@ impl Sink for FileRun<'_> {
 
     fn full(&self) -> bool {
         self.error.is_some()
-    }
-}
-
-/// The first pass's sink: clean turns teach the repair model, until the run's budget is spent.
-pub struct StatsSink<'a> {
-    pub stats: CorpusStats,
-    pub budget: &'a AtomicUsize,
-}
-
-impl Sink for StatsSink<'_> {
-    fn conversation(&mut self, conv: Conversation) {
-        for turn in &conv.turns {
-            let n = turn.text.len();
-            let took = self
-                .budget
-                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
-                    (left > 0).then(|| left.saturating_sub(n))
-                })
-                .is_ok();
-            if !took {
-                return;
-            }
-            self.stats.observe_if_clean(&turn.text);
-        }
-    }
-    fn skipped(&mut self, _: Origin, _: String) {}
-    fn warning(&mut self, _: Origin, _: String) {}
-    fn full(&self) -> bool {
-        self.budget.load(Ordering::Relaxed) == 0
     }
 }

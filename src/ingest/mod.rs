@@ -23,6 +23,7 @@ use tantivy::{IndexWriter, TantivyDocument};
 use crate::error::{Error, Result};
 use crate::formats::{self, ReadOptions, Reader};
 use crate::index::{self, schema::Fields, writer, FileEntry, Manifest};
+use crate::pipeline;
 use crate::repair::{CorpusStats, Repairer};
 use crate::spans::SegmentConfig;
 pub use walk::Found;
@@ -310,12 +311,8 @@ fn finish(
     Ok(summary)
 }
 
-/// File bytes the first pass reads per run, at most: enough for character and emoji statistics,
-/// and a bound on the work done twice when most of a large corpus changed.
-const CLEAN_SAMPLE_BYTES: usize = 64 << 20;
-
 /// The repair model's corpus statistics: characters and pairs of the undamaged turns of the files
-/// this run will (re)index, from their first [`CLEAN_SAMPLE_BYTES`] of text. A first pass, because
+/// this run will (re)index, from their first [`pipeline::LEARN_BYTES`] of text. A first pass, because
 /// the damaged turns of a file may come before the clean turns that explain them.
 fn learn_clean_stats(
     found: &[Found],
@@ -323,7 +320,7 @@ fn learn_clean_stats(
     forced: Option<&'static dyn Reader>,
     read: &ReadOptions,
 ) -> CorpusStats {
-    let budget = AtomicUsize::new(CLEAN_SAMPLE_BYTES);
+    let budget = AtomicUsize::new(pipeline::LEARN_BYTES);
     found
         .par_iter()
         .filter(|f| {
@@ -336,7 +333,7 @@ fn learn_clean_stats(
             if budget.load(Ordering::Relaxed) == 0 {
                 return stats;
             }
-            let mut sink = file::StatsSink {
+            let mut sink = pipeline::LearnSink {
                 stats,
                 budget: &budget,
             };

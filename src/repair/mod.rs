@@ -23,7 +23,7 @@ pub use damage::{
 pub use detect::{forget_patterns, looks_damaged};
 pub use dict::{dict_load_time, preload_dict};
 pub use lm::CorpusStats;
-pub use report::{explain, FileReport, LOW_CONFIDENCE};
+pub use report::{explain, Explained, FileReport, LOW_CONFIDENCE};
 pub use score::{score_output, Score};
 
 use detect::{Candidates, Cluster, Token};

@@ -1,6 +1,6 @@
-//! Per-file repair summaries and the human-readable `--explain` lines.
+//! Per-file repair summaries and the typed `--explain` lines a printer places.
 
-use super::Repaired;
+use super::{Guess, Repaired, RunReport};
 use serde::Serialize;
 
 /// Guesses below this posterior are flagged as low confidence: at 0.9 the
@@ -57,58 +57,94 @@ fn visible(s: &str) -> String {
         .collect()
 }
 
-/// One line per repaired run, then one indented line per guess in it:
-/// `before → after`, the code page, the choice and its runners-up.
-pub fn explain(r: &Repaired) -> Vec<String> {
-    let mut lines = Vec::new();
+/// One line of an explanation: a repaired run, or a guess inside the run
+/// listed before it. Typed, so a printer places it (line:column, JSON)
+/// without parsing text back.
+#[derive(Clone, Copy, Debug)]
+pub enum Explained<'a> {
+    Run(&'a RunReport),
+    Guess(&'a Guess),
+}
+
+impl Explained<'_> {
+    /// Code-point offset of what it describes in the repaired text.
+    pub fn start(&self) -> usize {
+        match self {
+            Explained::Run(r) => r.start,
+            Explained::Guess(g) => g.start,
+        }
+    }
+
+    /// `before → after`, the code page, the choice and its runners-up,
+    /// without the location.
+    pub fn body(&self) -> String {
+        match self {
+            Explained::Run(run) => format!(
+                "{}: \"{}\" → \"{}\"{}",
+                run.code_page.name(),
+                visible(&run.original),
+                visible(&run.repaired),
+                if run.pass > 1 {
+                    format!(" (layer {})", run.pass)
+                } else {
+                    String::new()
+                }
+            ),
+            Explained::Guess(g) => guess_body(g),
+        }
+    }
+}
+
+fn guess_body(g: &Guess) -> String {
+    let alts: Vec<String> = g
+        .alternatives
+        .iter()
+        .filter(|a| a.probability >= 0.001)
+        .map(|a| {
+            format!(
+                "{} {:.3}",
+                visible(a.text.encode_utf8(&mut [0; 4])),
+                a.probability
+            )
+        })
+        .collect();
+    format!(
+        "\"{}\" → {} p={:.3}{}{}",
+        visible(&g.original),
+        visible(g.chosen.encode_utf8(&mut [0; 4])),
+        g.confidence,
+        if g.low_confidence() { " LOW" } else { "" },
+        if alts.is_empty() {
+            String::new()
+        } else {
+            format!("; runners-up: {}", alts.join(", "))
+        }
+    )
+}
+
+impl std::fmt::Display for Explained<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Explained::Run(r) => write!(f, "[{}..{}] {}", r.start, r.end, self.body()),
+            Explained::Guess(g) => write!(f, "    [{}] {}", g.start, self.body()),
+        }
+    }
+}
+
+/// Every repaired run, each followed by the guesses inside it.
+pub fn explain(r: &Repaired) -> Vec<Explained<'_>> {
+    let mut lines = Vec::with_capacity(r.runs.len() + r.guesses.len());
     let mut gi = 0usize;
     for run in &r.runs {
-        lines.push(format!(
-            "[{}..{}] {}: \"{}\" → \"{}\"{}",
-            run.start,
-            run.end,
-            run.code_page.name(),
-            visible(&run.original),
-            visible(&run.repaired),
-            if run.pass > 1 {
-                format!(" (layer {})", run.pass)
-            } else {
-                String::new()
-            }
-        ));
+        lines.push(Explained::Run(run));
         while let Some(g) = r.guesses.get(gi) {
             if g.start >= run.end && run.end > run.start {
                 break;
             }
             gi += 1;
-            if g.start < run.start {
-                continue;
+            if g.start >= run.start {
+                lines.push(Explained::Guess(g));
             }
-            let alts: Vec<String> = g
-                .alternatives
-                .iter()
-                .filter(|a| a.probability >= 0.001)
-                .map(|a| {
-                    format!(
-                        "{} {:.3}",
-                        visible(a.text.encode_utf8(&mut [0; 4])),
-                        a.probability
-                    )
-                })
-                .collect();
-            lines.push(format!(
-                "    [{}] \"{}\" → {} p={:.3}{}{}",
-                g.start,
-                visible(&g.original),
-                visible(g.chosen.encode_utf8(&mut [0; 4])),
-                g.confidence,
-                if g.low_confidence() { " LOW" } else { "" },
-                if alts.is_empty() {
-                    String::new()
-                } else {
-                    format!("; runners-up: {}", alts.join(", "))
-                }
-            ));
         }
     }
     lines

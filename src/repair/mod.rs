@@ -679,8 +679,18 @@ fn select_clusters(chars: &[char]) -> Selection {
             *slot = Some(PageScan::new(chars, &scan, cp, wild_q));
         }
         let Some(page) = slot.as_ref() else { continue };
-        let verdicts: Vec<Verdict> = (0..page.clusters.len())
-            .map(|k| judge_result(chars, page, k, &mut probe))
+        // A cluster detection refuses even with the document's help needs no judging.
+        let verdicts: Vec<Verdict> = page
+            .clusters
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                if detect::accept(c, true) {
+                    judge_result(chars, page, k, &mut probe)
+                } else {
+                    Verdict::Reject
+                }
+            })
             .collect();
         let accepted = |k: usize, c: &Cluster, doc_strong: bool| match verdicts.get(k) {
             Some(Verdict::Detection) => detect::accept(c, doc_strong),
@@ -718,6 +728,9 @@ fn select_clusters(chars: &[char]) -> Selection {
                 }),
         );
     }
+    // Unpruned lists are a function of the pattern alone: later texts on this
+    // thread reuse them.
+    probe.remember(PROBE_VERSION);
     all.sort_unstable();
     let mut taken = vec![false; chars.len()];
     // (start, page, index) of the clusters taken.
@@ -954,8 +967,9 @@ fn plausible_edge_options(
     }
 }
 
-/// The corpus-statistics version under which `judge_result` enumerates
-/// completions: never a real one, so its unpruned lists are never cached.
+/// The corpus-statistics version under which `judge_result` enumerates and
+/// caches completions: never a real one, so its unpruned lists never mix
+/// with the pruned lists of a model.
 const PROBE_VERSION: u64 = u64::MAX;
 
 /// Maps an f32 to a u32 whose ascending order is the float's descending

@@ -653,7 +653,7 @@ impl PageScan {
 fn select_clusters(chars: &[char]) -> Selection {
     let scan = detect::Scan::new(chars);
     // Scans without wildcards, kept for reuse when `?` is not one.
-    let mut pages: [Option<PageScan>; 6] = Default::default();
+    let mut pages: [Option<PageScan>; codepage::N_PAGES] = Default::default();
     let wild_q = question_marks_are_wildcards(chars, &scan, &mut pages);
     // One sortable key per accepted cluster: best evidence first; ties go
     // to the code page that explains more of the text, then to the order
@@ -679,8 +679,19 @@ fn select_clusters(chars: &[char]) -> Selection {
             *slot = Some(PageScan::new(chars, &scan, cp, wild_q));
         }
         let Some(page) = slot.as_ref() else { continue };
-        let verdicts: Vec<Verdict> = (0..page.clusters.len())
-            .map(|k| judge_result(chars, page, k, &mut probe))
+        // A cluster that detection rejects even in a strong document needs
+        // no verdict: judging is the costly part of a page's scan.
+        let verdicts: Vec<Verdict> = page
+            .clusters
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                if detect::accept(c, true) {
+                    judge_result(chars, page, k, &mut probe)
+                } else {
+                    Verdict::Reject
+                }
+            })
             .collect();
         let accepted = |k: usize, c: &Cluster, doc_strong: bool| match verdicts.get(k) {
             Some(Verdict::Detection) => detect::accept(c, doc_strong),
@@ -971,7 +982,7 @@ fn desc_key(f: f32) -> u32 {
 fn question_marks_are_wildcards(
     chars: &[char],
     scan: &detect::Scan,
-    pages: &mut [Option<PageScan>; 6],
+    pages: &mut [Option<PageScan>; codepage::N_PAGES],
 ) -> bool {
     let after_non_ascii = chars.windows(2).any(|w| w[1] == '?' && !w[0].is_ascii());
     if !after_non_ascii {

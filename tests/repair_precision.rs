@@ -234,13 +234,17 @@ fn one_round_mojibake_of_the_set_is_repaired() {
     );
     // Issue #11 asks for 100 %; these floors are what the engine reached on 2026-11-29 (lines
     // restored per group), so a change that loses any of them fails here. Raise them as it improves.
-    let floors: [(CodePage, [usize; 3]); 6] = [
+    // ISO-8859-2, windows-1257 and KOI8-R were added on 2026-11-29 at the figures they reached then.
+    let floors: [(CodePage, [usize; 3]); 9] = [
         (CodePage::Windows1254, [176, 115, 82]),
         (CodePage::Windows1252, [176, 115, 82]),
         (CodePage::Latin1, [181, 128, 88]),
         (CodePage::Windows1250, [136, 120, 73]),
         (CodePage::Windows1251, [125, 100, 68]),
         (CodePage::MacRoman, [163, 103, 86]),
+        (CodePage::Iso8859_2, [107, 120, 71]),
+        (CodePage::Windows1257, [128, 119, 79]),
+        (CodePage::Koi8R, [176, 128, 86]),
     ];
     let mut failures = Vec::new();
     for (model, res) in &results {

@@ -1,5 +1,7 @@
 //! Single-byte code pages that mojibake goes through: byte→char tables,
 //! their inverses, and which bytes each page leaves undefined.
+//!
+//! Tables come from encoding_rs (the WHATWG set); latin-1 is the identity.
 
 use serde::Serialize;
 use std::sync::OnceLock;
@@ -13,19 +15,35 @@ pub enum CodePage {
     Windows1250,
     Windows1251,
     MacRoman,
+    Iso8859_2,
+    Windows1257,
+    Koi8R,
 }
+
+/// How many code pages the engine knows; per-page masks have a bit each.
+pub(crate) const N_PAGES: usize = 9;
+
+/// One bit per code page (bit `CodePage::index`).
+pub(crate) type PageMask = u16;
+const _: () = assert!(N_PAGES <= PageMask::BITS as usize);
 
 impl CodePage {
     /// Order matters: on a tie the earlier page wins, and windows-1254's
     /// undefined bytes are a superset of windows-1252's, so trying it first
-    /// keeps every completion of a dropped byte in play.
-    pub const ALL: [CodePage; 6] = [
+    /// keeps every completion of a dropped byte in play. The pages added
+    /// later come after the first six, so those keep winning the ties they
+    /// won (ISO-8859-2 and windows-1257 read much mojibake of windows-1250
+    /// and -1252 alike).
+    pub const ALL: [CodePage; N_PAGES] = [
         CodePage::Windows1254,
         CodePage::Windows1252,
         CodePage::Latin1,
         CodePage::Windows1250,
         CodePage::Windows1251,
         CodePage::MacRoman,
+        CodePage::Iso8859_2,
+        CodePage::Windows1257,
+        CodePage::Koi8R,
     ];
 
     pub fn name(self) -> &'static str {
@@ -36,6 +54,9 @@ impl CodePage {
             CodePage::Windows1250 => "windows-1250",
             CodePage::Windows1251 => "windows-1251",
             CodePage::MacRoman => "mac-roman",
+            CodePage::Iso8859_2 => "iso-8859-2",
+            CodePage::Windows1257 => "windows-1257",
+            CodePage::Koi8R => "koi8-r",
         }
     }
 
@@ -47,6 +68,9 @@ impl CodePage {
             CodePage::Windows1250 => 3,
             CodePage::Windows1251 => 4,
             CodePage::MacRoman => 5,
+            CodePage::Iso8859_2 => 6,
+            CodePage::Windows1257 => 7,
+            CodePage::Koi8R => 8,
         }
     }
 
@@ -96,35 +120,47 @@ impl Table {
     }
 }
 
+/// What `cp` decodes byte `b` to; U+FFFD where the page defines nothing.
+fn decode_byte(cp: CodePage, b: u8) -> char {
+    let enc = match cp {
+        CodePage::Latin1 => return char::from(b),
+        _ if b < 0x80 => return char::from(b),
+        CodePage::Windows1252 => encoding_rs::WINDOWS_1252,
+        CodePage::Windows1254 => encoding_rs::WINDOWS_1254,
+        CodePage::Windows1250 => encoding_rs::WINDOWS_1250,
+        CodePage::Windows1251 => encoding_rs::WINDOWS_1251,
+        CodePage::MacRoman => encoding_rs::MACINTOSH,
+        CodePage::Iso8859_2 => encoding_rs::ISO_8859_2,
+        CodePage::Windows1257 => encoding_rs::WINDOWS_1257,
+        CodePage::Koi8R => encoding_rs::KOI8_R,
+    };
+    let byte = [b];
+    let (s, _) = enc.decode_without_bom_handling(&byte);
+    s.chars().next().unwrap_or('\u{FFFD}')
+}
+
 fn build(cp: CodePage) -> Table {
     let mut decode = ['\0'; 256];
     for (b, slot) in decode.iter_mut().enumerate() {
-        let byte = [b as u8];
-        let c = match cp {
-            CodePage::Latin1 => char::from(b as u8),
-            _ => {
-                let enc = match cp {
-                    CodePage::Windows1252 => encoding_rs::WINDOWS_1252,
-                    CodePage::Windows1254 => encoding_rs::WINDOWS_1254,
-                    CodePage::Windows1250 => encoding_rs::WINDOWS_1250,
-                    CodePage::Windows1251 => encoding_rs::WINDOWS_1251,
-                    _ => encoding_rs::MACINTOSH,
-                };
-                let (s, _) = enc.decode_without_bom_handling(&byte);
-                s.chars().next().unwrap_or('\u{FFFD}')
-            }
-        };
-        *slot = c;
+        *slot = decode_byte(cp, b as u8);
     }
     let mut undefined = [false; 256];
     let mut undefined_list = Vec::new();
-    for (b, &ch) in decode.iter().enumerate().skip(0x80) {
-        let c = ch as u32;
+    for b in 0x80..256 {
+        let c = decode[b] as u32;
         // Latin-1's C1 block is "defined" only as controls that pipelines
         // routinely strip, so it is damaged the same way undefined bytes are.
         if (0x80..0xA0).contains(&c) || c == 0xFFFD {
             undefined[b] = true;
             undefined_list.push(b as u8);
+        }
+        // Outside the C1 block (windows-1257's 0xA1, 0xA5) a careless
+        // decoder keeps an undefined byte as the Latin-1 char of the same
+        // value, as ftfy's sloppy codecs do; reading it back needs the same
+        // mapping.
+        let sloppy = char::from(b as u8);
+        if c == 0xFFFD && !decode.contains(&sloppy) {
+            decode[b] = sloppy;
         }
     }
     let mut low = [-1i16; 128];
@@ -155,8 +191,8 @@ fn build(cp: CodePage) -> Table {
     }
 }
 
-fn tables() -> &'static [Table; 6] {
-    static T: OnceLock<[Table; 6]> = OnceLock::new();
+fn tables() -> &'static [Table; N_PAGES] {
+    static T: OnceLock<[Table; N_PAGES]> = OnceLock::new();
     T.get_or_init(|| CodePage::ALL.map(build))
 }
 
@@ -204,21 +240,22 @@ fn classify(c: char) -> u8 {
 /// is a UTF-8 lead byte / continuation byte (bit `CodePage::index`).
 #[derive(Clone, Copy, Default)]
 pub(crate) struct CharEntry {
-    pub bytes: [u8; 6],
+    pub bytes: [u8; N_PAGES],
     pub class: u8,
-    pub lead: u8,
-    pub cont: u8,
+    pub lead: PageMask,
+    pub cont: PageMask,
     /// Some code page encodes the char.
     known: bool,
 }
 
 /// First char past the dense table; every code page's repertoire outside
-/// ASCII lies below it except a few mac-roman chars (kept in `high`).
-const DENSE_END: u32 = 0x2300;
+/// ASCII lies below it (KOI8-R's box drawing and blocks, mac-roman's `◊`)
+/// except three mac-roman chars (kept in `high`).
+const DENSE_END: u32 = 0x25D0;
 
 /// Byte in every code page (0 = not encodable) and class bits, for every
 /// non-ASCII char some code page can encode: a dense table for
-/// U+0080..U+2300, a sorted list for the few beyond.
+/// U+0080..U+25D0, a sorted list for the few beyond.
 pub(crate) struct CharInfo {
     dense: Vec<CharEntry>,
     high: Vec<(char, CharEntry)>,
@@ -244,8 +281,10 @@ impl CharInfo {
     }
 }
 
+/// Whether a char past the dense table is certainly in no code page: the
+/// common case (CJK, emoji) must not pay for a binary search.
 fn lead_cont_mask_fast_reject(u: u32) -> bool {
-    u >= DENSE_END && u != 0x25CA && u != 0xF8FF && u != 0xFB01 && u != 0xFB02
+    u >= DENSE_END && u != 0xF8FF && u != 0xFB01 && u != 0xFB02
 }
 
 pub(crate) fn char_info() -> &'static CharInfo {
@@ -260,8 +299,8 @@ pub(crate) fn char_info() -> &'static CharInfo {
                 let ci = cp.index();
                 let b = cp.table().encode(c).unwrap_or(0);
                 e.bytes[ci] = b;
-                e.lead |= u8::from((0xC2..=0xF4).contains(&b)) << ci;
-                e.cont |= u8::from((0x80..0xC0).contains(&b)) << ci;
+                e.lead |= PageMask::from((0xC2..=0xF4).contains(&b)) << ci;
+                e.cont |= PageMask::from((0x80..0xC0).contains(&b)) << ci;
             }
             e
         };
@@ -307,4 +346,40 @@ pub(crate) fn char_info() -> &'static CharInfo {
         }
         CharInfo { dense, high }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_encodable_char_is_found() {
+        let info = char_info();
+        for cp in CodePage::ALL {
+            let t = cp.table();
+            for b in 0x80..=0xFFu8 {
+                let c = t.decode[b as usize];
+                if t.is_undefined(b) && c == '\u{FFFD}' {
+                    continue;
+                }
+                assert_eq!(t.encode(c), Some(b), "{} {b:#x} {c:?}", cp.name());
+                let e = info.entry(c);
+                assert_eq!(
+                    e.map(|e| e.bytes[cp.index()]),
+                    Some(b),
+                    "{} {c:?}",
+                    cp.name()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn sloppy_undefined_bytes() {
+        let t = CodePage::Windows1257.table();
+        assert_eq!(t.undefined_list.len(), 12);
+        assert_eq!(t.encode('¡'), Some(0xA1));
+        assert_eq!(t.encode('¥'), Some(0xA5));
+        assert_eq!(t.decode[0xA5], '¥');
+    }
 }

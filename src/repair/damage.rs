@@ -12,7 +12,8 @@ use std::time::Instant;
 #[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum UndefinedState {
     Dropped,
-    /// Kept as the C1 control of the same value (U+0081…).
+    /// Kept as the char of the same value: the C1 control (U+0081…), or
+    /// the Latin-1 char for windows-1257's 0xA1 and 0xA5.
     C1Control,
     Replacement,
     QuestionMark,

@@ -4,7 +4,8 @@
 //! mojibake or legitimate text.
 
 use super::codepage::{
-    char_info, CodePage, Table, C_CLOSING, C_CONTROL, C_LETTER, C_LOWER, C_OPENING, C_UPPER,
+    char_info, CodePage, PageMask, Table, C_CLOSING, C_CONTROL, C_LETTER, C_LOWER, C_OPENING,
+    C_UPPER, N_PAGES,
 };
 use super::lm::credible;
 
@@ -146,14 +147,14 @@ fn is_cont(b: u8) -> bool {
 /// Per char of the text: its byte in every code page (0 = unencodable or
 /// ASCII) and its class bits. Computed once, shared by all code pages.
 pub(crate) struct Scan {
-    pub bytes: Vec<[u8; 6]>,
+    pub bytes: Vec<[u8; N_PAGES]>,
     pub class: Vec<u8>,
     /// Per code page: positions where it reads a UTF-8 lead byte,
     /// ascending.
-    pub leads: [Vec<u32>; 6],
+    pub leads: [Vec<u32>; N_PAGES],
     /// Bit per code page: some lead byte is directly followed by a
     /// continuation byte.
-    pub pair_mask: u8,
+    pub pair_mask: PageMask,
     pub has_fffd: bool,
 }
 
@@ -161,11 +162,11 @@ impl Scan {
     pub fn new(chars: &[char]) -> Scan {
         let info = char_info();
         let n = chars.len();
-        let mut bytes = vec![[0u8; 6]; n];
+        let mut bytes = vec![[0u8; N_PAGES]; n];
         let mut class = vec![0u8; n];
-        let mut leads: [Vec<u32>; 6] = Default::default();
-        let mut pair_mask = 0u8;
-        let mut prev_lead = 0u8;
+        let mut leads: [Vec<u32>; N_PAGES] = Default::default();
+        let mut pair_mask: PageMask = 0;
+        let mut prev_lead: PageMask = 0;
         let mut has_fffd = false;
         for (i, &c) in chars.iter().enumerate() {
             if c.is_ascii() {
@@ -505,7 +506,16 @@ pub(crate) fn tokenize(
             // What the sequence decodes to counts too: mojibake hides
             // common characters, an accidental reading finds odd ones.
             if let Some(c) = tok.fixed {
-                cl.score += if common_target(c) { 0.5 } else { -1.0 };
+                cl.score += if !common_target(c) {
+                    -1.0
+                } else if cp == CodePage::Koi8R && tok.weird == 0 {
+                    // KOI8-R reads a Cyrillic letter and `ё` (`пё` → `У`)
+                    // as a Cyrillic letter: such a pair is a word as often
+                    // as mojibake, and needs the document's evidence.
+                    0.0
+                } else {
+                    0.5
+                };
             }
         }
         tokens.push(tok);
@@ -560,7 +570,7 @@ pub fn looks_damaged(text: &str) -> bool {
         return false;
     }
     let info = char_info();
-    let mut prev_lead = 0u16;
+    let mut prev_lead: PageMask = 0;
     for c in text.chars() {
         if c.is_ascii() {
             if c == '?' && prev_lead != 0 {
@@ -576,10 +586,10 @@ pub fn looks_damaged(text: &str) -> bool {
             prev_lead = 0;
             continue;
         };
-        if u16::from(e.cont) & prev_lead != 0 {
+        if e.cont & prev_lead != 0 {
             return true;
         }
-        prev_lead = u16::from(e.lead);
+        prev_lead = e.lead;
     }
     false
 }

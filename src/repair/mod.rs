@@ -653,7 +653,7 @@ impl PageScan {
 fn select_clusters(chars: &[char]) -> Selection {
     let scan = detect::Scan::new(chars);
     // Scans without wildcards, kept for reuse when `?` is not one.
-    let mut pages: [Option<PageScan>; 6] = Default::default();
+    let mut pages: [Option<PageScan>; codepage::N_PAGES] = Default::default();
     let wild_q = question_marks_are_wildcards(chars, &scan, &mut pages);
     // One sortable key per accepted cluster: best evidence first; ties go
     // to the code page that explains more of the text, then to the order
@@ -679,7 +679,8 @@ fn select_clusters(chars: &[char]) -> Selection {
             *slot = Some(PageScan::new(chars, &scan, cp, wild_q));
         }
         let Some(page) = slot.as_ref() else { continue };
-        // A cluster detection refuses even with the document's help needs no judging.
+        // A cluster that detection rejects even in a strong document needs
+        // no verdict: judging is the costly part of a page's scan.
         let verdicts: Vec<Verdict> = page
             .clusters
             .iter()
@@ -985,7 +986,7 @@ fn desc_key(f: f32) -> u32 {
 fn question_marks_are_wildcards(
     chars: &[char],
     scan: &detect::Scan,
-    pages: &mut [Option<PageScan>; 6],
+    pages: &mut [Option<PageScan>; codepage::N_PAGES],
 ) -> bool {
     let after_non_ascii = chars.windows(2).any(|w| w[1] == '?' && !w[0].is_ascii());
     if !after_non_ascii {

@@ -476,3 +476,87 @@ fn fuzz_findings_repair_is_idempotent_on_garbage() {
     }
     assert!(failing.is_empty(), "not idempotent: {failing:?}");
 }
+
+/// Clean lines in the languages each added code page serves, most from
+/// `tests/fixtures/repair/clean_multilingual.tsv`.
+fn page_lines(cp: CodePage) -> &'static [&'static str] {
+    match cp {
+        CodePage::Windows1257 => &[
+            "Ačiū už pagalbą, be tavęs nebūčiau suspėjęs laiku.",
+            "Šiandien labai šalta, todėl užsidėk šiltą kepurę.",
+            "Įdomu, kodėl traukinys vėl vėluoja beveik valandą.",
+            "Paldies par dāvanu, man ļoti patika grāmata.",
+            "Ķiršu kūka bija tik garšīga, ka apēdām visu uzreiz.",
+            "Ņem līdzi lietussargu, jo laika prognoze ir drūma.",
+        ],
+        CodePage::Iso8859_2 => &[
+            "Příští týden máme poradu ve čtvrtek, ne ve středu.",
+            "Říkal jsem ti, že ďábel se skrývá v detailech, a měl jsem pravdu.",
+            "Zażółć gęślą jaźń — to zdanie ma wszystkie polskie litery.",
+            "Źrebię biegało po łące, a źdźbła trawy lśniły od rosy.",
+            "Árvíztűrő tükörfúrógép — ezzel szoktuk tesztelni az ékezeteket.",
+            "Őszintén szólva nem értem, miért kell ezt ötször újraírni.",
+        ],
+        _ => &[
+            "Привет! Ты завтра свободен? Можем сходить в кино.",
+            "Спасибо большое за помощь, без тебя я бы не справился.",
+            "Мама испекла пирожки с капустой, приходи в гости.",
+            "Извини, что так поздно отвечаю, весь день был на работе.",
+            "Съешь же ещё этих мягких французских булок, да выпей чаю.",
+            "Всё хорошо, ВСЁ РАБОТАЕТ — ёжик уже дома.",
+        ],
+    }
+}
+
+/// One round (bytes kept) and two rounds of damage through `cp` of every
+/// line of `page_lines(cp)` are repaired exactly, except `known_misses`
+/// (clean lines), which must still miss so that a fix shows here.
+fn assert_page_round_trips(cp: CodePage, known_misses: &[&str]) {
+    let r = Repairer::new();
+    let mut wrong = Vec::new();
+    let mut restored = 0;
+    for rounds in [1u8, 2] {
+        let m = DamageModel {
+            code_page: cp,
+            undefined: UndefinedState::C1Control,
+            rounds,
+        };
+        for &line in page_lines(cp) {
+            let damaged = damage(line, m);
+            assert_ne!(damaged, line, "{m}");
+            let got = r.repair(&damaged).text;
+            restored += usize::from(got == line);
+            if (got == line) == known_misses.contains(&line) {
+                wrong.push(format!("{m}: {damaged} → {got}"));
+            }
+        }
+    }
+    let n = 2 * page_lines(cp).len();
+    println!("{:<14} {restored}/{n} lines restored", cp.name());
+    assert!(wrong.is_empty(), "unexpected:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn iso8859_2_round_trips() {
+    // `é` and `ö` (C3 A9, C3 B6) read `ĂŠ` and `Ăś` here and `Ê`, `Ü` through
+    // windows-1250, which wins the tie.
+    assert_page_round_trips(
+        CodePage::Iso8859_2,
+        &["Őszintén szólva nem értem, miért kell ezt ötször újraírni."],
+    );
+}
+
+#[test]
+fn windows1257_round_trips() {
+    // `č` (C4 8D) reads `Ä¨` here and `Ĩ` through windows-1254/1252, which
+    // win the tie.
+    assert_page_round_trips(
+        CodePage::Windows1257,
+        &["Ačiū už pagalbą, be tavęs nebūčiau suspėjęs laiku."],
+    );
+}
+
+#[test]
+fn koi8r_round_trips() {
+    assert_page_round_trips(CodePage::Koi8R, &[]);
+}

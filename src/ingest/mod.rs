@@ -140,6 +140,15 @@ pub fn ingest(opts: &IngestOptions, progress: &dyn Progress) -> Result<IngestSum
             source,
         })?;
     writer.set_merge_policy(Box::new(merge_policy()));
+    // A writer killed mid-commit leaves files no commit refers to, a deletes file named by its
+    // segment and opstamp among them; this run's commit would reuse the name and fail.
+    writer
+        .garbage_collect_files()
+        .wait()
+        .map_err(|source| Error::Index {
+            path: opts.index_dir.clone(),
+            source,
+        })?;
     if summary.rebuilt {
         writer.delete_all_documents()?;
         manifest.files.clear();

@@ -815,15 +815,18 @@ fn judge_result(chars: &[char], page: &PageScan, k: usize, probe: &mut Candidate
         return Verdict::Reject;
     }
     let (left, right) = plausible::neighbours(chars, cl.start, cl.end);
-    let first = token_options(toks.first(), cl.cp, probe);
-    if left.is_none() && !first.is_empty() && first.iter().all(|&c| plausible::combining(c)) {
+    let (left_edge, lone_mark) = with_options(toks.first(), cl.cp, probe, |first| {
+        let lone_mark =
+            left.is_none() && !first.is_empty() && first.iter().all(|&c| plausible::combining(c));
+        (plausible::best_edge(left, first), lone_mark)
+    });
+    if lone_mark {
         return Verdict::Reject;
     }
-    let last = token_options(toks.last(), cl.cp, probe);
-    let edges = plausible::verdict(
-        plausible::best_edge(left, &first),
-        plausible::best_edge(right, &last),
-    );
+    let right_edge = with_options(toks.last(), cl.cp, probe, |last| {
+        plausible::best_edge(right, last)
+    });
+    let edges = plausible::verdict(left_edge, right_edge);
     match edges {
         None => Verdict::Reject,
         Some(true) => Verdict::OwnEvidence,
@@ -851,10 +854,9 @@ fn reads_as_a_word(chars: &[char], cl: &Cluster, toks: &[Token], probe: &mut Can
     let cased = !lower_then_upper(left.into_iter().chain(src.iter().copied()).chain(right));
     in_script
         && cased
-        && toks.iter().any(|t| {
-            let opts = token_options(Some(t), cl.cp, probe);
-            opts.iter().any(|&c| !same(c))
-        })
+        && toks
+            .iter()
+            .any(|t| with_options(Some(t), cl.cp, probe, |opts| opts.iter().any(|&c| !same(c))))
 }
 
 /// Whether a lowercase letter is followed by an uppercase one: words do not
@@ -919,21 +921,26 @@ fn judge_word(chars: &[char], cl: &Cluster, toks: &[Token], glued: bool) -> Verd
     Verdict::Detection
 }
 
-/// The characters a token may become: its decoded char, or its
-/// completions (unpruned).
-fn token_options(t: Option<&Token>, cp: CodePage, probe: &mut Candidates) -> Vec<char> {
+/// `f` of the characters a token may become: its decoded char, or its
+/// completions (unpruned), borrowed rather than copied, since the judge asks
+/// for them for every cluster on every page.
+fn with_options<R>(
+    t: Option<&Token>,
+    cp: CodePage,
+    probe: &mut Candidates,
+    f: impl FnOnce(&[char]) -> R,
+) -> R {
     match t {
-        Some(Token { fixed: Some(c), .. }) => vec![*c],
+        Some(Token { fixed: Some(c), .. }) => f(std::slice::from_ref(c)),
         Some(t) => {
             let e = probe.fill(t, cp, PROBE_VERSION) as usize;
             let (lo, len) = probe.entries.get(e).copied().unwrap_or((0, 0));
-            probe
+            f(probe
                 .pool
                 .get(lo as usize..(lo + len) as usize)
-                .unwrap_or(&[])
-                .to_vec()
+                .unwrap_or(&[]))
         }
-        None => Vec::new(),
+        None => f(&[]),
     }
 }
 

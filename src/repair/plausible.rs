@@ -62,8 +62,8 @@ pub(crate) fn combining(c: char) -> bool {
     c.script() == Uscript::Inherited
 }
 
-/// How a run's result meets one neighbouring letter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How a run's result meets one neighbouring letter, best first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Edge {
     /// No letter there, or the result continues the neighbour's script.
     Fits,
@@ -78,9 +78,14 @@ pub(crate) enum Edge {
 
 /// How a result character `c` meets the neighbouring letter `n`.
 pub(crate) fn edge(n: Option<char>, c: char) -> Edge {
-    let Some(x) = n.and_then(script) else {
-        return Edge::Fits;
-    };
+    match n.and_then(script) {
+        Some(x) => edge_to(x, c),
+        None => Edge::Fits,
+    }
+}
+
+/// How `c` meets a letter of script `x`.
+fn edge_to(x: Script, c: char) -> Edge {
     // A digit, mark or sign of one script has that script too: it sits
     // only beside its letters.
     let Some(y) = script(c) else {
@@ -100,23 +105,14 @@ pub(crate) fn edge(n: Option<char>, c: char) -> Edge {
 /// The best way any of `options` (the characters a token may become)
 /// meets the neighbour `n`.
 pub(crate) fn best_edge(n: Option<char>, options: &[char]) -> Edge {
-    if n.and_then(script).is_none() {
+    let Some(x) = n.and_then(script) else {
         return Edge::Fits;
-    }
-    let rank = |e: Edge| match e {
-        Edge::Fits => 0,
-        Edge::Glued => 1,
-        Edge::GluedHangul => 2,
-        Edge::Breaks => 3,
     };
     let mut best = Edge::Breaks;
     for &c in options {
-        let e = edge(n, c);
-        if e == Edge::Fits {
-            return e;
-        }
-        if rank(e) < rank(best) {
-            best = e;
+        best = best.min(edge_to(x, c));
+        if best == Edge::Fits {
+            break;
         }
     }
     best

@@ -113,7 +113,7 @@ enum BenchCommand {
     )]
     Repair {
         /// Clean UTF-8 texts to damage and repair (held out: nothing is learned from them).
-        #[arg(default_values = ["corpus/001_177df1590b2f3725.txt", "data/heldout_unseen.txt"])]
+        #[arg(default_values = ["corpus/001_177df1590b2f3725.txt", "data/heldout_unseen.txt", "data/heldout_zh_hant.txt", "data/heldout_ja.txt", "data/heldout_ko.txt"])]
         clean: Vec<PathBuf>,
         /// Really damaged files, timed with both tools.
         #[arg(long, num_args = 0.., default_values = ["corpus/000_69e3827c508b06a3.txt", "corpus/002_a46578f8551527d5.txt", "corpus/003_c8cacc78d537ad71.txt"])]

@@ -242,6 +242,9 @@ pub struct RepairBench {
     pub clean_bytes: usize,
     pub dict_load_ms: f64,
     pub rows: Vec<RepairRow>,
+    /// Each clean file alone (one language each) under the seeds' damage
+    /// model, undefined bytes dropped and kept as C1 controls.
+    pub per_file: Vec<FileRow>,
     /// Clean inputs unchanged by each tool: characters changed.
     pub clean_changed_colloquy: usize,
     pub clean_changed_ftfy: Option<usize>,
@@ -252,6 +255,48 @@ pub struct RepairBench {
     /// Why ftfy could not be run, if it could not.
     pub ftfy_error: Option<String>,
     pub ftfy_version: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileRow {
+    pub file: String,
+    pub model: String,
+    pub colloquy: crate::repair::Score,
+}
+
+/// Whether a damage model gets a row per clean file: the seeds' own, and
+/// the same with the undefined bytes kept (where nothing is lost).
+fn per_file_model(m: &crate::repair::DamageModel) -> bool {
+    use crate::repair::{DamageModel, UndefinedState};
+    let seeds = DamageModel::SEEDS;
+    m.code_page == seeds.code_page
+        && m.rounds == seeds.rounds
+        && matches!(
+            m.undefined,
+            UndefinedState::Dropped | UndefinedState::C1Control
+        )
+}
+
+fn print_per_file(out: &mut impl std::io::Write, rows: &[FileRow]) -> std::io::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\neach clean file alone (one language each), damaged characters restored by colloquy"
+    )?;
+    for r in rows {
+        writeln!(
+            out,
+            "  {:<40} {:<22} {:>5} damaged  {}  (all characters {})",
+            r.file,
+            r.model,
+            r.colloquy.damaged,
+            pct(r.colloquy.accuracy_damaged()),
+            pct(r.colloquy.accuracy_all()),
+        )?;
+    }
+    Ok(())
 }
 
 /// Minimum wall time per timed input, so short texts are timed over many repetitions.
@@ -306,6 +351,7 @@ pub fn repair_bench(
 
     let models = DamageModel::all();
     let mut rows = Vec::new();
+    let mut per_file = Vec::new();
     // Bytes of damaged input per model, for ftfy's MB/s below.
     let mut model_bytes = Vec::with_capacity(models.len());
     for (m, model) in models.iter().enumerate() {
@@ -318,7 +364,15 @@ pub fn repair_bench(
             let (out, t) = time_repair(&repairer, &damaged);
             bytes += damaged.len();
             secs += t;
-            score.add(score_output(text, &out, Some(*model)));
+            let file_score = score_output(text, &out, Some(*model));
+            score.add(file_score);
+            if per_file_model(model) {
+                per_file.push(FileRow {
+                    file: clean.get(i).map(|x| x.0.clone()).unwrap_or_default(),
+                    model: model.to_string(),
+                    colloquy: file_score,
+                });
+            }
         }
         model_bytes.push(bytes);
         rows.push(RepairRow {
@@ -354,6 +408,7 @@ pub fn repair_bench(
         clean_bytes: clean.iter().map(|(_, t)| t.len()).sum(),
         dict_load_ms,
         rows,
+        per_file,
         clean_changed_colloquy,
         clean_changed_ftfy: None,
         clean_chars,
@@ -575,6 +630,7 @@ pub fn print_repair_bench(out: &mut impl std::io::Write, b: &RepairBench) -> std
             r.colloquy_mb_s,
         )?;
     }
+    print_per_file(out, &b.per_file)?;
     let undamaged: usize = b.rows.iter().map(|r| r.colloquy.undamaged_changed()).sum();
     writeln!(
         out,

@@ -539,14 +539,17 @@ fn decode_complete(lead: u8, obs: &[Obs]) -> Option<char> {
 
 /// Characters that mojibake commonly hides: Latin-1 and Latin Extended
 /// letters, Greek, Cyrillic, Hebrew and Arabic letters, punctuation, CJK,
-/// kana, hangul, full-width forms, symbols and emoji.
+/// kana, hangul (syllables and the jamo of ㅋㅋ and ㅠㅠ), full-width forms,
+/// symbols and emoji.
 fn common_target(c: char) -> bool {
     // Cyrillic's historic letters (U+0460..U+0489) belong to no modern
-    // language.
+    // language; braille and the supplemental arrows and mathematical
+    // operators (U+27C0..U+2AFF) are what an accidental reading of Korean
+    // mojibake finds (`‚´ì` → `⫓`), almost never what was written.
     matches!(c as u32,
         0xA0..=0x24F | 0x370..=0x3FF | 0x400..=0x45F | 0x48A..=0x52F | 0x5D0..=0x5EA | 0x600..=0x6FF
-        | 0x2000..=0x206F | 0x20A0..=0x20BF | 0x2100..=0x2BFF | 0x3000..=0x30FF
-        | 0x4E00..=0x9FFF | 0xAC00..=0xD7A3 | 0xFE00..=0xFE0F | 0xFF00..=0xFFEF
+        | 0x2000..=0x206F | 0x20A0..=0x20BF | 0x2100..=0x27BF | 0x2B00..=0x2BFF | 0x3000..=0x30FF
+        | 0x3131..=0x318E | 0x4E00..=0x9FFF | 0xAC00..=0xD7A3 | 0xFE00..=0xFE0F | 0xFF00..=0xFFEF
         | 0x1F000..=0x1FAFF)
 }
 

@@ -1,13 +1,16 @@
-//! The Chinese word dictionary (derived from jieba's dict.txt, see
-//! data/build_dict.py): a char trie with word log-probabilities, loaded
+//! The CJK word dictionary (Chinese, traditional Chinese, Japanese and
+//! Korean words with their probability in their language, see
+//! data/build_cjk_dict.py): a char trie with word log-probabilities, loaded
 //! lazily and at most once per process.
 
+use super::variant::to_simplified;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-static DICT_BYTES: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/zh_dict.bin"));
+static DICT_BYTES: &[u8] =
+    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/cjk_dict.bin"));
 static BIGRAM_BYTES: &[u8] =
     include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/zh_bigram.bin"));
 
@@ -220,7 +223,8 @@ impl Dict {
     /// Bigram evidence of `b` right after `a` (0 when the pair has none).
     #[inline]
     pub fn ctx(&self, a: char, b: char) -> f32 {
-        let key = bigram_key(a, b);
+        // The pairs were counted in simplified text.
+        let key = bigram_key(to_simplified(a), to_simplified(b));
         let h = ctx_hash(key);
         let maybe = self
             .ctx_bits

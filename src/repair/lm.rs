@@ -4,7 +4,17 @@
 //! (Viterbi for the choice, forward-backward for confidences).
 
 use super::dict::{bigram_key, Dict, FastMap, ROOT};
+use super::variant::Tilt;
 pub(crate) use crate::spans::is_han;
+
+/// Characters the word lattice knows words of: Han, kana (with the
+/// prolonged-sound mark), Hangul syllables and the jamo Korean chat writes
+/// alone (ㅋㅋ, ㅠㅠ). Words of every CJK language share one dictionary; the
+/// script of the candidates decides which match.
+#[inline]
+pub(crate) fn is_lexical(c: char) -> bool {
+    is_han(c) || matches!(c as u32, 0x3041..=0x30FF | 0x3131..=0x318E | 0xAC00..=0xD7A3)
+}
 
 /// Statistics from the corpus's own undamaged text.
 #[derive(Default, Clone, Debug)]
@@ -111,12 +121,36 @@ fn modifier_base(c: char) -> bool {
         | 0x1F9D1..=0x1F9DD | 0x1FAC3..=0x1FAC5 | 0x1FAF0..=0x1FAF8)
 }
 
-/// Sentence-final particles: overwhelmingly followed by sentence
-/// punctuation, which a word unigram cannot see.
+/// Sentence-final particles, simplified and traditional (and the
+/// Cantonese ones Hong Kong chat writes): overwhelmingly followed by
+/// sentence punctuation, which a word unigram cannot see.
 pub(crate) fn final_particle(c: char) -> bool {
     matches!(
         c,
-        '吗' | '呢' | '吧' | '啊' | '呀' | '嘛' | '啦' | '哦' | '哈' | '呗' | '么' | '嘞' | '噢'
+        '吗' | '呢'
+            | '吧'
+            | '啊'
+            | '呀'
+            | '嘛'
+            | '啦'
+            | '哦'
+            | '哈'
+            | '呗'
+            | '么'
+            | '嘞'
+            | '噢'
+            | '嗎'
+            | '麼'
+            | '唄'
+            | '囉'
+            | '喔'
+            | '耶'
+            | '欸'
+            | '嘅'
+            | '咩'
+            | '喎'
+            | '囖'
+            | '㗎'
     )
 }
 
@@ -218,6 +252,10 @@ pub(crate) fn builtin_logp(c: char, prev: Option<char>) -> f32 {
         0x3000..=0x303F | 0xFF01..=0xFF5E => -11.0,
         0x3040..=0x30FF => -11.0,
         0xAC00..=0xD7A3 => -12.0,
+        // Jamo standing alone are chat: laughter (ㅋㅋ, ㅎㅎ), tears (ㅠㅠ,
+        // ㅜㅜ), yes (ㅇㅇ); the word lists, which drop them, give none.
+        0x314B | 0x314E | 0x3160 | 0x315C | 0x3147 => -9.0,
+        0x3131..=0x318E => -13.0,
         0x4E00..=0x9FFF => -18.5,
         0x3400..=0x4DBF | 0x20000..=0x3134F | 0xF900..=0xFAFF => -20.0,
         0x1F300..=0x1FAFF => -12.5,
@@ -290,6 +328,8 @@ pub(crate) struct DecodeScratch {
     /// character on its left and on its right.
     ctx_l: Vec<f32>,
     ctx_r: Vec<f32>,
+    /// Per candidate (laid out as `single`): the tilt of its kind.
+    tilts: Vec<f32>,
     /// Per slot: its likeliest character by single score.
     likeliest: Vec<char>,
     path: Vec<u8>,
@@ -307,6 +347,9 @@ pub(crate) struct DecodeScratch {
 pub(crate) struct Scorer<'a> {
     pub dict: &'a Dict,
     pub corpus: &'a CorpusStats,
+    /// Which writing the undamaged text around is in (Hangul or kana,
+    /// simplified or traditional): candidates of the other kind pay.
+    pub tilt: Tilt,
 }
 
 impl Scorer<'_> {
@@ -316,7 +359,7 @@ impl Scorer<'_> {
         // precomputed (neither depends on the previous character).
         let base = match self.dict.han_single(c) {
             Some(lp) => lp,
-            None if is_han(c) => self
+            None if is_lexical(c) => self
                 .dict
                 .char_logp(c)
                 .unwrap_or_else(|| builtin_logp(c, prev)),
@@ -375,6 +418,7 @@ impl Scorer<'_> {
             single_off,
             ctx_l,
             ctx_r,
+            tilts,
             likeliest,
             path,
             matches,
@@ -390,6 +434,7 @@ impl Scorer<'_> {
         pool.clear();
         single.clear();
         single_off.clear();
+        tilts.clear();
         likeliest.clear();
         // Single-character scores, with the previous position's likeliest
         // character as context for variation selectors and modifiers.
@@ -406,7 +451,9 @@ impl Scorer<'_> {
             let mut best_k = None;
             let mut best_v = f32::NEG_INFINITY;
             for (k, &c) in s.cands.iter().enumerate() {
-                let mut lp = self.single_logp(c, prev);
+                let tilt = self.tilt.of(c);
+                tilts.push(tilt);
+                let mut lp = self.single_logp(c, prev) + tilt;
                 if final_particle(c) && next.is_some_and(sentence_punct) {
                     lp += 4.0;
                 }
@@ -472,7 +519,7 @@ impl Scorer<'_> {
                 });
                 pool.push(ci as u8);
             }
-            if !slots[a].cands.iter().any(|&c| is_han(c)) {
+            if !slots[a].cands.iter().any(|&c| is_lexical(c)) {
                 continue;
             }
             // Depth-first over dictionary words starting at `a`, branching
@@ -485,6 +532,7 @@ impl Scorer<'_> {
                 single_off,
                 ctx_l,
                 ctx_r,
+                tilts,
                 a,
                 lo,
             };
@@ -591,6 +639,7 @@ struct Walk<'w, 's> {
     single_off: &'w [u32],
     ctx_l: &'w [f32],
     ctx_r: &'w [f32],
+    tilts: &'w [f32],
     /// First slot of the words, and its offset among the single scores.
     a: usize,
     lo: usize,
@@ -684,10 +733,18 @@ impl Walk<'_, '_> {
                         .and_then(|&o| self.ctx_r.get(o as usize + usize::from(ci)))
                         .copied()
                         .unwrap_or(0.0);
+                    let tilt: f32 = path
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(k, &ci)| {
+                            let off = *self.single_off.get(a + k)? as usize;
+                            self.tilts.get(off + usize::from(ci))
+                        })
+                        .sum();
                     edges.push(Edge {
                         start: a as u32,
                         end: (pos + 1) as u32,
-                        logp: wl + el + er,
+                        logp: wl + el + er + tilt,
                         choices: pool.len() as u32,
                     });
                     pool.extend_from_slice(path);

@@ -15,6 +15,7 @@ mod report;
 mod score;
 #[cfg(test)]
 mod tests;
+mod variant;
 
 pub use codepage::CodePage;
 pub use damage::{
@@ -27,8 +28,9 @@ pub use report::{explain, Explained, FileReport, LOW_CONFIDENCE};
 pub use score::{score_output, Score};
 
 use detect::{Candidates, Cluster, Token};
-use lm::{is_han, DecodeScratch, Scorer, Slot};
+use lm::{is_lexical, DecodeScratch, Scorer, Slot};
 use serde::Serialize;
+use variant::ScriptCounts;
 
 /// One candidate for a guessed character.
 #[derive(Serialize, Clone, Copy, Debug, PartialEq)]
@@ -180,6 +182,29 @@ pub struct Repairer {
 /// changes again. Each pass runs only if the previous one changed the text.
 const MAX_PASSES: u8 = 8;
 
+/// What the text around the damage is written in: the characters outside
+/// the selected runs and those the runs decode to without a guess.
+fn undamaged_counts(chars: &[char], selected: &[Cluster], tokens: &[Token]) -> ScriptCounts {
+    let mut n = ScriptCounts::default();
+    let mut i = 0;
+    for cl in selected {
+        chars
+            .get(i..cl.start)
+            .unwrap_or(&[])
+            .iter()
+            .for_each(|&c| n.add(c));
+        tokens
+            .get(cl.tok_lo..cl.tok_hi)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|t| t.fixed)
+            .for_each(|c| n.add(c));
+        i = cl.end;
+    }
+    chars.get(i..).unwrap_or(&[]).iter().for_each(|&c| n.add(c));
+    n
+}
+
 impl Repairer {
     pub fn new() -> Self {
         Self::default()
@@ -285,6 +310,7 @@ impl Repairer {
         let scorer = needs_lm.then(|| Scorer {
             dict: dict::dict(),
             corpus: &self.corpus,
+            tilt: undamaged_counts(&chars, &selected, &tokens).tilt(),
         });
         if let Some(sc) = &scorer {
             for ((lo, len), &done) in cands.entries.iter_mut().zip(&cands.done) {
@@ -465,19 +491,19 @@ fn choose<'a>(
         // Every token is certain (`choice` reports chosen 0, posterior 1).
         return;
     };
-    // Undamaged Han characters around the run are context for words that
+    // Undamaged Han, kana and Hangul around the run are context for words that
     // straddle its edge.
     const CONTEXT: usize = 4;
     let n_left = chars[..cl.start]
         .iter()
         .rev()
         .take(CONTEXT)
-        .take_while(|c| is_han(**c))
+        .take_while(|c| is_lexical(**c))
         .count();
     let n_right = chars[cl.end..]
         .iter()
         .take(CONTEXT)
-        .take_while(|c| is_han(**c))
+        .take_while(|c| is_lexical(**c))
         .count();
     let left_ctx = &chars[cl.start - n_left..cl.start];
     let right_ctx = &chars[cl.end..cl.end + n_right];

@@ -105,6 +105,59 @@ fn seeds_model_on_unseen_dialogue() {
     assert_eq!(m.undamaged_changed, 0, "{m:?}");
 }
 
+const HELDOUT_ZH_HANT: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/data/heldout_zh_hant.txt"
+));
+const HELDOUT_JA: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/heldout_ja.txt"));
+const HELDOUT_KO: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/heldout_ko.txt"));
+
+#[test]
+fn seeds_model_on_unseen_text_per_language() {
+    // Written in session 5 by a helper that saw no code; measured, never
+    // studied (the dev_* files of each language were). First measurement,
+    // with per-language statistics: zh-Hant 0.910, ja 0.987, ko 0.893 (issue
+    // #11 asks 0.95, 0.95, 0.90). Before: ~0.62, ~0.88, ~0.04 on the
+    // issue's text. Floors guard the figures; they are not the targets.
+    for (name, text, floor) in [
+        ("zh-Hant", HELDOUT_ZH_HANT, 0.90),
+        ("ja", HELDOUT_JA, 0.98),
+        ("ko", HELDOUT_KO, 0.88),
+    ] {
+        let m = eval_one(&Repairer::new(), name, text, DamageModel::SEEDS);
+        assert!(m.damaged_chars > 400, "{m:?}");
+        assert!(m.accuracy_damaged >= floor, "{name}: {m:?}");
+        // Known defect, open in #11: in the Korean text 3 undamaged
+        // characters change (a Mac Roman reading takes part of a Korean
+        // run, as `디어` → `ӓЫ` does with C1 controls). Not studied here:
+        // the text is held out.
+        let allowed = if name == "ko" { 3 } else { 0 };
+        assert!(m.undamaged_changed <= allowed, "{name}: {m:?}");
+        let c1 = eval_one(
+            &Repairer::new(),
+            name,
+            text,
+            model(CodePage::Windows1254, UndefinedState::C1Control),
+        );
+        assert_eq!(c1.accuracy_damaged, 1.0, "{name}: {c1:?}");
+    }
+}
+
+#[test]
+fn korean_chat_jamo_and_traditional_particles_are_restored() {
+    // ㅠ (E3 85 A0) and ㅎ (E3 85 8E, a byte windows-1254 lacks) were left
+    // as `ã… ` or read as kana; 嗎 lost to 吗 in traditional text.
+    for line in [
+        "고마워 ㅠㅠ 출근할 때 맑았는데",
+        "진짜 웃기다 ㅎㅎ 내일 봐",
+        "그럼 ㅋㅋ 나중에 얘기해",
+        "我現在打電話問問看，7點半可以嗎？",
+    ] {
+        let damaged = damage(line, DamageModel::SEEDS);
+        assert_eq!(Repairer::new().repair(&damaged).text, line);
+    }
+}
+
 fn model(cp: CodePage, undefined: UndefinedState) -> DamageModel {
     DamageModel {
         code_page: cp,
@@ -559,4 +612,36 @@ fn windows1257_round_trips() {
 #[test]
 fn koi8r_round_trips() {
     assert_page_round_trips(CodePage::Koi8R, &[]);
+}
+
+/// Development aid, not a check: `MISSES=path cargo test --release --lib
+/// repair::tests::print_misses -- --ignored --nocapture` prints every line
+/// of a clean text that the seeds' damage model and repair did not give
+/// back, as clean / repaired pairs.
+#[test]
+#[ignore]
+fn print_misses() {
+    let Ok(path) = std::env::var("MISSES") else {
+        return;
+    };
+    let text = std::fs::read_to_string(path).expect("readable text");
+    let rep = Repairer::new();
+    let (mut lines, mut wrong) = (0, 0);
+    for line in text.lines() {
+        let damaged = damage(line, DamageModel::SEEDS);
+        let repaired = rep.repair(&damaged).text;
+        lines += 1;
+        if repaired != line {
+            wrong += 1;
+            let diff: Vec<String> = line
+                .chars()
+                .zip(repaired.chars())
+                .filter(|(a, b)| a != b)
+                .map(|(a, b)| format!("{a}→{b}"))
+                .collect();
+            println!("- {line}\n+ {repaired}\n  {}", diff.join(" "));
+        }
+    }
+    println!("{wrong} of {lines} lines differ");
+    eval_one(&rep, "misses", &text, DamageModel::SEEDS);
 }

@@ -208,7 +208,7 @@ fn classify(c: char) -> u8 {
     let mut k = 0;
     // Ordinal indicators and micro sign are letters to Unicode but never
     // stand inside a word.
-    if c.is_alphabetic() && !matches!(c, 'ª' | 'º' | 'µ') {
+    if super::plausible::is_letter(c) && !matches!(c, 'ª' | 'º' | 'µ') {
         k |= C_LETTER;
         if c.is_lowercase() {
             k |= C_LOWER;

@@ -57,6 +57,15 @@ impl Token {
     pub fn lossy(&self) -> bool {
         self.missing > 0 || self.wild > 0
     }
+    /// Whether every character this token may stand for could be a
+    /// combining mark: only a lead byte of U+0300..U+037F (0xCC, 0xCD)
+    /// leaves no letter among a lossy token's completions.
+    pub fn may_be_only_marks(&self) -> bool {
+        match self.fixed {
+            Some(c) => super::plausible::combining(c),
+            None => matches!(self.lead, 0xCC | 0xCD),
+        }
+    }
     fn anchor(&self) -> bool {
         self.conts > 0 || self.wild > 0
     }
@@ -283,6 +292,8 @@ pub(crate) struct Candidates {
     /// from the cache) or still as enumerated.
     keys: Vec<u64>,
     pub done: Vec<bool>,
+    /// Per entry: the scripts of its list (0 until asked for).
+    masks: Vec<super::plausible::ScriptMask>,
     index: super::dict::FastMap<u64, u32>,
     tmp: Vec<char>,
 }
@@ -359,6 +370,29 @@ impl Candidates {
     /// Cache the lists `fill` enumerated, once they are final: call after
     /// pruning (a pass that needs no language model has no list longer than
     /// one).
+    /// The scripts of entry `e`'s list, computed on first use.
+    pub fn script_mask(&mut self, e: u32) -> super::plausible::ScriptMask {
+        let e = e as usize;
+        if self.masks.len() < self.entries.len() {
+            self.masks.resize(self.entries.len(), 0);
+        }
+        match self.masks.get(e) {
+            Some(&m) if m != 0 => m,
+            _ => {
+                let (lo, len) = self.entries.get(e).copied().unwrap_or((0, 0));
+                let list = self
+                    .pool
+                    .get(lo as usize..(lo + len) as usize)
+                    .unwrap_or(&[]);
+                let m = super::plausible::script_mask(list);
+                if let Some(slot) = self.masks.get_mut(e) {
+                    *slot = m;
+                }
+                m
+            }
+        }
+    }
+
     pub fn remember(&self, version: u64) {
         let epoch = EPOCH.load(std::sync::atomic::Ordering::Relaxed);
         PATTERNS.with(|c| {

@@ -296,13 +296,16 @@ impl Dict {
         let mut n_children: Vec<u32> = vec![0];
         let mut word_logp: Vec<f32> = vec![f32::NEG_INFINITY];
         let mut cur: Vec<u32> = vec![ROOT; n_words];
+        // Words still as long as the depth, in sorted order: most words are
+        // short, so later levels visit few (a scan of every word per level
+        // was most of the load time).
+        let mut active: Vec<u32> = (0..n_words as u32).collect();
         for d in 1..=max_len {
             let mut last: Option<(u32, u32)> = None;
             let mut last_id = 0u32;
-            for w in 0..n_words {
-                if wlen(w) < d {
-                    continue;
-                }
+            active.retain(|&w| wlen(w as usize) >= d);
+            for &w in &active {
+                let w = w as usize;
                 let parent = cur[w];
                 let c = flat[offs[w] as usize + d - 1];
                 if last != Some((parent, c)) {

@@ -841,17 +841,19 @@ fn judge_result(chars: &[char], page: &PageScan, k: usize, probe: &mut Candidate
         return Verdict::Reject;
     }
     let (left, right) = plausible::neighbours(chars, cl.start, cl.end);
-    let (left_edge, lone_mark) = with_options(toks.first(), cl.cp, probe, |first| {
-        let lone_mark =
-            left.is_none() && !first.is_empty() && first.iter().all(|&c| plausible::combining(c));
-        (plausible::best_edge(left, first), lone_mark)
-    });
-    if lone_mark {
-        return Verdict::Reject;
+    // Without a neighbour an edge fits whatever the options are: list them
+    // (the costly part of judging) only when an answer depends on them.
+    let first = toks.first();
+    if left.is_none() && first.is_some_and(Token::may_be_only_marks) {
+        let lone_mark = with_options(first, cl.cp, probe, |first| {
+            !first.is_empty() && first.iter().all(|&c| plausible::combining(c))
+        });
+        if lone_mark {
+            return Verdict::Reject;
+        }
     }
-    let right_edge = with_options(toks.last(), cl.cp, probe, |last| {
-        plausible::best_edge(right, last)
-    });
+    let left_edge = edge_beside(left, first, cl.cp, probe);
+    let right_edge = edge_beside(right, toks.last(), cl.cp, probe);
     let edges = plausible::verdict(left_edge, right_edge);
     match edges {
         None => Verdict::Reject,
@@ -873,7 +875,7 @@ fn reads_as_a_word(chars: &[char], cl: &Cluster, toks: &[Token], probe: &mut Can
     };
     let same = |c: char| plausible::script(c) == Some(x);
     let (left, right) = plausible::neighbours(chars, cl.start, cl.end);
-    let in_script = src.iter().all(|&c| c.is_alphabetic() && same(c))
+    let in_script = src.iter().all(|&c| plausible::is_letter(c) && same(c))
         && left.is_none_or(same)
         && right.is_none_or(same);
     // Words do not turn from lower to upper case inside (`ğŸ` is an emoji).
@@ -911,7 +913,7 @@ fn judge_word(chars: &[char], cl: &Cluster, toks: &[Token], glued: bool) -> Verd
     if !result.chars().any(alphabetic) {
         return Verdict::Detection;
     }
-    let is_letter = |c: &&char| c.is_alphabetic();
+    let is_letter = |c: &&char| plausible::is_letter(**c);
     let before: String = {
         let mut v: Vec<char> = chars[..cl.start]
             .iter()
@@ -926,10 +928,13 @@ fn judge_word(chars: &[char], cl: &Cluster, toks: &[Token], glued: bool) -> Verd
     let src: String = chars[cl.start..cl.end].iter().collect();
     let src_word = format!("{before}{src}{after}");
     let res_word = format!("{before}{result}{after}");
-    let res_letters = res_word.chars().filter(|c| c.is_alphabetic()).count();
-    let src_is_word = src_word.chars().all(char::is_alphabetic);
+    let res_letters = res_word
+        .chars()
+        .filter(|&c| plausible::is_letter(c))
+        .count();
+    let src_is_word = src_word.chars().all(plausible::is_letter);
     let src_known = src_is_word && lexicon::known(&src_word);
-    let res_known = res_word.chars().all(char::is_alphabetic) && lexicon::known(&res_word);
+    let res_known = res_word.chars().all(plausible::is_letter) && lexicon::known(&res_word);
     if src_known && !res_known {
         return Verdict::Reject;
     }
@@ -945,6 +950,33 @@ fn judge_word(chars: &[char], cl: &Cluster, toks: &[Token], glued: bool) -> Verd
         return Verdict::KnownWord;
     }
     Verdict::Detection
+}
+
+/// How a token's kindest option meets the letter `n` beside it
+/// (`plausible::best_edge`), from the scripts of its option list.
+fn edge_beside(
+    n: Option<char>,
+    t: Option<&Token>,
+    cp: CodePage,
+    probe: &mut Candidates,
+) -> plausible::Edge {
+    if n.and_then(plausible::script).is_none() {
+        return plausible::Edge::Fits;
+    }
+    match t {
+        Some(Token { fixed: Some(c), .. }) => plausible::edge(n, *c),
+        Some(t) => {
+            let e = probe.fill(t, cp, PROBE_VERSION);
+            let mask = probe.script_mask(e);
+            let (lo, len) = probe.entries.get(e as usize).copied().unwrap_or((0, 0));
+            let opts = probe
+                .pool
+                .get(lo as usize..(lo + len) as usize)
+                .unwrap_or(&[]);
+            plausible::best_edge_masked(n, mask, opts)
+        }
+        None => plausible::best_edge(n, &[]),
+    }
 }
 
 /// `f` of the characters a token may become: its decoded char, or its

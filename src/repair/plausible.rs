@@ -57,6 +57,28 @@ pub(crate) fn script(c: char) -> Option<Script> {
     })
 }
 
+/// `char::is_alphabetic`, with U+0000..U+024F (the characters mojibake
+/// is made of, asked about for every run of every code page) from a table.
+#[inline]
+pub(crate) fn is_letter(c: char) -> bool {
+    const N: usize = 0x250;
+    static TABLE: std::sync::OnceLock<[u64; N / 64 + 1]> = std::sync::OnceLock::new();
+    let u = c as usize;
+    if u >= N {
+        return c.is_alphabetic();
+    }
+    let t = TABLE.get_or_init(|| {
+        let mut t = [0u64; N / 64 + 1];
+        for (u, c) in (0..N as u32).filter_map(|u| Some((u as usize, char::from_u32(u)?))) {
+            if c.is_alphabetic() {
+                t[u / 64] |= 1 << (u % 64);
+            }
+        }
+        t
+    });
+    t.get(u / 64).is_some_and(|w| w & (1 << (u % 64)) != 0)
+}
+
 /// A combining mark: writing only right after a letter.
 pub(crate) fn combining(c: char) -> bool {
     c.script() == Uscript::Inherited
@@ -118,6 +140,58 @@ pub(crate) fn best_edge(n: Option<char>, options: &[char]) -> Edge {
     best
 }
 
+/// Which scripts a list of options holds, one bit each (`SCRIPTS_KNOWN`
+/// set once computed): `best_edge` from it costs a few tests, where a scan
+/// reads the script of up to 255 options for every neighbour it is asked
+/// about.
+pub(crate) type ScriptMask = u8;
+pub(crate) const SCRIPTS_KNOWN: ScriptMask = 1 << 7;
+const NO_SCRIPT: ScriptMask = 1;
+
+fn script_bit(s: Option<Script>) -> ScriptMask {
+    match s {
+        None => NO_SCRIPT,
+        Some(Script::Latin) => 1 << 1,
+        Some(Script::Greek) => 1 << 2,
+        Some(Script::Cyrillic) => 1 << 3,
+        Some(Script::HanKana) => 1 << 4,
+        Some(Script::Hangul) => 1 << 5,
+        Some(Script::Other(_)) => 1 << 6,
+    }
+}
+
+pub(crate) fn script_mask(options: &[char]) -> ScriptMask {
+    options
+        .iter()
+        .fold(SCRIPTS_KNOWN, |m, &c| m | script_bit(script(c)))
+}
+
+/// `best_edge(n, options)` for the options whose mask is `mask`. Scans the
+/// options only when the neighbour's script is one the mask lumps together
+/// (`Script::Other`) and some option is in such a script.
+pub(crate) fn best_edge_masked(n: Option<char>, mask: ScriptMask, options: &[char]) -> Edge {
+    let Some(x) = n.and_then(script) else {
+        return Edge::Fits;
+    };
+    let other = script_bit(Some(Script::Other(Uscript::Unknown)));
+    if matches!(x, Script::Other(_)) && mask & other != 0 {
+        return best_edge(n, options);
+    }
+    let has = |s: Script| mask & script_bit(Some(s)) != 0;
+    let any = mask & !SCRIPTS_KNOWN != 0;
+    let non_hangul = mask & !SCRIPTS_KNOWN & !script_bit(Some(Script::Hangul)) != 0;
+    if mask & NO_SCRIPT != 0 || has(x) {
+        Edge::Fits
+    } else if has(Script::HanKana) || (x == Script::HanKana && non_hangul) {
+        Edge::Glued
+    } else if has(Script::Hangul) {
+        Edge::GluedHangul
+    } else {
+        debug_assert!(any || options.is_empty());
+        Edge::Breaks
+    }
+}
+
 /// Verdict on a run from how its result meets the letters on either side:
 /// `None` rejects it; `Some(true)` admits it only on its own evidence (the
 /// document's other runs cannot vouch for it); `Some(false)` admits it as
@@ -154,7 +228,7 @@ pub(crate) fn adjacent_fit(a: char, b: char) -> bool {
 
 /// The letter directly before `start` and after `end` in `chars`, if any.
 pub(crate) fn neighbours(chars: &[char], start: usize, end: usize) -> (Option<char>, Option<char>) {
-    let letter = |c: &char| c.is_alphabetic();
+    let letter = |c: &char| is_letter(*c);
     let left = start
         .checked_sub(1)
         .and_then(|k| chars.get(k))
@@ -225,6 +299,47 @@ mod tests {
         // An Ethiopic tonal mark inside a Latin word is no better.
         assert_eq!(best_edge(Some('r'), &['ၚ', '\u{139A}']), Edge::Breaks);
         assert_eq!(best_edge(Some('n'), &['’']), Edge::Fits);
+    }
+
+    #[test]
+    fn letter_table_agrees_with_the_standard_library() {
+        for c in (0..0x300u32).filter_map(char::from_u32) {
+            assert_eq!(is_letter(c), c.is_alphabetic(), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn masked_best_edge_agrees_with_the_scan() {
+        let lists: [&[char]; 8] = [
+            &['ၚ', '中'],
+            &['획', '中'],
+            &['ၚ', 'ệ'],
+            &['ၚ'],
+            &['ၚ', '\u{139A}'],
+            &['’'],
+            &['획', 'ж'],
+            &[],
+        ];
+        let neighbours = [
+            None,
+            Some('a'),
+            Some('r'),
+            Some('中'),
+            Some('한'),
+            Some('ж'),
+            Some('ၚ'),
+            Some('λ'),
+        ];
+        for opts in lists {
+            for n in neighbours {
+                let m = script_mask(opts);
+                assert_eq!(
+                    best_edge_masked(n, m, opts),
+                    best_edge(n, opts),
+                    "{n:?} {opts:?}"
+                );
+            }
+        }
     }
 
     #[test]

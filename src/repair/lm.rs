@@ -344,6 +344,117 @@ pub(crate) struct DecodeScratch {
     pub post: Vec<f32>,
 }
 
+impl DecodeScratch {
+    /// Forward (sum) and Viterbi (max) in one sweep over the edges. They
+    /// were generated in order of their start, which is all the sweep
+    /// needs: every edge into a node starts earlier.
+    fn sweep(&mut self, m: usize) {
+        let lut = softplus_table();
+        let DecodeScratch {
+            edges,
+            alpha,
+            best,
+            back,
+            ..
+        } = self;
+        alpha.clear();
+        alpha.resize(m + 1, f32::NEG_INFINITY);
+        best.clear();
+        best.resize(m + 1, f32::NEG_INFINITY);
+        back.clear();
+        back.resize(m + 1, usize::MAX);
+        alpha[0] = 0.0;
+        best[0] = 0.0;
+        for (ei, e) in edges.iter().enumerate() {
+            let (s, t) = (e.start as usize, e.end as usize);
+            alpha[t] = log_add_fast(lut, alpha[t], alpha[s] + e.logp);
+            let v = best[s] + e.logp;
+            if v > best[t] {
+                best[t] = v;
+                back[t] = ei;
+            }
+        }
+    }
+
+    /// The backward sweep, then every candidate's posterior: the summed
+    /// weight of the paths through it.
+    fn posteriors(&mut self, slots: &[Slot]) {
+        let m = slots.len();
+        let lut = softplus_table();
+        let DecodeScratch {
+            edges,
+            pool,
+            alpha,
+            beta,
+            post_off,
+            post,
+            ..
+        } = self;
+        beta.clear();
+        beta.resize(m + 1, f32::NEG_INFINITY);
+        beta[m] = 0.0;
+        for e in edges.iter().rev() {
+            let (s, t) = (e.start as usize, e.end as usize);
+            beta[s] = log_add_fast(lut, beta[s], beta[t] + e.logp);
+        }
+        let z = alpha[m];
+        post_off.clear();
+        post.clear();
+        for s in slots {
+            post_off.push(post.len() as u32);
+            if s.cands.len() > 1 {
+                post.resize(post.len() + s.cands.len(), 0.0);
+            }
+        }
+        post_off.push(post.len() as u32);
+        if !z.is_finite() {
+            return;
+        }
+        for e in edges.iter() {
+            let (s, t) = (e.start as usize, e.end as usize);
+            // Below 1e-9 an edge cannot move a posterior; skip the exp.
+            let x = alpha[s] + e.logp + beta[t] - z;
+            if x.is_nan() || x < MIN_LOG_WEIGHT {
+                continue;
+            }
+            let w = x.exp();
+            for (k, slot) in (s..t).enumerate() {
+                let lo = post_off[slot] as usize;
+                let hi = post_off[slot + 1] as usize;
+                if hi > lo {
+                    let ci = pool.get(e.choices as usize + k).copied().unwrap_or(0) as usize;
+                    if let Some(p) = post[lo..hi].get_mut(ci) {
+                        *p += w;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The Viterbi path's candidate per slot, into `chosen`.
+    fn back_trace(&mut self, m: usize) {
+        let DecodeScratch {
+            edges,
+            pool,
+            back,
+            chosen,
+            ..
+        } = self;
+        chosen.clear();
+        chosen.resize(m, 0);
+        let mut t = m;
+        while t > 0 {
+            let ei = back[t];
+            let Some(e) = edges.get(ei) else { break };
+            let s = e.start as usize;
+            for (k, slot) in (s..t).enumerate() {
+                chosen[slot] = u32::from(pool.get(e.choices as usize + k).copied().unwrap_or(0));
+            }
+            t = s;
+        }
+    }
+}
+
 pub(crate) struct Scorer<'a> {
     pub dict: &'a Dict,
     pub corpus: &'a CorpusStats,
@@ -410,34 +521,34 @@ impl Scorer<'_> {
         right: Option<char>,
         sc: &mut DecodeScratch,
     ) {
-        let m = slots.len();
+        self.score_singles(slots, left, right, sc);
+        self.score_context(slots, left, right, sc);
+        self.build_edges(slots, sc);
+        sc.sweep(slots.len());
+        sc.posteriors(slots);
+        sc.back_trace(slots.len());
+    }
+
+    /// Single-character scores, with the previous position's likeliest
+    /// character as context for variation selectors and modifiers.
+    fn score_singles(
+        &self,
+        slots: &[Slot],
+        left: Option<char>,
+        right: Option<char>,
+        sc: &mut DecodeScratch,
+    ) {
         let DecodeScratch {
-            edges,
-            pool,
             single,
             single_off,
-            ctx_l,
-            ctx_r,
             tilts,
             likeliest,
-            path,
-            matches,
-            alpha,
-            best,
-            back,
-            beta,
-            chosen,
-            post_off,
-            post,
+            ..
         } = sc;
-        edges.clear();
-        pool.clear();
         single.clear();
         single_off.clear();
         tilts.clear();
         likeliest.clear();
-        // Single-character scores, with the previous position's likeliest
-        // character as context for variation selectors and modifiers.
         let mut prev = left;
         for (a, s) in slots.iter().enumerate() {
             let next = match slots.get(a + 1) {
@@ -445,8 +556,7 @@ impl Scorer<'_> {
                 Some(_) => None,
                 None => right,
             };
-            let lo = single.len();
-            single_off.push(lo as u32);
+            single_off.push(single.len() as u32);
             let multi = s.cands.len() > 1;
             let mut best_k = None;
             let mut best_v = f32::NEG_INFINITY;
@@ -473,12 +583,30 @@ impl Scorer<'_> {
             likeliest.push(prev.unwrap_or(' '));
         }
         single_off.push(single.len() as u32);
-        // Bigram evidence across word and punctuation boundaries: the word
-        // list knows 就 and 像 but not that 像 follows 就 far more often
-        // than 吃 does, nor what stands between ” and “. Each damaged
-        // candidate is scored against the fixed characters beside it; a
-        // word gets the evidence of its outer edges only (its inside is the
-        // word's own probability).
+    }
+
+    /// Bigram evidence across word and punctuation boundaries: the word
+    /// list knows 就 and 像 but not that 像 follows 就 far more often than
+    /// 吃 does, nor what stands between ” and “. Each damaged candidate is
+    /// scored against the fixed characters beside it; a word gets the
+    /// evidence of its outer edges only (its inside is the word's own
+    /// probability).
+    fn score_context(
+        &self,
+        slots: &[Slot],
+        left: Option<char>,
+        right: Option<char>,
+        sc: &mut DecodeScratch,
+    ) {
+        let m = slots.len();
+        let DecodeScratch {
+            single,
+            single_off,
+            ctx_l,
+            ctx_r,
+            likeliest,
+            ..
+        } = sc;
         ctx_l.clear();
         ctx_l.resize(single.len(), 0.0);
         ctx_r.clear();
@@ -505,6 +633,27 @@ impl Scorer<'_> {
                 }
             }
         }
+    }
+
+    /// The lattice's edges, in order of their start: one per candidate,
+    /// one per dictionary word through the candidates, one per pair the
+    /// corpus's own clean text showed.
+    fn build_edges(&self, slots: &[Slot], sc: &mut DecodeScratch) {
+        let m = slots.len();
+        let DecodeScratch {
+            edges,
+            pool,
+            single,
+            single_off,
+            ctx_l,
+            ctx_r,
+            tilts,
+            path,
+            matches,
+            ..
+        } = sc;
+        edges.clear();
+        pool.clear();
         for a in 0..m {
             let lo = single_off[a] as usize;
             let hi = single_off[a + 1] as usize;
@@ -537,97 +686,40 @@ impl Scorer<'_> {
                 lo,
             };
             walk.dfs(a, ROOT, path, matches, edges, pool);
-            // Pairs seen in the corpus's clean text that the dictionary
-            // lacks (names, slang).
-            if !self.corpus.is_empty() && a + 1 < m {
-                for (ci, &c) in slots[a].cands.iter().enumerate() {
-                    for (cj, &d) in slots[a + 1].cands.iter().enumerate() {
-                        if let Some(lp) = self.corpus.pair_logp(c, d) {
-                            edges.push(Edge {
-                                start: a as u32,
-                                end: a as u32 + 2,
-                                logp: lp - 2.0,
-                                choices: pool.len() as u32,
-                            });
-                            pool.push(ci as u8);
-                            pool.push(cj as u8);
-                        }
-                    }
-                }
+            if a + 1 < m {
+                self.corpus_pair_edges(slots, a, edges, pool);
             }
         }
-        // Edges were generated in order of their start, which is all the
-        // forward sweep needs: every edge into a node starts earlier.
-        // Forward (sum) and Viterbi (max) in one sweep.
-        let lut = softplus_table();
-        alpha.clear();
-        alpha.resize(m + 1, f32::NEG_INFINITY);
-        best.clear();
-        best.resize(m + 1, f32::NEG_INFINITY);
-        back.clear();
-        back.resize(m + 1, usize::MAX);
-        alpha[0] = 0.0;
-        best[0] = 0.0;
-        for (ei, e) in edges.iter().enumerate() {
-            let (s, t) = (e.start as usize, e.end as usize);
-            alpha[t] = log_add_fast(lut, alpha[t], alpha[s] + e.logp);
-            let v = best[s] + e.logp;
-            if v > best[t] {
-                best[t] = v;
-                back[t] = ei;
-            }
-        }
-        beta.clear();
-        beta.resize(m + 1, f32::NEG_INFINITY);
-        beta[m] = 0.0;
-        for e in edges.iter().rev() {
-            let (s, t) = (e.start as usize, e.end as usize);
-            beta[s] = log_add_fast(lut, beta[s], beta[t] + e.logp);
-        }
-        let z = alpha[m];
+    }
 
-        chosen.clear();
-        chosen.resize(m, 0);
-        post_off.clear();
-        post.clear();
-        for s in slots {
-            post_off.push(post.len() as u32);
-            if s.cands.len() > 1 {
-                post.resize(post.len() + s.cands.len(), 0.0);
-            }
+    /// Pairs seen in the corpus's clean text that the dictionary lacks
+    /// (names, slang), starting at slot `a`.
+    fn corpus_pair_edges(
+        &self,
+        slots: &[Slot],
+        a: usize,
+        edges: &mut Vec<Edge>,
+        pool: &mut Vec<u8>,
+    ) {
+        if self.corpus.is_empty() {
+            return;
         }
-        post_off.push(post.len() as u32);
-        if z.is_finite() {
-            for e in edges.iter() {
-                let (s, t) = (e.start as usize, e.end as usize);
-                // Below 1e-9 an edge cannot move a posterior; skip the exp.
-                let x = alpha[s] + e.logp + beta[t] - z;
-                if x.is_nan() || x < MIN_LOG_WEIGHT {
-                    continue;
-                }
-                let w = x.exp();
-                for (k, slot) in (s..t).enumerate() {
-                    let lo = post_off[slot] as usize;
-                    let hi = post_off[slot + 1] as usize;
-                    if hi > lo {
-                        let ci = pool.get(e.choices as usize + k).copied().unwrap_or(0) as usize;
-                        if let Some(p) = post[lo..hi].get_mut(ci) {
-                            *p += w;
-                        }
-                    }
+        let (Some(here), Some(next)) = (slots.get(a), slots.get(a + 1)) else {
+            return;
+        };
+        for (ci, &c) in here.cands.iter().enumerate() {
+            for (cj, &d) in next.cands.iter().enumerate() {
+                if let Some(lp) = self.corpus.pair_logp(c, d) {
+                    edges.push(Edge {
+                        start: a as u32,
+                        end: a as u32 + 2,
+                        logp: lp - 2.0,
+                        choices: pool.len() as u32,
+                    });
+                    pool.push(ci as u8);
+                    pool.push(cj as u8);
                 }
             }
-        }
-        // Viterbi back-trace.
-        let mut t = m;
-        while t > 0 {
-            let ei = back[t];
-            let Some(e) = edges.get(ei) else { break };
-            let s = e.start as usize;
-            for (k, slot) in (s..t).enumerate() {
-                chosen[slot] = u32::from(pool.get(e.choices as usize + k).copied().unwrap_or(0));
-            }
-            t = s;
         }
     }
 }

@@ -687,6 +687,8 @@ fn select_clusters(chars: &[char]) -> Selection {
     // a text has thousands of clusters per page and this sort is on every
     // repair's path.
     let mut all: Vec<u128> = Vec::new();
+    // Per page, the indices of its accepted clusters, in text order.
+    let mut spans: [Vec<usize>; codepage::N_PAGES] = Default::default();
     // Completions of edge tokens, for judging results before any run is
     // chosen; a sentinel version keeps them apart from the pruned lists.
     let mut probe = Candidates::default();
@@ -743,6 +745,15 @@ fn select_clusters(chars: &[char]) -> Selection {
             .map(|(_, c)| c.score)
             .sum();
         let page_key = (u128::from(desc_key(total)) << 64) | ((ci as u128) << 56);
+        if let Some(sp) = spans.get_mut(ci) {
+            sp.extend(
+                page.clusters
+                    .iter()
+                    .enumerate()
+                    .filter(|&(k, c)| accepted(k, c, doc_strong))
+                    .map(|(k, _)| k),
+            );
+        }
         all.extend(
             page.clusters
                 .iter()
@@ -758,26 +769,8 @@ fn select_clusters(chars: &[char]) -> Selection {
     // Unpruned lists are a function of the pattern alone: later texts on this
     // thread reuse them.
     probe.remember(PROBE_VERSION);
-    all.sort_unstable();
-    let mut taken = vec![false; chars.len()];
-    // (start, page, index) of the clusters taken.
-    let mut chosen: Vec<(usize, usize, usize)> = Vec::new();
-    for &key in &all {
-        let ci = ((key >> 56) & 0xFF) as usize;
-        let k = (key & ((1 << 56) - 1)) as usize;
-        let Some(page) = pages.get(ci).and_then(|p| p.as_ref()) else {
-            continue;
-        };
-        let Some(cl) = page.clusters.get(k) else {
-            continue;
-        };
-        if let Some(span) = taken.get_mut(cl.start..cl.end) {
-            if span.iter().all(|t| !t) {
-                span.fill(true);
-                chosen.push((cl.start, ci, k));
-            }
-        }
-    }
+    let all = defer_to_better_runs(all, &pages, &spans);
+    let mut chosen = take_greedily(chars.len(), &pages, all);
     // Taken clusters do not overlap: their starts differ.
     chosen.sort_unstable();
     let mut sel = Selection {
@@ -801,6 +794,113 @@ fn select_clusters(chars: &[char]) -> Selection {
         });
     }
     sel
+}
+
+/// The order in which `take_greedily` considers the clusters: by key, except
+/// that a cluster that an accepted run of another code page explains better
+/// (`explains_better`) comes after every cluster that no run does.
+fn defer_to_better_runs(
+    all: Vec<u128>,
+    pages: &[Option<PageScan>; codepage::N_PAGES],
+    spans: &[Vec<usize>; codepage::N_PAGES],
+) -> Vec<(bool, u128)> {
+    let cluster = |ci: usize, k: usize| {
+        let page = pages.get(ci).and_then(|p| p.as_ref())?;
+        Some((page, page.clusters.get(k)?))
+    };
+    let deferred = |ci: usize, k: usize| {
+        let Some(x) = cluster(ci, k) else {
+            return false;
+        };
+        spans.iter().enumerate().any(|(cj, sp)| {
+            // Runs of one page are disjoint: only the last one starting at
+            // or before `x` can contain it.
+            let n =
+                sp.partition_point(|&j| cluster(cj, j).is_some_and(|(_, c)| c.start <= x.1.start));
+            let y = n
+                .checked_sub(1)
+                .and_then(|i| sp.get(i))
+                .and_then(|&j| cluster(cj, j));
+            cj != ci && y.is_some_and(|y| explains_better(y, x))
+        })
+    };
+    let mut keyed: Vec<(bool, u128)> = all
+        .into_iter()
+        .map(|key| {
+            let ci = ((key >> 56) & 0xFF) as usize;
+            let k = (key & ((1 << 56) - 1)) as usize;
+            (deferred(ci, k), key)
+        })
+        .collect();
+    keyed.sort_unstable();
+    keyed
+}
+
+/// Whether run `y` (its page's tokens and the cluster) covers all of run
+/// `x` of another page and explains it better. Both readings call those
+/// characters mojibake, so `y` is better when
+/// - it is longer and `x` cuts through one of its complete sequences: `y`
+///   reads the cut characters as one whole character and explains the
+///   neighbours too, where `x` starts or ends mid-sequence and would leave
+///   the rest of `y` unrepaired (a Mac Roman `”ì–´` → `ӓЫ` taking the tail
+///   of windows-1254 `ë””` in `ë””ì–´` → `디어`). A cut through a sequence
+///   `y` reads as lossy proves nothing: a page that drops bytes reads the
+///   mojibake of another page as lossy runs almost anywhere;
+/// - or it reads all of `x`'s characters as complete sequences where `x`
+///   needs lost bytes (windows-1254 `Êó•„Åå` as five lossy sequences, Mac
+///   Roman as `日が`).
+fn explains_better(y: (&PageScan, &Cluster), x: (&PageScan, &Cluster)) -> bool {
+    let ((yp, y), (xp, x)) = (y, x);
+    if y.start > x.start || y.end < x.end {
+        return false;
+    }
+    let y_toks = yp.tokens.get(y.tok_lo..y.tok_hi).unwrap_or(&[]);
+    let inside = |i: usize, t: &Token| t.start < i && i < t.end;
+    let cuts_whole = y_toks
+        .iter()
+        .any(|t| t.fixed.is_some() && (inside(x.start, t) || inside(x.end, t)));
+    if y.end - y.start > x.end - x.start && cuts_whole {
+        return true;
+    }
+    let x_lossy = xp
+        .tokens
+        .get(x.tok_lo..x.tok_hi)
+        .unwrap_or(&[])
+        .iter()
+        .any(Token::lossy);
+    let y_whole = y_toks
+        .iter()
+        .filter(|t| t.end > x.start && t.start < x.end)
+        .all(|t| t.fixed.is_some());
+    x_lossy && y_whole
+}
+
+/// Take clusters in the order given, each unless it overlaps one taken
+/// before; returns the (start, page, index) of those taken.
+fn take_greedily(
+    n: usize,
+    pages: &[Option<PageScan>; codepage::N_PAGES],
+    order: Vec<(bool, u128)>,
+) -> Vec<(usize, usize, usize)> {
+    let mut taken = vec![false; n];
+    let mut chosen: Vec<(usize, usize, usize)> = Vec::new();
+    for (_, key) in order {
+        let ci = ((key >> 56) & 0xFF) as usize;
+        let k = (key & ((1 << 56) - 1)) as usize;
+        let Some(page) = pages.get(ci).and_then(|p| p.as_ref()) else {
+            continue;
+        };
+        let Some(cl) = page.clusters.get(k) else {
+            continue;
+        };
+        if let Some(span) = taken.get_mut(cl.start..cl.end) {
+            if span.iter().all(|t| !t) {
+                span.fill(true);
+                chosen.push((cl.start, ci, k));
+            }
+        }
+    }
+    chosen
 }
 
 /// What the result of a cluster says about accepting it.

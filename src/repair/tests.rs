@@ -127,12 +127,10 @@ fn seeds_model_on_unseen_text_per_language() {
         let m = eval_one(&Repairer::new(), name, text, DamageModel::SEEDS);
         assert!(m.damaged_chars > 400, "{m:?}");
         assert!(m.accuracy_damaged >= floor, "{name}: {m:?}");
-        // Known defect, open in #11: in the Korean text 3 undamaged
-        // characters change (a Mac Roman reading takes part of a Korean
-        // run, as `디어` → `ӓЫ` does with C1 controls). Not studied here:
-        // the text is held out.
-        let allowed = if name == "ko" { 3 } else { 0 };
-        assert!(m.undamaged_changed <= allowed, "{name}: {m:?}");
+        // Until a Mac Roman piece stopped taking Korean runs (see
+        // `pieces_of_a_run_and_lossy_readings_defer`), 3 undamaged Korean
+        // characters changed here.
+        assert_eq!(m.undamaged_changed, 0, "{name}: {m:?}");
         let c1 = eval_one(
             &Repairer::new(),
             name,
@@ -154,6 +152,38 @@ fn korean_chat_jamo_and_traditional_particles_are_restored() {
         "我現在打電話問問看，7點半可以嗎？",
     ] {
         let damaged = damage(line, DamageModel::SEEDS);
+        assert_eq!(Repairer::new().repair(&damaged).text, line);
+    }
+}
+
+#[test]
+fn pieces_of_a_run_and_lossy_readings_defer() {
+    // A Mac Roman reading of the tail of windows-1254 `ë””ì–´` (디어) read
+    // `”ì–´` as `ӓЫ` and left `ë”`; a windows-1254 reading of Mac Roman
+    // Japanese as lossy sequences outscored the complete one (日が →
+    // `ʁó•„Ł各`).
+    let korean = [
+        "드디어",
+        "오 드디어?",
+        "디어",
+        "드디어 집에 왔어",
+        "어디에 가?",
+    ];
+    for cp in [CodePage::Windows1254, CodePage::Windows1252] {
+        for undefined in [UndefinedState::C1Control, UndefinedState::Dropped] {
+            for line in korean {
+                let damaged = damage(line, model(cp, undefined));
+                assert_eq!(
+                    Repairer::new().repair(&damaged).text,
+                    line,
+                    "{cp:?} {undefined:?}"
+                );
+            }
+        }
+    }
+    for line in ["やった。じゃあ15日がいいかな", "終わるの23時前くらいかな"]
+    {
+        let damaged = damage(line, model(CodePage::MacRoman, UndefinedState::C1Control));
         assert_eq!(Repairer::new().repair(&damaged).text, line);
     }
 }
@@ -644,4 +674,41 @@ fn print_misses() {
     }
     println!("{wrong} of {lines} lines differ");
     eval_one(&rep, "misses", &text, DamageModel::SEEDS);
+}
+
+/// `MISSES=path cargo test --release --lib repair::tests::print_page_misses
+/// -- --ignored --nocapture` measures a clean text damaged once under every
+/// code page, with undefined bytes dropped and kept as C1 controls.
+#[test]
+#[ignore]
+fn print_page_misses() {
+    let Ok(path) = std::env::var("MISSES") else {
+        return;
+    };
+    let text = std::fs::read_to_string(path).expect("readable text");
+    let rep = Repairer::new();
+    for m in DamageModel::all().into_iter().filter(|m| {
+        m.rounds == 1
+            && matches!(
+                m.undefined,
+                UndefinedState::Dropped | UndefinedState::C1Control
+            )
+    }) {
+        {
+            let (cp, undefined) = (m.code_page, m.undefined);
+            let show = std::env::var("PAGE").is_ok_and(|p| p == m.name() || p == "all");
+            let wrong = text
+                .lines()
+                .filter(|l| {
+                    let r = rep.repair(&damage(l, m)).text;
+                    if show && r != *l {
+                        println!("- {l}\n+ {r}");
+                    }
+                    r != *l
+                })
+                .count();
+            println!("{:?} {:?}: {wrong} lines differ", cp, undefined);
+            eval_one(&rep, "pages", &text, m);
+        }
+    }
 }

@@ -855,8 +855,13 @@ fn explains_better(y: (&PageScan, &Cluster), x: (&PageScan, &Cluster)) -> bool {
         return false;
     }
     let y_toks = yp.tokens.get(y.tok_lo..y.tok_hi).unwrap_or(&[]);
+    // Tokens are in text order and disjoint: those overlapping `x` are a
+    // contiguous stretch, found by binary search (a run can hold thousands).
+    let lo = y_toks.partition_point(|t| t.end <= x.start);
+    let hi = y_toks.partition_point(|t| t.start < x.end);
+    let over = y_toks.get(lo..hi.max(lo)).unwrap_or(&[]);
     let inside = |i: usize, t: &Token| t.start < i && i < t.end;
-    let cuts_whole = y_toks
+    let cuts_whole = over
         .iter()
         .any(|t| t.fixed.is_some() && (inside(x.start, t) || inside(x.end, t)));
     if y.end - y.start > x.end - x.start && cuts_whole {
@@ -868,11 +873,7 @@ fn explains_better(y: (&PageScan, &Cluster), x: (&PageScan, &Cluster)) -> bool {
         .unwrap_or(&[])
         .iter()
         .any(Token::lossy);
-    let y_whole = y_toks
-        .iter()
-        .filter(|t| t.end > x.start && t.start < x.end)
-        .all(|t| t.fixed.is_some());
-    x_lossy && y_whole
+    x_lossy && over.iter().all(|t| t.fixed.is_some())
 }
 
 /// Take clusters in the order given, each unless it overlaps one taken

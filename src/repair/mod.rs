@@ -294,16 +294,7 @@ impl Repairer {
         }
         // Completions are enumerated once per distinct damaged pattern.
         let mut cands = Candidates::default();
-        let mut tok_entry = vec![u32::MAX; tokens.len()];
-        for cl in &selected {
-            for k in cl.tok_lo..cl.tok_hi {
-                if let (Some(t), Some(e)) = (tokens.get(k), tok_entry.get_mut(k)) {
-                    if t.fixed.is_none() {
-                        *e = cands.fill(t, cl.cp, self.corpus.version());
-                    }
-                }
-            }
-        }
+        let tok_entry = self.fill_candidates(&selected, &tokens, &mut cands);
         let needs_lm = tokens.iter().zip(&tok_entry).any(|(t, &e)| {
             t.fixed.is_none() && cands.entries.get(e as usize).is_some_and(|x| x.1 > 1)
         });
@@ -313,14 +304,7 @@ impl Repairer {
             tilt: undamaged_counts(&chars, &selected, &tokens).tilt(),
         });
         if let Some(sc) = &scorer {
-            for ((lo, len), &done) in cands.entries.iter_mut().zip(&cands.done) {
-                if *len > 2 && !done {
-                    let (lo_u, len_u) = (*lo as usize, *len as usize);
-                    if let Some(slice) = cands.pool.get_mut(lo_u..lo_u + len_u) {
-                        *len = sc.prune(slice) as u32;
-                    }
-                }
-            }
+            prune_lists(sc, &mut cands);
         }
         cands.remember(self.corpus.version());
         for (t, &e) in tokens.iter_mut().zip(&tok_entry) {
@@ -333,27 +317,10 @@ impl Repairer {
             plausible_edge_options(&chars, cl, &mut tokens, &mut cands.pool);
         }
         let pool = &cands.pool;
-        let mut out = String::with_capacity(text.len());
-        let mut map: Vec<usize> = Vec::with_capacity(chars.len() + 1);
-        let mut out_len = 0usize;
-        let mut runs = Vec::with_capacity(selected.len());
-        let mut guesses = Vec::new();
-        let mut bytes_restored = 0;
-        let mut chars_replaced = 0;
-        let mut i = 0usize;
-        // Byte offset of char `i` in `text`: unchanged stretches are copied
-        // as they are.
-        let mut bi = 0usize;
-        let utf8_len = |cs: &[char]| cs.iter().map(|c| c.len_utf8()).sum::<usize>();
+        let mut w = PassWriter::new(text, chars.len(), selected.len());
         let mut slots = Vec::new();
         for cl in &selected {
-            if let Some(prefix) = chars.get(i..cl.start) {
-                let nb = utf8_len(prefix);
-                out.push_str(text.get(bi..bi + nb).unwrap_or_default());
-                bi += nb;
-                map.extend(out_len..out_len + prefix.len());
-                out_len += prefix.len();
-            }
+            w.copy_to(&chars, cl.start);
             let cl_tokens = tokens.get(cl.tok_lo..cl.tok_hi).unwrap_or(&[]);
             choose(
                 &chars,
@@ -364,66 +331,176 @@ impl Repairer {
                 &mut slots,
                 work,
             );
-            let run_start = out_len;
-            let run_start_byte = out.len();
-            let mut run_bytes = 0;
-            let mut run_guesses = 0;
-            for (ti, tok) in cl_tokens.iter().enumerate() {
-                let choice = work.choice(ti);
-                let Some(ch) = tok.options(pool).get(choice.chosen).copied() else {
-                    // No credible completion: keep the source as it was.
-                    for &c in &chars[tok.start..tok.end] {
-                        out.push(c);
-                        map.push(out_len);
-                        out_len += 1;
+            w.write_run(&chars, cl, cl_tokens, pool, work, pass);
+        }
+        w.finish(&chars)
+    }
+
+    /// The candidate list entry of every lossy token of the selected runs.
+    fn fill_candidates(
+        &self,
+        selected: &[Cluster],
+        tokens: &[Token],
+        cands: &mut Candidates,
+    ) -> Vec<u32> {
+        let mut tok_entry = vec![u32::MAX; tokens.len()];
+        for cl in selected {
+            for k in cl.tok_lo..cl.tok_hi {
+                if let (Some(t), Some(e)) = (tokens.get(k), tok_entry.get_mut(k)) {
+                    if t.fixed.is_none() {
+                        *e = cands.fill(t, cl.cp, self.corpus.version());
                     }
-                    continue;
-                };
-                for _ in tok.start..tok.end {
-                    map.push(out_len);
                 }
-                out.push(ch);
-                if tok.lossy() {
-                    let lost = usize::from(tok.missing) + usize::from(tok.wild);
-                    run_bytes += lost;
-                    run_guesses += 1;
-                    guesses.push(make_guess(&chars, tok, pool, &choice, ch, out_len, cl.cp));
-                }
-                out_len += 1;
-                chars_replaced += tok.end - tok.start;
             }
-            i = cl.end;
-            bytes_restored += run_bytes;
-            let run_src = bi;
-            bi += utf8_len(chars.get(cl.start..cl.end).unwrap_or(&[]));
-            runs.push(RunReport {
-                start: run_start,
-                end: out_len,
-                original: text.get(run_src..bi).unwrap_or_default().to_string(),
-                repaired: out.get(run_start_byte..).unwrap_or_default().to_string(),
-                code_page: cl.cp,
-                pass,
-                bytes_restored: run_bytes,
-                guesses: run_guesses,
-            });
         }
-        if let Some(rest) = chars.get(i..) {
-            out.push_str(text.get(bi..).unwrap_or_default());
-            map.extend(out_len..out_len + rest.len());
-            out_len += rest.len();
+        tok_entry
+    }
+}
+
+/// Keep the lists the language model finds worth a place in the lattice
+/// (those not already final from the cache).
+fn prune_lists(sc: &Scorer, cands: &mut Candidates) {
+    for ((lo, len), &done) in cands.entries.iter_mut().zip(&cands.done) {
+        if *len > 2 && !done {
+            let (lo_u, len_u) = (*lo as usize, *len as usize);
+            if let Some(slice) = cands.pool.get_mut(lo_u..lo_u + len_u) {
+                *len = sc.prune(slice) as u32;
+            }
         }
-        map.push(out_len);
-        if out == text {
+    }
+}
+
+/// The output of a pass as it is written: text, the char offset map, and
+/// the report of every run.
+struct PassWriter<'t> {
+    text: &'t str,
+    out: String,
+    map: Vec<usize>,
+    out_len: usize,
+    runs: Vec<RunReport>,
+    guesses: Vec<Guess>,
+    bytes_restored: usize,
+    chars_replaced: usize,
+    /// Next input char to write, and its byte offset in `text`:
+    /// unchanged stretches are copied as they are.
+    i: usize,
+    bi: usize,
+}
+
+fn utf8_len(cs: &[char]) -> usize {
+    cs.iter().map(|c| c.len_utf8()).sum()
+}
+
+impl<'t> PassWriter<'t> {
+    fn new(text: &'t str, n_chars: usize, n_runs: usize) -> Self {
+        PassWriter {
+            text,
+            out: String::with_capacity(text.len()),
+            map: Vec::with_capacity(n_chars + 1),
+            out_len: 0,
+            runs: Vec::with_capacity(n_runs),
+            guesses: Vec::new(),
+            bytes_restored: 0,
+            chars_replaced: 0,
+            i: 0,
+            bi: 0,
+        }
+    }
+
+    /// Copy the unchanged text up to char `end`.
+    fn copy_to(&mut self, chars: &[char], end: usize) {
+        if let Some(prefix) = chars.get(self.i..end) {
+            let nb = utf8_len(prefix);
+            self.out
+                .push_str(self.text.get(self.bi..self.bi + nb).unwrap_or_default());
+            self.bi += nb;
+            self.map.extend(self.out_len..self.out_len + prefix.len());
+            self.out_len += prefix.len();
+        }
+    }
+
+    /// Write a run's chosen characters and report it.
+    fn write_run(
+        &mut self,
+        chars: &[char],
+        cl: &Cluster,
+        cl_tokens: &[Token],
+        pool: &[char],
+        work: &ChooseWork,
+        pass: u8,
+    ) {
+        let run_start = self.out_len;
+        let run_start_byte = self.out.len();
+        let mut run_bytes = 0;
+        let mut run_guesses = 0;
+        for (ti, tok) in cl_tokens.iter().enumerate() {
+            let choice = work.choice(ti);
+            let Some(ch) = tok.options(pool).get(choice.chosen).copied() else {
+                // No credible completion: keep the source as it was.
+                for &c in chars.get(tok.start..tok.end).unwrap_or(&[]) {
+                    self.out.push(c);
+                    self.map.push(self.out_len);
+                    self.out_len += 1;
+                }
+                continue;
+            };
+            for _ in tok.start..tok.end {
+                self.map.push(self.out_len);
+            }
+            self.out.push(ch);
+            if tok.lossy() {
+                run_bytes += usize::from(tok.missing) + usize::from(tok.wild);
+                run_guesses += 1;
+                let g = make_guess(chars, tok, pool, &choice, ch, self.out_len, cl.cp);
+                self.guesses.push(g);
+            }
+            self.out_len += 1;
+            self.chars_replaced += tok.end - tok.start;
+        }
+        self.i = cl.end;
+        self.bytes_restored += run_bytes;
+        let run_src = self.bi;
+        self.bi += utf8_len(chars.get(cl.start..cl.end).unwrap_or(&[]));
+        self.runs.push(RunReport {
+            start: run_start,
+            end: self.out_len,
+            original: self
+                .text
+                .get(run_src..self.bi)
+                .unwrap_or_default()
+                .to_string(),
+            repaired: self
+                .out
+                .get(run_start_byte..)
+                .unwrap_or_default()
+                .to_string(),
+            code_page: cl.cp,
+            pass,
+            bytes_restored: run_bytes,
+            guesses: run_guesses,
+        });
+    }
+
+    /// Copy the rest; None when the pass changed nothing.
+    fn finish(mut self, chars: &[char]) -> Option<PassResult> {
+        if let Some(rest) = chars.get(self.i..) {
+            self.out
+                .push_str(self.text.get(self.bi..).unwrap_or_default());
+            self.map.extend(self.out_len..self.out_len + rest.len());
+            self.out_len += rest.len();
+        }
+        self.map.push(self.out_len);
+        if self.out == self.text {
             return None;
         }
         Some(PassResult {
-            text: out,
-            map,
-            out_len,
-            runs,
-            guesses,
-            bytes_restored,
-            chars_replaced,
+            text: self.out,
+            map: self.map,
+            out_len: self.out_len,
+            runs: self.runs,
+            guesses: self.guesses,
+            bytes_restored: self.bytes_restored,
+            chars_replaced: self.chars_replaced,
         })
     }
 }

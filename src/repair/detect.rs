@@ -577,12 +577,14 @@ fn decode_complete(lead: u8, obs: &[Obs]) -> Option<char> {
 /// symbols and emoji.
 fn common_target(c: char) -> bool {
     // Cyrillic's historic letters (U+0460..U+0489) belong to no modern
-    // language; braille and the supplemental arrows and mathematical
-    // operators (U+27C0..U+2AFF) are what an accidental reading of Korean
-    // mojibake finds (`‚´ì` → `⫓`), almost never what was written.
+    // language; braille, the second block of mathematical symbols and the
+    // supplemental operators (U+2800..U+28FF, U+2980..U+2AFF) are what an
+    // accidental reading of Korean mojibake finds (`‚´ì` → `⫓`), almost
+    // never what was written. Long arrows (⟶) and ⤴ stay.
     matches!(c as u32,
         0xA0..=0x24F | 0x370..=0x3FF | 0x400..=0x45F | 0x48A..=0x52F | 0x5D0..=0x5EA | 0x600..=0x6FF
-        | 0x2000..=0x206F | 0x20A0..=0x20BF | 0x2100..=0x27BF | 0x2B00..=0x2BFF | 0x3000..=0x30FF
+        | 0x2000..=0x206F | 0x20A0..=0x20BF | 0x2100..=0x27FF | 0x2900..=0x297F | 0x2B00..=0x2BFF
+        | 0x3000..=0x30FF
         | 0x3131..=0x318E | 0x4E00..=0x9FFF | 0xAC00..=0xD7A3 | 0xFE00..=0xFE0F | 0xFF00..=0xFFEF
         | 0x1F000..=0x1FAFF)
 }

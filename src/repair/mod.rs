@@ -370,17 +370,11 @@ fn prune_lists(sc: &Scorer, cands: &mut Candidates) {
     }
 }
 
-/// The output of a pass as it is written: text, the char offset map, and
-/// the report of every run.
+/// Writes a pass's result: the unchanged text copied, each run's
+/// chosen characters with its report.
 struct PassWriter<'t> {
     text: &'t str,
-    out: String,
-    map: Vec<usize>,
-    out_len: usize,
-    runs: Vec<RunReport>,
-    guesses: Vec<Guess>,
-    bytes_restored: usize,
-    chars_replaced: usize,
+    res: PassResult,
     /// Next input char to write, and its byte offset in `text`:
     /// unchanged stretches are copied as they are.
     i: usize,
@@ -395,13 +389,15 @@ impl<'t> PassWriter<'t> {
     fn new(text: &'t str, n_chars: usize, n_runs: usize) -> Self {
         PassWriter {
             text,
-            out: String::with_capacity(text.len()),
-            map: Vec::with_capacity(n_chars + 1),
-            out_len: 0,
-            runs: Vec::with_capacity(n_runs),
-            guesses: Vec::new(),
-            bytes_restored: 0,
-            chars_replaced: 0,
+            res: PassResult {
+                text: String::with_capacity(text.len()),
+                map: Vec::with_capacity(n_chars + 1),
+                out_len: 0,
+                runs: Vec::with_capacity(n_runs),
+                guesses: Vec::new(),
+                bytes_restored: 0,
+                chars_replaced: 0,
+            },
             i: 0,
             bi: 0,
         }
@@ -411,11 +407,14 @@ impl<'t> PassWriter<'t> {
     fn copy_to(&mut self, chars: &[char], end: usize) {
         if let Some(prefix) = chars.get(self.i..end) {
             let nb = utf8_len(prefix);
-            self.out
+            self.res
+                .text
                 .push_str(self.text.get(self.bi..self.bi + nb).unwrap_or_default());
             self.bi += nb;
-            self.map.extend(self.out_len..self.out_len + prefix.len());
-            self.out_len += prefix.len();
+            self.res
+                .map
+                .extend(self.res.out_len..self.res.out_len + prefix.len());
+            self.res.out_len += prefix.len();
         }
     }
 
@@ -429,8 +428,8 @@ impl<'t> PassWriter<'t> {
         work: &ChooseWork,
         pass: u8,
     ) {
-        let run_start = self.out_len;
-        let run_start_byte = self.out.len();
+        let run_start = self.res.out_len;
+        let run_start_byte = self.res.text.len();
         let mut run_bytes = 0;
         let mut run_guesses = 0;
         for (ti, tok) in cl_tokens.iter().enumerate() {
@@ -438,39 +437,40 @@ impl<'t> PassWriter<'t> {
             let Some(ch) = tok.options(pool).get(choice.chosen).copied() else {
                 // No credible completion: keep the source as it was.
                 for &c in chars.get(tok.start..tok.end).unwrap_or(&[]) {
-                    self.out.push(c);
-                    self.map.push(self.out_len);
-                    self.out_len += 1;
+                    self.res.text.push(c);
+                    self.res.map.push(self.res.out_len);
+                    self.res.out_len += 1;
                 }
                 continue;
             };
             for _ in tok.start..tok.end {
-                self.map.push(self.out_len);
+                self.res.map.push(self.res.out_len);
             }
-            self.out.push(ch);
+            self.res.text.push(ch);
             if tok.lossy() {
                 run_bytes += usize::from(tok.missing) + usize::from(tok.wild);
                 run_guesses += 1;
-                let g = make_guess(chars, tok, pool, &choice, ch, self.out_len, cl.cp);
-                self.guesses.push(g);
+                let g = make_guess(chars, tok, pool, &choice, ch, self.res.out_len, cl.cp);
+                self.res.guesses.push(g);
             }
-            self.out_len += 1;
-            self.chars_replaced += tok.end - tok.start;
+            self.res.out_len += 1;
+            self.res.chars_replaced += tok.end - tok.start;
         }
         self.i = cl.end;
-        self.bytes_restored += run_bytes;
+        self.res.bytes_restored += run_bytes;
         let run_src = self.bi;
         self.bi += utf8_len(chars.get(cl.start..cl.end).unwrap_or(&[]));
-        self.runs.push(RunReport {
+        self.res.runs.push(RunReport {
             start: run_start,
-            end: self.out_len,
+            end: self.res.out_len,
             original: self
                 .text
                 .get(run_src..self.bi)
                 .unwrap_or_default()
                 .to_string(),
             repaired: self
-                .out
+                .res
+                .text
                 .get(run_start_byte..)
                 .unwrap_or_default()
                 .to_string(),
@@ -484,24 +484,14 @@ impl<'t> PassWriter<'t> {
     /// Copy the rest; None when the pass changed nothing.
     fn finish(mut self, chars: &[char]) -> Option<PassResult> {
         if let Some(rest) = chars.get(self.i..) {
-            self.out
+            let r = &mut self.res;
+            r.text
                 .push_str(self.text.get(self.bi..).unwrap_or_default());
-            self.map.extend(self.out_len..self.out_len + rest.len());
-            self.out_len += rest.len();
+            r.map.extend(r.out_len..r.out_len + rest.len());
+            r.out_len += rest.len();
         }
-        self.map.push(self.out_len);
-        if self.out == self.text {
-            return None;
-        }
-        Some(PassResult {
-            text: self.out,
-            map: self.map,
-            out_len: self.out_len,
-            runs: self.runs,
-            guesses: self.guesses,
-            bytes_restored: self.bytes_restored,
-            chars_replaced: self.chars_replaced,
-        })
+        self.res.map.push(self.res.out_len);
+        (self.res.text != self.text).then_some(self.res)
     }
 }
 

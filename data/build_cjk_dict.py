@@ -17,13 +17,20 @@ not words by themselves also get an entry with their probability as a
 character (summed over the words that contain them), so a syllable of a word
 the list lacks still has a language-specific prior.
 
-Format, the same as the older zh_dict.bin (all integers little endian):
-  b"CQD1" | u32 entry count | u64 total |
+Format (all integers little endian):
+  b"CQD2" | u32 entry count | u64 total |
   entries sorted by UTF-8 bytes, front coded:
     u8 shared prefix length in bytes (always on a char boundary)
     u8 suffix length in bytes | suffix bytes | u8 round(ln(p * total) * 16)
+    | LEB128 jieba count
 where p is the word's probability and total is jieba's token count (so the
 reader's ln(q / 16) - ln(total) gives ln p back, quantised to 1/16 nat).
+q = 0 marks a word the repair lattice does not use (its p is under MIN_P,
+which always quantises to q >= 10). The jieba count is the word's frequency
+in jieba's dict.txt exactly as written there (0 for words jieba lacks): the
+search analyzer segments with it as jieba-rs does (src/dictionary/segment.rs).
+Only jieba words made of CJK ideographs are kept, the only ones that can
+match inside the Han runs the analyzer segments.
 
 Also writes data/zh_variants.bin (next to OUT): which characters only
 simplified and only traditional writing uses, from OpenCC (format in
@@ -115,7 +122,14 @@ def jieba_words():
                 continue
             freqs[parts[0]] = freqs.get(parts[0], 0) + int(parts[1])
             total += int(parts[1])
-    return {w: f / total for w, f in freqs.items()}, total
+    return freqs, total
+
+
+def is_jieba_han(c):
+    """jieba-rs's CJK ideograph ranges (is_cjk in its lib.rs)."""
+    u = ord(c)
+    return (0x4E00 <= u <= 0x9FFF or 0x3400 <= u <= 0x4DBF or 0xF900 <= u <= 0xFAFF
+            or 0x20000 <= u <= 0x2A6DF or 0x2A700 <= u <= 0x2EBEF or 0x2F800 <= u <= 0x2FA1F)
 
 
 def opencc_tables(sdist):
@@ -208,11 +222,22 @@ def syllable_probs(words, lo, hi):
     return {c: m / total for c, m in mass.items()}
 
 
+def leb128(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
 def main():
     out_path = sys.argv[1] if len(sys.argv) > 1 else "data/cjk_dict.bin"
     wheel = fetch(WHEEL, WHEEL_SHA)
     sdist = fetch(OPENCC, OPENCC_SHA, OPENCC_URL)
-    jieba, total = jieba_words()
+    jieba_counts, total = jieba_words()
+    jieba = {w: f / total for w, f in jieba_counts.items()}
     large_zh = wordfreq_list(wheel, "large_zh")
     zh = {}
     for w in set(jieba) | set(large_zh):
@@ -253,11 +278,15 @@ def main():
                 merged[c] = p
                 added += 1
         print(f"{lang}: {added} syllables as characters", file=sys.stderr)
-    items = sorted(merged.items(), key=lambda kv: kv[0].encode("utf-8"))
-    out = bytearray(b"CQD1")
+    entries = {w: (p, 0) for w, p in merged.items()}
+    for w, f in jieba_counts.items():
+        if all(is_jieba_han(c) for c in w):
+            entries[w] = (entries.get(w, (0.0, 0))[0], f)
+    items = sorted(entries.items(), key=lambda kv: kv[0].encode("utf-8"))
+    out = bytearray(b"CQD2")
     body = bytearray()
     prev, n = "", 0
-    for word, p in items:
+    for word, (p, jieba_count) in items:
         shared = 0
         for a, b in zip(prev, word):
             if a != b:
@@ -267,8 +296,8 @@ def main():
         suffix = word[shared:].encode("utf-8")
         if pb > 255 or len(suffix) > 255:
             continue
-        q = max(0, min(255, round(math.log(p * total) * 16)))
-        body += bytes([pb, len(suffix)]) + suffix + bytes([q])
+        q = max(1, min(255, round(math.log(p * total) * 16))) if p > 0 else 0
+        body += bytes([pb, len(suffix)]) + suffix + bytes([q]) + leb128(jieba_count)
         prev, n = word, n + 1
     out += struct.pack("<IQ", n, total) + body
     with open(out_path, "wb") as fh:

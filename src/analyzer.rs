@@ -22,14 +22,12 @@
 //! - kana: one unigram per character; Hangul: one token per run.
 //!
 //! Whitespace, punctuation and emoji produce no token (nor a position, so
-//! a phrase may match across punctuation, as in most engines). jieba
-//! (≈115 ms to load) is loaded once per process, on the first Han run of two
-//! or more characters.
+//! a phrase may match across punctuation, as in most engines). The jieba
+//! words come from [`crate::dictionary::segment`], which segments as jieba-rs
+//! does over the embedded dictionary image: nothing is loaded at start-up.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
-use jieba_rs::Jieba;
 use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, RawTokenizer, RemoveLongFilter, TextAnalyzer, Token,
     TokenFilter, TokenStream, Tokenizer,
@@ -45,27 +43,14 @@ pub const ANALYZER: &str = "colloquy";
 /// together, etc. are noise and would bloat the term dictionary.
 const MAX_TOKEN_BYTES: usize = 64;
 
-static JIEBA: OnceLock<Jieba> = OnceLock::new();
-
-/// The process-wide jieba instance, loaded on first use. `Jieba` is `Sync`
-/// (its scratch buffers are thread-local), so all indexing threads share it.
-pub fn jieba() -> &'static Jieba {
-    JIEBA.get_or_init(Jieba::new)
-}
-
-/// Whether jieba has been loaded in this process (for diagnostics/tests).
-pub fn jieba_loaded() -> bool {
-    JIEBA.get().is_some()
-}
-
-/// Builds the analyzer (cheap: jieba is loaded lazily and shared).
+/// Builds the analyzer (cheap: the dictionary is used in place).
 pub fn analyzer() -> TextAnalyzer {
     build(false)
 }
 
 /// The analyzer without jieba's words: every other token, normalised the same way and at the same
 /// position (words take no positions of their own). Exact for matching anything but a Chinese word,
-/// and it never loads the dictionary, so highlighting an English query in a Chinese turn stays cheap.
+/// and it never segments, so highlighting an English query in a Chinese turn stays cheap.
 pub fn analyzer_without_words() -> TextAnalyzer {
     build(true)
 }
@@ -354,20 +339,18 @@ fn push_han(run: &str, base: usize, position: usize, out: &mut TokenBuf, words: 
         n += 1;
     }
     if n > 1 && words {
-        for w in jieba().cut_for_search(run, false) {
-            let len = w.end.saturating_sub(w.start);
+        crate::dictionary::segment::for_search(run, |w| {
             // Single characters are already there as unigrams.
-            if len < 2 {
-                continue;
+            if w.chars >= 2 {
+                out.push(
+                    base + w.byte_start,
+                    base + w.byte_end,
+                    position + w.char_start,
+                    w.chars,
+                    run.get(w.byte_start..w.byte_end).unwrap_or_default(),
+                );
             }
-            out.push(
-                base + w.byte_start,
-                base + w.byte_end,
-                position + w.start,
-                len,
-                w.word,
-            );
-        }
+        });
         // Positions of one term must not decrease, and a term must not
         // repeat at one position (it would be a phrase of itself).
         let live = out.len;
@@ -517,6 +500,7 @@ impl<S: TokenStream> TokenStream for LatinNormalizerStream<'_, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dictionary::segment;
     use tantivy::collector::DocSetCollector;
     use tantivy::query::QueryParser;
     use tantivy::schema::{IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED};
@@ -707,42 +691,8 @@ mod tests {
         }
     }
 
-    /// Run in a child process so other tests cannot have loaded jieba.
     #[test]
-    #[ignore = "child of jieba_is_lazy"]
-    fn jieba_lazy_probe() {
-        let _ = texts("Hello world, ＡＩ 2024 café!");
-        let _ = texts("한국어 ペン 。，");
-        assert!(!jieba_loaded(), "non-Han text loaded jieba");
-        let _ = texts("一");
-        assert!(!jieba_loaded(), "a single Han character needs no jieba");
-        let _ = texts("你好");
-        assert!(jieba_loaded());
-    }
-
-    #[test]
-    fn jieba_is_lazy() {
-        let Ok(exe) = std::env::current_exe() else {
-            panic!("current_exe")
-        };
-        let out = std::process::Command::new(exe)
-            .args([
-                "--ignored",
-                "--exact",
-                "analyzer::tests::jieba_lazy_probe",
-                "--test-threads=1",
-            ])
-            .output();
-        let Ok(out) = out else { panic!("spawn") };
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{stdout}");
-        assert!(stdout.contains("1 passed"), "{stdout}");
-    }
-
-    #[test]
-    fn jieba_is_shared_across_threads() {
-        fn sync<T: Sync + Send>() {}
-        sync::<Jieba>();
+    fn threads_segment_alike() {
         let handles: Vec<_> = (0..4)
             .map(|_| std::thread::spawn(|| texts("多线程共享同一个结巴实例")))
             .collect();
@@ -789,9 +739,11 @@ mod tests {
             for t in &turns {
                 if t.contains(*c) {
                     truth += 1;
-                    if jieba().cut_for_search(t, false).iter().any(|w| w.word == q) {
-                        jieba_only += 1;
-                    }
+                    let mut alone = false;
+                    segment::for_search(t, |w| {
+                        alone |= w.chars == 1 && t[w.byte_start..].starts_with(*c)
+                    });
+                    jieba_only += usize::from(alone);
                 }
             }
             ours += search(&index, body, &q).len();
@@ -802,14 +754,14 @@ mod tests {
             100.0 * jieba_only as f64 / truth as f64,
             100.0 * ours as f64 / truth as f64
         );
-        let mut words: Vec<String> = turns
-            .iter()
-            .flat_map(|t| jieba().cut_for_search(t, false))
-            .filter(|w| {
-                w.word.chars().count() >= 2 && w.word.chars().all(|c| script_of(c) == Script::Han)
-            })
-            .map(|w| w.word.to_string())
-            .collect();
+        let mut words: Vec<String> = Vec::new();
+        for t in &turns {
+            segment::for_search(t, |w| {
+                if w.chars >= 2 {
+                    words.push(t[w.byte_start..w.byte_end].to_string());
+                }
+            });
+        }
         words.sort_unstable();
         words.dedup();
         let (mut truth, mut found) = (0usize, 0usize);
@@ -840,8 +792,7 @@ mod tests {
             .and_then(|r| r.parse().ok())
             .unwrap_or(1000);
         let bytes: usize = turns.iter().map(String::len).sum::<usize>() * repeat;
-        let _ = jieba(); // load outside the timed part
-                         // Best of three rounds, alternating, since the machine is shared.
+        // Best of three rounds, alternating, since the machine is shared.
         let mut best = [0.0f64; 2];
         for _ in 0..3 {
             for (k, tokenizer) in ["default", ANALYZER].into_iter().enumerate() {

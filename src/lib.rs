@@ -9,6 +9,7 @@
 pub mod analyzer;
 pub mod bench;
 pub mod decode;
+pub mod dictionary;
 pub mod error;
 pub mod formats;
 pub mod index;

@@ -90,7 +90,6 @@ pub fn ingest_bench(corpus: &Path, copies: usize) -> Result<IngestBench> {
     peer_tantivy(&turns, &work.path().join("peer-index"), false)?;
     let peer_secs = started.elapsed().as_secs_f64();
 
-    crate::analyzer::jieba(); // loaded once per process in both cases; keep it out of the timing
     let started = Instant::now();
     peer_tantivy(&turns, &work.path().join("analyzer-index"), true)?;
     let analyzer_secs = started.elapsed().as_secs_f64();

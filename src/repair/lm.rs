@@ -851,21 +851,6 @@ impl Walk<'_, '_> {
     }
 }
 
-/// Bigram evidence counts only for (never against) a candidate: the bigram
-/// text is news, and a pair it never saw or saw rarely says little about
-/// dialogue.
-/// Capped so no pair outweighs a clear word.
-const CTX_CAP: f32 = 6.0;
-/// Weight of bigram evidence against the word and character scores
-/// (tuned on a text that is neither seed nor held-out).
-const CTX_WEIGHT: f32 = 0.75;
-
-/// The lattice's weight of a bigram PMI.
-#[inline]
-pub(crate) fn ctx_evidence(pmi: f32) -> f32 {
-    CTX_WEIGHT * pmi.clamp(0.0, CTX_CAP)
-}
-
 /// ln(1e-9): edges whose posterior weight is below this are ignored.
 const MIN_LOG_WEIGHT: f32 = -20.723_267;
 

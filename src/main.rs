@@ -251,10 +251,16 @@ struct SearchArgs {
     /// Turns of context after each hit [default: 1].
     #[arg(short = 'A', long = "after", value_name = "N")]
     after: Option<usize>,
-    /// Show at most N hits [default: 20; all with --jsonl].
-    #[arg(long, value_name = "N")]
+    /// Show the best N hits by score [default: 20].
+    #[arg(long, value_name = "N", conflicts_with = "all")]
     limit: Option<usize>,
-    /// Print one JSON document with all hits.
+    /// Every hit, unranked, in index order as found: for exports (memory stays flat).
+    #[arg(long)]
+    all: bool,
+    /// JSON keys each hit keeps, e.g. conversation,turn,speaker,text (without context: not read).
+    #[arg(long, value_delimiter = ',', value_name = "KEY,...")]
+    fields: Option<Vec<String>>,
+    /// Print one JSON document with the hits.
     #[arg(long, conflicts_with = "jsonl")]
     json: bool,
     /// Print one JSON object per hit, one per line.
@@ -540,64 +546,27 @@ fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
     }
     // The time printed is the search's own, not the first-use index build's.
     let started = Instant::now();
+    let fields = match &args.fields {
+        Some(_) if !(args.json || args.jsonl) => {
+            anyhow::bail!("--fields chooses the keys of --json and --jsonl hits; add one of them")
+        }
+        Some(names) => output::FieldSet::of(names).map_err(|bad| {
+            anyhow::anyhow!(
+                "--fields: no field `{bad}`; hits have {}",
+                output::HIT_FIELDS.join(", ")
+            )
+        })?,
+        None => output::FieldSet::all(),
+    };
     let mut engine = Engine::open(index)?;
-    if !args.json && !args.jsonl {
+    if !(args.json || args.jsonl) || !fields.has("spans") {
         engine = engine.without_spans();
     }
-    let context = args.context.unwrap_or(1);
-    let limit = match (args.limit, args.jsonl) {
-        (Some(n), _) => Some(n),
-        (None, true) => None,
-        (None, false) => Some(DEFAULT_LIMIT),
-    };
-    let opts = SearchOptions {
-        query: args.query,
-        speakers: args.speakers,
-        langs: args.langs,
-        dominant: args.dominant,
-        mixed: args.mixed,
-        conversations: args.conversations,
-        wheres: parse_wheres(&args.wheres)?,
-        since: args
-            .since
-            .as_deref()
-            .map(|t| parse_time(t, false))
-            .transpose()?,
-        until: args
-            .until
-            .as_deref()
-            .map(|t| parse_time(t, true))
-            .transpose()?,
-        highlight_limit: (!args.json && !args.jsonl && !args.full).then_some(TERMINAL_HIGHLIGHTS),
-        before: args.before.unwrap_or(context),
-        after: args.after.unwrap_or(context),
-        limit,
-    };
+    let opts = search_options(&args, &fields)?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    // JSON is written hit by hit as the searcher finds them; the terminal printer groups hits by
-    // conversation, so it takes them all (at most --limit, 20 by default).
-    let total_hits = if args.json {
-        let mut sink = output::JsonSink::new(&mut out);
-        let total = engine.search_each(&opts, &mut sink)?;
-        sink.finish()?;
-        total
-    } else if args.jsonl {
-        // A bar only for exports long enough to watch.
-        let bar: std::cell::OnceCell<Bar> = std::cell::OnceCell::new();
-        let mut sink = output::JsonlSink {
-            out: &mut out,
-            on_begin: |total: usize| {
-                let shown = opts.limit.unwrap_or(total).min(total);
-                if shown >= EXPORT_PROGRESS_MIN {
-                    bar.get_or_init(|| Bar::new("export")).start(shown);
-                }
-            },
-            on_hit: || bar.get().into_iter().for_each(Bar::advance),
-        };
-        let total = engine.search_each(&opts, &mut sink)?;
-        bar.get().into_iter().for_each(Bar::finish);
-        total
+    let total_hits = if args.json || args.jsonl {
+        write_json_hits(&engine, &opts, args.jsonl, fields, &mut out)?
     } else {
         let results = engine.search(&opts)?;
         let printer = Printer {
@@ -609,11 +578,89 @@ fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
         results.total_hits
     };
     out.flush().context("writing results")?;
+    let shown = opts.limit.map_or(total_hits, |l| l.min(total_hits));
+    if (args.json || args.jsonl) && args.limit.is_none() && shown < total_hits {
+        eprintln!("colloquy: {shown} of {total_hits} hits written; --limit N or --all for more");
+    }
     Ok(if total_hits > 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+fn search_options(args: &SearchArgs, fields: &output::FieldSet) -> anyhow::Result<SearchOptions> {
+    let context = if fields.has("context") {
+        args.context.unwrap_or(1)
+    } else {
+        0
+    };
+    let json = args.json || args.jsonl;
+    Ok(SearchOptions {
+        query: args.query.clone(),
+        speakers: args.speakers.clone(),
+        langs: args.langs.clone(),
+        dominant: args.dominant.clone(),
+        mixed: args.mixed,
+        conversations: args.conversations.clone(),
+        wheres: parse_wheres(&args.wheres)?,
+        since: args
+            .since
+            .as_deref()
+            .map(|t| parse_time(t, false))
+            .transpose()?,
+        until: args
+            .until
+            .as_deref()
+            .map(|t| parse_time(t, true))
+            .transpose()?,
+        highlight_limit: (!json && !args.full).then_some(TERMINAL_HIGHLIGHTS),
+        before: if fields.has("context") {
+            args.before.unwrap_or(context)
+        } else {
+            0
+        },
+        after: if fields.has("context") {
+            args.after.unwrap_or(context)
+        } else {
+            0
+        },
+        limit: if args.all {
+            None
+        } else {
+            Some(args.limit.unwrap_or(DEFAULT_LIMIT))
+        },
+    })
+}
+
+/// `--json` / `--jsonl`: hits written as the searcher finds them; the number that match.
+fn write_json_hits(
+    engine: &Engine,
+    opts: &SearchOptions,
+    lines: bool,
+    fields: output::FieldSet,
+    out: &mut impl Write,
+) -> anyhow::Result<usize> {
+    if !lines {
+        let mut sink = output::JsonSink::new(out, fields);
+        return Ok(engine.search_each(opts, &mut sink)?);
+    }
+    // A bar only for exports long enough to watch, and whose size is known.
+    let bar: std::cell::OnceCell<Bar> = std::cell::OnceCell::new();
+    let mut sink = output::JsonlSink {
+        out,
+        fields,
+        on_begin: |total: Option<usize>| {
+            let shown = total.map(|t| opts.limit.unwrap_or(t).min(t));
+            if let Some(shown) = shown.filter(|&n| n >= EXPORT_PROGRESS_MIN) {
+                bar.get_or_init(|| Bar::new("export")).start(shown);
+            }
+        },
+        on_hit: || bar.get().into_iter().for_each(Bar::advance),
+    };
+    let total = engine.search_each(opts, &mut sink)?;
+    bar.get().into_iter().for_each(Bar::finish);
+    Ok(total)
 }
 
 fn parse_wheres(wheres: &[String]) -> anyhow::Result<Vec<(String, String)>> {

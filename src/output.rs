@@ -628,44 +628,131 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
-/// `--json`: one document, `{"query", "total_hits", "hits": [...]}`, written hit by hit.
+/// The keys of a hit in JSON output, for `--fields`.
+pub const HIT_FIELDS: [&str; 22] = [
+    "conversation",
+    "title",
+    "source",
+    "record",
+    "line",
+    "location",
+    "turn",
+    "speaker",
+    "time",
+    "languages",
+    "dominant_language",
+    "code_switched",
+    "spans",
+    "text",
+    "repaired",
+    "original",
+    "guesses",
+    "metadata",
+    "conversation_metadata",
+    "score",
+    "highlights",
+    "context",
+];
+
+/// Which keys each JSON hit keeps (`--fields`); all when `None`.
+#[derive(Clone, Debug, Default)]
+pub struct FieldSet(Option<Vec<String>>);
+
+impl FieldSet {
+    /// Every key.
+    pub fn all() -> Self {
+        FieldSet(None)
+    }
+
+    /// The named keys, each one of [`HIT_FIELDS`]; the first unknown name is the error.
+    pub fn of(names: &[String]) -> Result<Self, String> {
+        match names.iter().find(|n| !HIT_FIELDS.contains(&n.as_str())) {
+            Some(bad) => Err(bad.clone()),
+            None => Ok(FieldSet(Some(names.to_vec()))),
+        }
+    }
+
+    /// Whether hits carry `key`.
+    pub fn has(&self, key: &str) -> bool {
+        self.0.as_ref().is_none_or(|k| k.iter().any(|n| n == key))
+    }
+
+    /// The hit as JSON with only the chosen keys (serde_json orders them alphabetically).
+    fn value(&self, hit: &Hit) -> serde_json::Result<serde_json::Value> {
+        let serde_json::Value::Object(mut all) = serde_json::to_value(hit)? else {
+            return serde_json::to_value(hit);
+        };
+        let Some(keys) = &self.0 else {
+            return Ok(serde_json::Value::Object(all));
+        };
+        let mut kept = serde_json::Map::new();
+        for k in keys {
+            if let Some(v) = all.remove(k) {
+                kept.insert(k.clone(), v);
+            }
+        }
+        Ok(serde_json::Value::Object(kept))
+    }
+
+    fn write_line(&self, out: &mut impl Write, hit: &Hit) -> io::Result<()> {
+        if self.0.is_none() {
+            serde_json::to_writer(&mut *out, hit)?;
+        } else {
+            serde_json::to_writer(&mut *out, &self.value(hit)?)?;
+        }
+        Ok(())
+    }
+
+    fn pretty(&self, hit: &Hit) -> serde_json::Result<String> {
+        if self.0.is_none() {
+            serde_json::to_string_pretty(hit)
+        } else {
+            serde_json::to_string_pretty(&self.value(hit)?)
+        }
+    }
+}
+
+/// `--json`: one document, `{"query", "total_hits", "hits": [...]}`, written hit by hit. When the
+/// total is known only at the end (every hit streamed), `total_hits` comes after the hits.
 pub struct JsonSink<W: Write> {
     out: W,
     first: bool,
+    fields: FieldSet,
+    total_known: bool,
 }
 
 impl<W: Write> JsonSink<W> {
-    pub fn new(out: W) -> Self {
-        JsonSink { out, first: true }
+    pub fn new(out: W, fields: FieldSet) -> Self {
+        JsonSink {
+            out,
+            first: true,
+            fields,
+            total_known: false,
+        }
     }
 
-    /// Close the document; the writer back.
-    pub fn finish(mut self) -> io::Result<W> {
-        if self.first {
-            // No hit: `begin` wrote the opening.
-            write!(self.out, "]\n}}\n")?;
-        } else {
-            write!(self.out, "\n  ]\n}}\n")?;
-        }
-        Ok(self.out)
+    /// The writer back (the document was closed by `end`).
+    pub fn finish(self) -> W {
+        self.out
     }
 }
 
 impl<W: Write> crate::search::HitSink for JsonSink<W> {
-    fn begin(&mut self, query: &str, total_hits: usize) -> io::Result<()> {
+    fn begin(&mut self, query: &str, total_hits: Option<usize>) -> io::Result<()> {
         write!(self.out, "{{\n  \"query\": ")?;
         serde_json::to_writer(&mut self.out, query)?;
-        write!(
-            self.out,
-            ",\n  \"total_hits\": {total_hits},\n  \"hits\": ["
-        )
+        if let Some(n) = total_hits {
+            write!(self.out, ",\n  \"total_hits\": {n}")?;
+            self.total_known = true;
+        }
+        write!(self.out, ",\n  \"hits\": [")
     }
     fn hit(&mut self, hit: Hit) -> io::Result<()> {
         self.out
             .write_all(if self.first { b"\n" } else { b",\n" })?;
         self.first = false;
         // Each hit pretty-printed, indented to sit inside the document.
-        let text = serde_json::to_string_pretty(&hit)?;
+        let text = self.fields.pretty(&hit)?;
         for (i, line) in text.lines().enumerate() {
             if i > 0 {
                 self.out.write_all(b"\n")?;
@@ -674,25 +761,38 @@ impl<W: Write> crate::search::HitSink for JsonSink<W> {
         }
         Ok(())
     }
+    fn end(&mut self, total_hits: usize) -> io::Result<()> {
+        // No hit: `begin` wrote the opening bracket last.
+        self.out
+            .write_all(if self.first { b"]" } else { b"\n  ]" })?;
+        if !self.total_known {
+            write!(self.out, ",\n  \"total_hits\": {total_hits}")?;
+        }
+        write!(self.out, "\n}}\n")
+    }
 }
 
-/// `--jsonl`: one hit per line, written as found; `on_begin` is told how many hits match,
-/// `on_hit` is told after each line (for a progress bar).
-pub struct JsonlSink<W: Write, B: FnMut(usize), F: FnMut()> {
+/// `--jsonl`: one hit per line, written as found; `on_begin` is told how many hits match when
+/// that is known first, `on_hit` is told after each line (for a progress bar).
+pub struct JsonlSink<W: Write, B: FnMut(Option<usize>), F: FnMut()> {
     pub out: W,
+    pub fields: FieldSet,
     pub on_begin: B,
     pub on_hit: F,
 }
 
-impl<W: Write, B: FnMut(usize), F: FnMut()> crate::search::HitSink for JsonlSink<W, B, F> {
-    fn begin(&mut self, _: &str, total_hits: usize) -> io::Result<()> {
+impl<W: Write, B: FnMut(Option<usize>), F: FnMut()> crate::search::HitSink for JsonlSink<W, B, F> {
+    fn begin(&mut self, _: &str, total_hits: Option<usize>) -> io::Result<()> {
         (self.on_begin)(total_hits);
         Ok(())
     }
     fn hit(&mut self, hit: Hit) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, &hit)?;
+        self.fields.write_line(&mut self.out, &hit)?;
         writeln!(self.out)?;
         (self.on_hit)();
+        Ok(())
+    }
+    fn end(&mut self, _: usize) -> io::Result<()> {
         Ok(())
     }
 }

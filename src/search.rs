@@ -7,18 +7,19 @@ use std::path::Path;
 
 use serde::Serialize;
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
+use tantivy::query::EnableScoring;
 use tantivy::query::{
     BooleanQuery, Occur, Query, QueryParser, QueryParserError, RangeQuery, TermQuery,
 };
 use tantivy::query_grammar::{self, Occur as AstOccur, UserInputAst, UserInputLeaf};
 use tantivy::schema::{IndexRecordOption, OwnedValue, Term};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{DocAddress, Index, IndexReader, Searcher, TantivyDocument};
+use tantivy::{DocAddress, DocSet, Index, IndexReader, Searcher, TantivyDocument, TERMINATED};
 
 use crate::analyzer::ANALYZER;
 use crate::error::{Error, Result};
 use crate::index::schema::{Fields, KIND_CONVERSATION, KIND_TURN, LANG_FIELDS};
-use crate::index::stored::StoredGuess;
+use crate::index::stored::{self, StoredGuess};
 use crate::index::{self, writer::meta_term};
 use crate::model::{Metadata, Origin, Timestamp};
 use crate::spans::{script_of, Script, Span};
@@ -46,7 +47,7 @@ pub struct SearchOptions {
     pub since: Option<Timestamp>,
     /// Turns at or before this time.
     pub until: Option<Timestamp>,
-    /// At most this many hits; `None` for all.
+    /// The best this many hits by score; `None` for every hit, streamed unranked in index order.
     pub limit: Option<usize>,
     /// About how many highlights to compute per hit (a terminal line shows the first few);
     /// `None` for all (JSON).
@@ -134,20 +135,26 @@ pub struct SearchResults {
 /// Receives a search's results as they are found (the searcher never formats, printers never
 /// query; in the manner of ripgrep's `Sink`).
 pub trait HitSink {
-    /// Before any hit: the query and how many turns match in all.
-    fn begin(&mut self, query: &str, total_hits: usize) -> std::io::Result<()>;
+    /// Before any hit: the query, and how many turns match in all when that is known before the
+    /// first hit (a ranked search counts first; a streamed one knows only at the end).
+    fn begin(&mut self, query: &str, total_hits: Option<usize>) -> std::io::Result<()>;
     /// The next hit, in result order.
     fn hit(&mut self, hit: Hit) -> std::io::Result<()>;
+    /// After the last hit: how many turns match in all.
+    fn end(&mut self, total_hits: usize) -> std::io::Result<()>;
 }
 
 /// Collecting every hit (the terminal printer groups them by conversation).
 impl HitSink for SearchResults {
-    fn begin(&mut self, _: &str, total_hits: usize) -> std::io::Result<()> {
-        self.total_hits = total_hits;
+    fn begin(&mut self, _: &str, _: Option<usize>) -> std::io::Result<()> {
         Ok(())
     }
     fn hit(&mut self, hit: Hit) -> std::io::Result<()> {
         self.hits.push(hit);
+        Ok(())
+    }
+    fn end(&mut self, total_hits: usize) -> std::io::Result<()> {
+        self.total_hits = total_hits;
         Ok(())
     }
 }
@@ -223,34 +230,28 @@ impl Engine {
     }
 
     /// Run a search and hand each hit, in order, to `sink` as soon as it is assembled: memory
-    /// stays that of one hit however many there are (`--jsonl` of a whole corpus). Returns the
-    /// total number of matching turns.
+    /// stays that of one hit however many there are. With a limit, the best `limit` hits by
+    /// score (ties in corpus order); without one, every hit streamed in index order, unranked,
+    /// so the first comes at once (`--all` of a whole corpus). Returns the number of matching
+    /// turns.
     pub fn search_each(&self, opts: &SearchOptions, sink: &mut dyn HitSink) -> Result<usize> {
         self.guard(|| {
             let query = self.build_query(opts)?;
             let searcher = self.searcher();
-            let total_hits = searcher.search(&query, &Count)?;
-            sink.begin(&opts.query, total_hits)
+            let mut emit = Emitter {
+                engine: self,
+                searcher: &searcher,
+                opts,
+                highlighter: Highlighter::new(&self.index, &opts.query),
+                sink,
+            };
+            let total_hits = match opts.limit {
+                Some(limit) => emit.ranked(&query, limit)?,
+                None => emit.streamed(&query)?,
+            };
+            emit.sink
+                .end(total_hits)
                 .map_err(|e| Error::io("writing results", e))?;
-            let limit = opts.limit.unwrap_or(total_hits).min(total_hits);
-            if limit == 0 {
-                return Ok(total_hits);
-            }
-            let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
-            let mut highlighter = Highlighter::new(&self.index, &opts.query);
-            let highlight_limit = opts.highlight_limit.unwrap_or(usize::MAX);
-            for (score, addr) in self.in_corpus_order(&searcher, top)? {
-                let turn = self.turn_at(&searcher, addr)?;
-                let context = self.context(&searcher, &turn, opts.before, opts.after)?;
-                let highlights = highlighter.highlight(&turn.text, highlight_limit);
-                sink.hit(Hit {
-                    turn,
-                    score,
-                    highlights,
-                    context,
-                })
-                .map_err(|e| Error::io("writing results", e))?;
-            }
             Ok(total_hits)
         })
     }
@@ -639,14 +640,14 @@ impl Engine {
             dominant_language: first_str(doc, f.dominant),
             code_switched: first_bool(doc, f.code_switched).unwrap_or(false),
             spans: if self.spans {
-                stored(doc, f.spans)
+                first_bytes(doc, f.spans).map_or_else(Vec::new, stored::decode_spans)
             } else {
                 Vec::new()
             },
             text: text(f.text),
             repaired: first_bool(doc, f.repaired).unwrap_or(false),
             original: first_str(doc, f.original),
-            guesses: stored(doc, f.guesses),
+            guesses: first_bytes(doc, f.guesses).map_or_else(Vec::new, stored::decode_guesses),
             metadata: stored(doc, f.metadata),
             conversation_metadata: stored(doc, f.conversation_metadata),
         }
@@ -747,6 +748,11 @@ fn term_query(term: Term) -> Box<dyn Query> {
 }
 
 /// A typed value stored as JSON; its default when absent (an index written before the field).
+fn first_bytes(doc: &TantivyDocument, field: tantivy::schema::Field) -> Option<&[u8]> {
+    use tantivy::schema::Value;
+    doc.get_first(field).and_then(|v| v.as_bytes())
+}
+
 fn stored<T: serde::de::DeserializeOwned + Default>(
     doc: &TantivyDocument,
     field: tantivy::schema::Field,
@@ -855,6 +861,76 @@ fn explain_query_error(query: &str, tantivy_message: &str) -> String {
             }
             msg
         }
+    }
+}
+
+/// Assembles hits (turn, context, highlights) and hands them to a sink.
+struct Emitter<'a> {
+    engine: &'a Engine,
+    searcher: &'a Searcher,
+    opts: &'a SearchOptions,
+    highlighter: Highlighter,
+    sink: &'a mut dyn HitSink,
+}
+
+impl Emitter<'_> {
+    /// The best `limit` hits by score, equal scores in corpus order.
+    fn ranked(&mut self, query: &BooleanQuery, limit: usize) -> Result<usize> {
+        let total_hits = self.searcher.search(query, &Count)?;
+        self.begin(Some(total_hits))?;
+        let limit = limit.min(total_hits);
+        if limit > 0 {
+            let top = self
+                .searcher
+                .search(query, &TopDocs::with_limit(limit).order_by_score())?;
+            for (score, addr) in self.engine.in_corpus_order(self.searcher, top)? {
+                self.emit(score, addr)?;
+            }
+        }
+        Ok(total_hits)
+    }
+
+    /// Every hit, segment by segment in document order, as the query's scorer finds it.
+    fn streamed(&mut self, query: &BooleanQuery) -> Result<usize> {
+        self.begin(None)?;
+        let weight = query.weight(EnableScoring::enabled_from_searcher(self.searcher))?;
+        let mut total_hits = 0;
+        for (ord, segment) in self.searcher.segment_readers().iter().enumerate() {
+            let mut scorer = weight.scorer(segment, 1.0)?;
+            let alive = segment.alive_bitset();
+            let mut doc = scorer.doc();
+            while doc != TERMINATED {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    let score = scorer.score();
+                    self.emit(score, DocAddress::new(ord as u32, doc))?;
+                    total_hits += 1;
+                }
+                doc = scorer.advance();
+            }
+        }
+        Ok(total_hits)
+    }
+
+    fn begin(&mut self, total_hits: Option<usize>) -> Result<()> {
+        self.sink
+            .begin(&self.opts.query, total_hits)
+            .map_err(|e| Error::io("writing results", e))
+    }
+
+    fn emit(&mut self, score: f32, addr: DocAddress) -> Result<()> {
+        let (engine, opts) = (self.engine, self.opts);
+        let turn = engine.turn_at(self.searcher, addr)?;
+        let context = engine.context(self.searcher, &turn, opts.before, opts.after)?;
+        let limit = opts.highlight_limit.unwrap_or(usize::MAX);
+        let highlights = self.highlighter.highlight(&turn.text, limit);
+        self.sink
+            .hit(Hit {
+                turn,
+                score,
+                highlights,
+                context,
+            })
+            .map_err(|e| Error::io("writing results", e))
     }
 }
 

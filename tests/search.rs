@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use predicates::prelude::*;
 use serde_json::Value;
+use std::collections::BTreeSet;
 
 const DAMAGED: &str = "000_69e3827c508b06a3";
 
@@ -175,11 +176,7 @@ fn json_and_jsonl_follow_the_schema() {
     let hits = doc["hits"].as_array().unwrap();
     assert_eq!(hits.len(), 3);
     let lines = search_jsonl(ws.path(), &["art"]);
-    assert_eq!(
-        lines.len() as u64,
-        total,
-        "jsonl prints all hits without --limit"
-    );
+    assert_eq!(lines.len() as u64, total, "the helper asks for every hit");
     assert_eq!(search_jsonl(ws.path(), &["art", "--limit", "2"]).len(), 2);
     for h in hits.iter().chain(&lines) {
         for key in ["conversation", "source", "speaker", "text"] {
@@ -413,11 +410,82 @@ fn emoji_and_negation_alone() {
     assert_eq!(without.len() + with.len(), 80);
     // A leading `-` needs `--` on the command line, as in any Unix tool.
     let out = colloquy(ws.path())
-        .args(["search", "--jsonl", "-C", "0", "--", "-art"])
+        .args(["search", "--jsonl", "--all", "-C", "0", "--", "-art"])
         .output()
         .unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).lines().count(),
         without.len()
+    );
+}
+
+/// `--json` and `--jsonl` show the best 20 by default and say so; `--all` streams every hit
+/// (the same set), `--fields` keeps only the keys asked for.
+#[test]
+fn json_outputs_share_the_limit_and_all_streams_every_hit() {
+    let ws = workspace();
+    let run = |args: &[&str]| {
+        let out = colloquy(ws.path())
+            .arg("search")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (default, note) = run(&["*", "--jsonl"]);
+    assert_eq!(default.lines().count(), 20);
+    assert!(note.contains("20 of 80 hits written"), "{note}");
+    let (json, _) = run(&["*", "--json"]);
+    let doc: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["hits"].as_array().unwrap().len(), 20);
+    assert_eq!(doc["total_hits"], 80);
+
+    let keys = |text: &str| -> BTreeSet<(String, u64)> {
+        let hits: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        hit_keys(&hits).into_iter().collect()
+    };
+    let (all, quiet) = run(&["*", "--jsonl", "--all", "-C", "0"]);
+    assert!(quiet.is_empty(), "{quiet}");
+    let (ranked, _) = run(&["*", "--jsonl", "--limit", "1000", "-C", "0"]);
+    assert_eq!(all.lines().count(), 80);
+    assert_eq!(keys(&all), keys(&ranked));
+    // Streamed, the total is known at the end: it follows the hits.
+    let (json_all, _) = run(&["话题", "--json", "--all"]);
+    let doc: Value = serde_json::from_str(&json_all).unwrap();
+    assert_eq!(doc["total_hits"], 4);
+    assert_eq!(doc["hits"].as_array().unwrap().len(), 4);
+    assert!(json_all.find("\"total_hits\"") > json_all.find("\"hits\""));
+
+    let (few, _) = run(&["art", "--jsonl", "--fields", "conversation,turn,text"]);
+    for line in few.lines() {
+        let hit: Value = serde_json::from_str(line).unwrap();
+        let got: Vec<&str> = hit
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(got, ["conversation", "text", "turn"]);
+    }
+    let bad = colloquy(ws.path())
+        .args(["search", "art", "--jsonl", "--fields", "txt"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let msg = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        msg.contains("no field `txt`") && msg.contains("text"),
+        "{msg}"
     );
 }

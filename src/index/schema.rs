@@ -12,7 +12,7 @@ use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer};
 use crate::analyzer::ANALYZER;
 
 /// Version of the on-disk layout (schema and manifest).
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Tokenizer for speaker labels: the whole label, lowercased, so `--speaker alice` finds `Alice`.
 pub const LABEL_TOKENIZER: &str = "colloquy_label";
@@ -85,11 +85,12 @@ pub fn build() -> Schema {
     b.add_text_field("lang", STRING | STORED);
     b.add_text_field("dominant", STRING | STORED);
     b.add_bool_field("mixed", INDEXED | STORED);
-    b.add_text_field("spans", STORED);
+    // Compact binary (index::stored): most of a damaged turn's stored bytes were these as JSON.
+    b.add_bytes_field("spans", STORED);
     b.add_text_field("text", analyzed(true));
     b.add_text_field("original", STORED);
     b.add_bool_field("repaired", INDEXED | STORED);
-    b.add_text_field("guesses", STORED);
+    b.add_bytes_field("guesses", STORED);
     b.add_text_field("title", analyzed(true));
     b.add_text_field("preamble", STORED);
     b.add_u64_field("turns", STORED);

@@ -4,7 +4,7 @@ use tantivy::schema::Term;
 use tantivy::{doc, DateTime, IndexWriter, TantivyDocument};
 
 use super::schema::{Fields, KIND_CONVERSATION, KIND_TURN};
-use super::stored::StoredGuess;
+use super::stored;
 use crate::error::Result;
 use crate::model::{Metadata, Timestamp};
 use crate::pipeline::{Conversation, Turn};
@@ -71,7 +71,7 @@ fn turn_doc(f: &Fields, at: &Placement, conv: &Conversation, turn: &Turn) -> Tan
         f.text => turn.text.as_str(),
         f.repaired => turn.repaired(),
         f.code_switched => turn.code_switched,
-        f.spans => serde_json::to_string(&turn.spans).unwrap_or_default(),
+        f.spans => stored::encode_spans(&turn.spans),
     );
     if let Some(r) = turn.origin.record {
         d.add_u64(f.record, r);
@@ -86,11 +86,7 @@ fn turn_doc(f: &Fields, at: &Placement, conv: &Conversation, turn: &Turn) -> Tan
         d.add_text(f.original, original);
     }
     if !turn.guesses.is_empty() {
-        let stored: Vec<StoredGuess> = turn.guesses.iter().map(StoredGuess::of).collect();
-        d.add_text(
-            f.guesses,
-            serde_json::to_string(&stored).unwrap_or_default(),
-        );
+        d.add_bytes(f.guesses, &stored::encode_guesses(&turn.guesses));
     }
     for (lang, text) in spans::text_by_lang(&turn.text, &turn.spans) {
         if let Some((_, field)) = f.lang_fields.iter().find(|(l, _)| *l == lang) {

@@ -59,7 +59,12 @@ pub fn search_json(dir: &Path, args: &[&str]) -> Value {
 
 /// Run a search with `--jsonl` and parse every line.
 pub fn search_jsonl(dir: &Path, args: &[&str]) -> Vec<Value> {
-    String::from_utf8(search_output(dir, args, "--jsonl"))
+    // Every hit, ranked: a limit above any fixture's hit count unless the test sets one.
+    let mut args = args.to_vec();
+    if !args.contains(&"--limit") {
+        args.extend(["--limit", "1000000"]);
+    }
+    String::from_utf8(search_output(dir, &args, "--jsonl"))
         .expect("utf-8")
         .lines()
         .map(|l| serde_json::from_str(l).expect("valid JSON line"))

@@ -646,7 +646,7 @@ impl Engine {
             },
             text: text(f.text),
             repaired: first_bool(doc, f.repaired).unwrap_or(false),
-            original: first_str(doc, f.original),
+            original: first_bytes(doc, f.original).and_then(stored::decode_original),
             guesses: first_bytes(doc, f.guesses).map_or_else(Vec::new, stored::decode_guesses),
             metadata: stored(doc, f.metadata),
             conversation_metadata: stored(doc, f.conversation_metadata),

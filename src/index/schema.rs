@@ -88,7 +88,8 @@ pub fn build() -> Schema {
     // Compact binary (index::stored): most of a damaged turn's stored bytes were these as JSON.
     b.add_bytes_field("spans", STORED);
     b.add_text_field("text", analyzed(true));
-    b.add_text_field("original", STORED);
+    // The page bytes of index::stored::encode_original.
+    b.add_bytes_field("original", STORED);
     b.add_bool_field("repaired", INDEXED | STORED);
     b.add_bytes_field("guesses", STORED);
     b.add_text_field("title", analyzed(true));

@@ -147,6 +147,66 @@ pub fn decode_spans(bytes: &[u8]) -> Vec<Span> {
     out
 }
 
+/// Single-byte pages an original is tried in, by stored number (append only). A mojibake turn
+/// is its page's reading of bytes that are mostly the repaired text's own UTF-8, so stored as
+/// those bytes it sits beside the text in the same compressed block and costs little; read back
+/// through the page it is the original exactly.
+const ORIGINAL_PAGES: [&encoding_rs::Encoding; 8] = [
+    encoding_rs::WINDOWS_1254,
+    encoding_rs::WINDOWS_1252,
+    encoding_rs::WINDOWS_1250,
+    encoding_rs::WINDOWS_1251,
+    encoding_rs::MACINTOSH,
+    encoding_rs::ISO_8859_2,
+    encoding_rs::WINDOWS_1257,
+    encoding_rs::KOI8_R,
+];
+
+/// Stored number of an original kept as latin-1 bytes (U+0000..U+00FF, one byte each).
+const ORIGINAL_LATIN1: u8 = 0xFE;
+/// Stored number of an original kept as its own UTF-8 (no page reads it back exactly).
+const ORIGINAL_UTF8: u8 = 0xFF;
+
+/// A repaired turn's original as stored: a page number, then the bytes that page reads as the
+/// original; the first page that gives it back exactly wins, else the original's UTF-8.
+pub fn encode_original(original: &str) -> Vec<u8> {
+    for (n, page) in ORIGINAL_PAGES.iter().enumerate() {
+        let (bytes, _, unmappable) = page.encode(original);
+        if unmappable {
+            continue;
+        }
+        let (back, malformed) = page.decode_without_bom_handling(&bytes);
+        if !malformed && back == original {
+            let mut out = Vec::with_capacity(bytes.len() + 1);
+            out.push(n as u8);
+            out.extend_from_slice(&bytes);
+            return out;
+        }
+    }
+    if original.chars().all(|c| u32::from(c) <= 0xFF) {
+        let mut out = vec![ORIGINAL_LATIN1];
+        out.extend(original.chars().map(|c| u32::from(c) as u8));
+        return out;
+    }
+    let mut out = vec![ORIGINAL_UTF8];
+    out.extend_from_slice(original.as_bytes());
+    out
+}
+
+/// The original of [`encode_original`]; `None` for bytes it cannot have written.
+pub fn decode_original(bytes: &[u8]) -> Option<String> {
+    let (&page, rest) = bytes.split_first()?;
+    match page {
+        ORIGINAL_UTF8 => String::from_utf8(rest.to_vec()).ok(),
+        ORIGINAL_LATIN1 => Some(rest.iter().map(|&b| char::from(b)).collect()),
+        n => {
+            let page = ORIGINAL_PAGES.get(usize::from(n))?;
+            let (text, malformed) = page.decode_without_bom_handling(rest);
+            (!malformed).then(|| text.into_owned())
+        }
+    }
+}
+
 /// LEB128.
 fn put(out: &mut Vec<u8>, mut n: u64) {
     loop {
@@ -284,11 +344,43 @@ mod tests {
         assert!(decode_spans(&[]).is_empty());
     }
 
+    #[test]
+    fn originals_of_the_damaged_seeds_come_back_exactly_in_their_page() {
+        for seed in ["000_69e3827c508b06a3", "002_a46578f8551527d5", "003_c8cacc78d537ad71"] {
+            let path = format!("{}/corpus/{seed}.txt", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(path).expect("seed");
+            let stored = encode_original(&text);
+            assert_eq!(decode_original(&stored).as_deref(), Some(text.as_str()));
+            // Kept as page bytes: no more than the repaired text's own UTF-8 (fewer where bytes
+            // were lost), not its mojibake's.
+            assert!(stored[0] < ORIGINAL_LATIN1, "{seed}: page {}", stored[0]);
+            let repaired = Repairer::new().repair(&text).text;
+            assert!(stored.len() <= repaired.len() + 1, "{seed}");
+        }
+    }
+
+    #[test]
+    fn originals_no_page_reads_stay_utf8() {
+        for original in ["", "plain ASCII", "中文 and ã¤", "€\u{81}\u{8d}", "ÿ\u{80}\u{9f}", "😏 ä¸"] {
+            let stored = encode_original(original);
+            assert_eq!(decode_original(&stored).as_deref(), Some(original), "{original:?}");
+        }
+        assert_eq!(decode_original(&[]), None);
+        assert_eq!(decode_original(&[ORIGINAL_UTF8, 0xC3]), None);
+        assert_eq!(decode_original(&[200, b'a']), None);
+    }
+
     proptest! {
         #[test]
         fn malformed_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
             let _ = decode_guesses(&bytes);
             let _ = decode_spans(&bytes);
+            let _ = decode_original(&bytes);
+        }
+
+        #[test]
+        fn any_original_round_trips(original in "\\PC{0,40}") {
+            prop_assert_eq!(decode_original(&encode_original(&original)), Some(original));
         }
     }
 }

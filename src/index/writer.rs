@@ -83,7 +83,7 @@ fn turn_doc(f: &Fields, at: &Placement, conv: &Conversation, turn: &Turn) -> Tan
         d.add_text(f.dominant, dominant);
     }
     if let Some(original) = &turn.original {
-        d.add_text(f.original, original);
+        d.add_bytes(f.original, &stored::encode_original(original));
     }
     if !turn.guesses.is_empty() {
         d.add_bytes(f.guesses, &stored::encode_guesses(&turn.guesses));

@@ -876,16 +876,13 @@ struct Emitter<'a> {
 impl Emitter<'_> {
     /// The best `limit` hits by score, equal scores in corpus order.
     fn ranked(&mut self, query: &BooleanQuery, limit: usize) -> Result<usize> {
-        let total_hits = self.searcher.search(query, &Count)?;
+        // One pass counts and keeps the best (a limit of 0 would make TopDocs panic).
+        let top_docs = TopDocs::with_limit(limit.max(1)).order_by_score();
+        let (total_hits, mut top) = self.searcher.search(query, &(Count, top_docs))?;
+        top.truncate(limit);
         self.begin(Some(total_hits))?;
-        let limit = limit.min(total_hits);
-        if limit > 0 {
-            let top = self
-                .searcher
-                .search(query, &TopDocs::with_limit(limit).order_by_score())?;
-            for (score, addr) in self.engine.in_corpus_order(self.searcher, top)? {
-                self.emit(score, addr)?;
-            }
+        for (score, addr) in self.engine.in_corpus_order(self.searcher, top)? {
+            self.emit(score, addr)?;
         }
         Ok(total_hits)
     }

@@ -379,28 +379,6 @@ pub fn summarize(text: &str, spans: &[Span]) -> Languages {
     }
 }
 
-/// The text of each language in `text`, spans of one language joined by a
-/// space, in order of first appearance — for language-restricted fields.
-pub fn text_by_lang(text: &str, spans: &[Span]) -> Vec<(String, String)> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out: Vec<(String, String)> = Vec::new();
-    for span in spans {
-        let piece: String = span_chars(&chars, span).iter().collect();
-        let piece = piece.trim();
-        if piece.is_empty() {
-            continue;
-        }
-        match out.iter_mut().find(|(l, _)| *l == span.lang) {
-            Some((_, t)) => {
-                t.push(' ');
-                t.push_str(piece);
-            }
-            None => out.push((span.lang.clone(), piece.to_string())),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -552,24 +530,6 @@ mod tests {
             lang: "zh".into(),
         }];
         let _ = summarize("短", &bogus);
-        assert!(text_by_lang("短", &bogus).is_empty());
-    }
-
-    #[test]
-    fn restricted_text() {
-        assert_eq!(
-            text_by_lang(T2, &segment(T2)),
-            vec![
-                (
-                    "en".to_string(),
-                    "Hey， social media mental health".to_string()
-                ),
-                (
-                    "zh".to_string(),
-                    "关于'你觉得 对 影响大吗？'这个话题，你怎么想的？".to_string()
-                ),
-            ]
-        );
     }
 
     #[test]

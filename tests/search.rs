@@ -294,11 +294,18 @@ fn dominant_mixed_and_language_fields() {
         assert!(spans.iter().all(|s| s["end"].as_u64().unwrap() <= n));
     }
 
-    // `en:art` only matches `art` inside English spans; `zh:艺术` only inside Chinese spans.
-    let en_art = search_jsonl(ws.path(), &["en:art", "-C", "0"]);
+    // `en:art` is `art` in a turn with an English span: the same turns as `art --lang en`.
+    let keys = |args: &[&str]| {
+        let mut k = hit_keys(&search_jsonl(ws.path(), args));
+        k.sort();
+        k
+    };
+    let en_art = keys(&["en:art", "-C", "0"]);
     assert!(!en_art.is_empty());
-    let zh_ai = search_jsonl(ws.path(), &["zh:AI", "-C", "0"]);
-    assert!(zh_ai.is_empty(), "AI is never inside a Chinese span");
+    assert_eq!(en_art, keys(&["art", "--lang", "en", "-C", "0"]));
+    // Every turn with AI has a Chinese span too in the seeds, and 艺术 is always Chinese.
+    let zh_ai = keys(&["zh:AI", "-C", "0"]);
+    assert_eq!(zh_ai, keys(&["AI", "--lang", "zh", "-C", "0"]));
     let zh_art = search_jsonl(ws.path(), &["zh:艺术", "-C", "0"]);
     let any_art = search_jsonl(ws.path(), &["艺术", "-C", "0"]);
     assert!(!zh_art.is_empty());
@@ -306,6 +313,12 @@ fn dominant_mixed_and_language_fields() {
     assert!(zh_art
         .iter()
         .all(|h| h["languages"].as_array().unwrap().contains(&"zh".into())));
+    // A turn without Japanese never matches `ja:`; a phrase is restricted alike.
+    assert!(keys(&["ja:艺术", "-C", "0"]).is_empty());
+    assert_eq!(
+        keys(&["en:\"mental health\"", "-C", "0"]),
+        keys(&["\"mental health\"", "--lang", "en", "-C", "0"])
+    );
 }
 
 #[test]

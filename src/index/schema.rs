@@ -12,12 +12,13 @@ use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer};
 use crate::analyzer::ANALYZER;
 
 /// Version of the on-disk layout (schema and manifest).
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Tokenizer for speaker labels: the whole label, lowercased, so `--speaker alice` finds `Alice`.
 pub const LABEL_TOKENIZER: &str = "colloquy_label";
 
-/// Languages that get a language-restricted text field (`zh:算法`, `en:art`).
+/// Languages a query may name as a field (`zh:算法`, `en:art`): the literal in a turn with a span
+/// of that language (see `search::lang_fields_as_filters`).
 pub const LANG_FIELDS: [&str; 4] = ["zh", "en", "ja", "ko"];
 
 pub const KIND_TURN: &str = "turn";
@@ -49,7 +50,6 @@ pub struct Fields {
     pub meta: Field,
     pub metadata: Field,
     pub conversation_metadata: Field,
-    pub lang_fields: Vec<(String, Field)>,
 }
 
 fn analyzed(stored: bool) -> TextOptions {
@@ -104,9 +104,6 @@ pub fn build() -> Schema {
     b.add_text_field("meta", STRING);
     b.add_text_field("metadata", STORED);
     b.add_text_field("conversation_metadata", STORED);
-    for lang in LANG_FIELDS {
-        b.add_text_field(lang, analyzed(false));
-    }
     b.build()
 }
 
@@ -137,10 +134,6 @@ impl Fields {
             meta: f("meta")?,
             metadata: f("metadata")?,
             conversation_metadata: f("conversation_metadata")?,
-            lang_fields: LANG_FIELDS
-                .iter()
-                .map(|l| f(l).map(|field| ((*l).to_owned(), field)))
-                .collect::<tantivy::Result<_>>()?,
         })
     }
 }

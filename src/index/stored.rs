@@ -346,7 +346,11 @@ mod tests {
 
     #[test]
     fn originals_of_the_damaged_seeds_come_back_exactly_in_their_page() {
-        for seed in ["000_69e3827c508b06a3", "002_a46578f8551527d5", "003_c8cacc78d537ad71"] {
+        for seed in [
+            "000_69e3827c508b06a3",
+            "002_a46578f8551527d5",
+            "003_c8cacc78d537ad71",
+        ] {
             let path = format!("{}/corpus/{seed}.txt", env!("CARGO_MANIFEST_DIR"));
             let text = std::fs::read_to_string(path).expect("seed");
             let stored = encode_original(&text);
@@ -361,9 +365,20 @@ mod tests {
 
     #[test]
     fn originals_no_page_reads_stay_utf8() {
-        for original in ["", "plain ASCII", "中文 and ã¤", "€\u{81}\u{8d}", "ÿ\u{80}\u{9f}", "😏 ä¸"] {
+        for original in [
+            "",
+            "plain ASCII",
+            "中文 and ã¤",
+            "€\u{81}\u{8d}",
+            "ÿ\u{80}\u{9f}",
+            "😏 ä¸",
+        ] {
             let stored = encode_original(original);
-            assert_eq!(decode_original(&stored).as_deref(), Some(original), "{original:?}");
+            assert_eq!(
+                decode_original(&stored).as_deref(),
+                Some(original),
+                "{original:?}"
+            );
         }
         assert_eq!(decode_original(&[]), None);
         assert_eq!(decode_original(&[ORIGINAL_UTF8, 0xC3]), None);

@@ -8,7 +8,6 @@ use super::stored;
 use crate::error::Result;
 use crate::model::{Metadata, Timestamp};
 use crate::pipeline::{Conversation, Turn};
-use crate::spans;
 
 /// Where a conversation came from, as the index names it.
 pub struct Placement<'a> {
@@ -87,11 +86,6 @@ fn turn_doc(f: &Fields, at: &Placement, conv: &Conversation, turn: &Turn) -> Tan
     }
     if !turn.guesses.is_empty() {
         d.add_bytes(f.guesses, &stored::encode_guesses(&turn.guesses));
-    }
-    for (lang, text) in spans::text_by_lang(&turn.text, &turn.spans) {
-        if let Some((_, field)) = f.lang_fields.iter().find(|(l, _)| *l == lang) {
-            d.add_text(*field, &text);
-        }
     }
     if let Some(m) = metadata_json(&turn.metadata) {
         d.add_text(f.metadata, m);

@@ -4,8 +4,8 @@
 //! mojibake or legitimate text.
 
 use super::codepage::{
-    char_info, CodePage, PageMask, Table, C_CLOSING, C_CONTROL, C_LETTER, C_LOWER, C_OPENING,
-    C_UPPER, N_PAGES,
+    char_info, CodePage, PageMask, Table, C_BOX, C_CLOSING, C_CONTROL, C_LETTER, C_LOWER,
+    C_OPENING, C_UPPER, N_PAGES,
 };
 use super::lm::credible;
 
@@ -115,20 +115,25 @@ fn seq_len(lead: u8) -> usize {
 }
 
 /// Whether two adjacent source characters inside a sequence look like an
-/// accident rather than writing.
+/// accident rather than writing. `lead` is the sequence's lead byte (`a`'s).
 #[inline]
-fn weird_pair(cp: CodePage, a: char, ka: u8, kb: u8, first: bool) -> u8 {
+fn weird_pair(cp: CodePage, a: char, lead: u8, ka: u8, kb: u8, first: bool) -> u8 {
     if (ka | kb) & C_CONTROL != 0 {
         return 2;
     }
+    // Box drawing next to box drawing is a drawing (IBM437's `█░`, `─┐`);
+    // only the DOS pages read box drawing as lead bytes.
+    if ka & kb & C_BOX != 0 && matches!(cp, CodePage::Ibm437 | CodePage::Ibm850) {
+        return 0;
+    }
     if first {
-        // `Ã` and `Â` before a symbol or a C1-range character are not
-        // writing in any language; mac-roman's `√` before a symbol is
-        // mathematics as often as mojibake.
+        // `Ã` and `Â` (as the lead bytes C3 and C2) before a symbol or a
+        // C1-range character are not writing in any language; mac-roman's
+        // `√` before a symbol is mathematics as often as mojibake.
         let special = match cp {
             CodePage::Windows1251 => 0,
             CodePage::MacRoman => u8::from(matches!(a, '√' | '‚' | '¬')),
-            _ => 2 * u8::from(matches!(a, 'Â' | 'Ã')),
+            _ => 2 * u8::from(matches!(a, 'Â' | 'Ã') && matches!(lead, 0xC2 | 0xC3)),
         };
         if special > 0 {
             return special;
@@ -477,7 +482,7 @@ pub(crate) fn tokenize(
                 n_obs += 1;
                 conts += 1;
                 let k = scan.class.get(j).copied().unwrap_or(0);
-                weird = weird.saturating_add(weird_pair(cp, c, prev_class, k, first));
+                weird = weird.saturating_add(weird_pair(cp, c, lead, prev_class, k, first));
                 prev_class = k;
                 first = false;
             }

@@ -756,6 +756,8 @@ fn select_clusters(chars: &[char]) -> Selection {
     let mut all: Vec<u128> = Vec::new();
     // Per page, the indices of its accepted clusters, in text order.
     let mut spans: [Vec<usize>; codepage::N_PAGES] = Default::default();
+    // The same, as char ranges.
+    let mut ranges: [Vec<(usize, usize)>; codepage::N_PAGES] = Default::default();
     // Completions of edge tokens, for judging results before any run is
     // chosen; a sentinel version keeps them apart from the pruned lists.
     let mut probe = Candidates::default();
@@ -788,7 +790,7 @@ fn select_clusters(chars: &[char]) -> Selection {
                 }
             })
             .collect();
-        let accepted = |k: usize, c: &Cluster, doc_strong: bool| match verdicts.get(k) {
+        let judged = |k: usize, c: &Cluster, doc_strong: bool| match verdicts.get(k) {
             Some(Verdict::Detection) => detect::accept(c, doc_strong),
             Some(Verdict::OwnEvidence) => detect::accept(c, false),
             Some(Verdict::KnownWord) => detect::accept(c, true),
@@ -796,6 +798,18 @@ fn select_clusters(chars: &[char]) -> Selection {
                 detect::accept(c, false) && (*weird >= 2 || (doc_strong && *weird >= 1))
             }
             Some(Verdict::Reject) | None => false,
+        };
+        let whole = |c: &Cluster| {
+            page.tokens
+                .get(c.tok_lo..c.tok_hi)
+                .unwrap_or(&[])
+                .iter()
+                .all(|t| t.fixed.is_some())
+        };
+        let evidenced =
+            !cp.gated() || has_own_run(page, &ranges, ci, |k, c| judged(k, c, false) && whole(c));
+        let accepted = |k: usize, c: &Cluster, doc_strong: bool| {
+            judged(k, c, doc_strong) && (evidenced || whole(c))
         };
         let strong = page
             .clusters
@@ -820,6 +834,13 @@ fn select_clusters(chars: &[char]) -> Selection {
                     .filter(|&(k, c)| accepted(k, c, doc_strong))
                     .map(|(k, _)| k),
             );
+            if let Some(r) = ranges.get_mut(ci) {
+                r.extend(
+                    sp.iter()
+                        .filter_map(|&k| page.clusters.get(k))
+                        .map(|c| (c.start, c.end)),
+                );
+            }
         }
         all.extend(
             page.clusters
@@ -861,6 +882,31 @@ fn select_clusters(chars: &[char]) -> Selection {
         });
     }
     sel
+}
+
+/// Whether `page` (index `ci`) has a strong run, accepted on its own
+/// evidence (`own`), that no page before it in `CodePage::ALL` reads as
+/// mojibake at all (`ranges`: their accepted runs, in text order): a run
+/// that only this page explains.
+fn has_own_run(
+    page: &PageScan,
+    ranges: &[Vec<(usize, usize)>; codepage::N_PAGES],
+    ci: usize,
+    own: impl Fn(usize, &Cluster) -> bool,
+) -> bool {
+    let earlier = CodePage::ALL
+        .iter()
+        .take_while(|cp| cp.index() != ci)
+        .filter_map(|cp| ranges.get(cp.index()));
+    let earlier: Vec<&Vec<(usize, usize)>> = earlier.collect();
+    page.clusters.iter().enumerate().any(|(k, c)| {
+        c.score >= 1.0
+            && own(k, c)
+            && earlier.iter().all(|r| {
+                let i = r.partition_point(|x| x.1 <= c.start);
+                r.get(i).is_none_or(|x| x.0 >= c.end)
+            })
+    })
 }
 
 /// The order in which `take_greedily` considers the clusters: by key, except

@@ -571,10 +571,13 @@ pub(crate) fn tokenize(
             if let Some(c) = tok.fixed {
                 cl.score += if !common_target(c) {
                     -1.0
-                } else if cp == CodePage::Koi8R && tok.weird == 0 {
+                } else if matches!(cp, CodePage::Koi8R | CodePage::Ibm437 | CodePage::Ibm850)
+                    && tok.weird == 0
+                {
                     // KOI8-R reads a Cyrillic letter and `ё` (`пё` → `У`)
-                    // as a Cyrillic letter: such a pair is a word as often
-                    // as mojibake, and needs the document's evidence.
+                    // as a Cyrillic letter, IBM850 two Latin ones
+                    // (`ãà` → `ƅ`): such a pair is a word as often as
+                    // mojibake, and needs the document's evidence.
                     0.0
                 } else {
                     0.5

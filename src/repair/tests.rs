@@ -453,8 +453,17 @@ mod props {
     use super::*;
     use proptest::prelude::*;
 
+    /// 256 cases on every `cargo test`; `PROPTEST_CASES` asks for more (an
+    /// explicit `with_cases` would otherwise override it).
+    fn cases() -> u32 {
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(256)
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        #![proptest_config(ProptestConfig::with_cases(cases()))]
         #[test]
         fn no_panic_and_idempotent(s in any::<String>()) {
             let r = Repairer::new();

@@ -1,7 +1,8 @@
 //! Single-byte code pages that mojibake goes through: byte→char tables,
 //! their inverses, and which bytes each page leaves undefined.
 //!
-//! Tables come from encoding_rs (the WHATWG set); latin-1 is the identity.
+//! Tables come from encoding_rs (the WHATWG set); latin-1 is the identity;
+//! IBM437 and IBM850 are const tables generated from Python's codecs.
 
 use serde::Serialize;
 use std::sync::OnceLock;
@@ -18,10 +19,15 @@ pub enum CodePage {
     Iso8859_2,
     Windows1257,
     Koi8R,
+    Iso8859_15,
+    Windows1253,
+    MacCyrillic,
+    Ibm437,
+    Ibm850,
 }
 
 /// How many code pages the engine knows; per-page masks have a bit each.
-pub(crate) const N_PAGES: usize = 9;
+pub(crate) const N_PAGES: usize = 14;
 
 /// One bit per code page (bit `CodePage::index`).
 pub(crate) type PageMask = u16;
@@ -44,6 +50,11 @@ impl CodePage {
         CodePage::Iso8859_2,
         CodePage::Windows1257,
         CodePage::Koi8R,
+        CodePage::Iso8859_15,
+        CodePage::Windows1253,
+        CodePage::MacCyrillic,
+        CodePage::Ibm437,
+        CodePage::Ibm850,
     ];
 
     pub fn name(self) -> &'static str {
@@ -57,6 +68,11 @@ impl CodePage {
             CodePage::Iso8859_2 => "iso-8859-2",
             CodePage::Windows1257 => "windows-1257",
             CodePage::Koi8R => "koi8-r",
+            CodePage::Iso8859_15 => "iso-8859-15",
+            CodePage::Windows1253 => "windows-1253",
+            CodePage::MacCyrillic => "x-mac-cyrillic",
+            CodePage::Ibm437 => "ibm437",
+            CodePage::Ibm850 => "ibm850",
         }
     }
 
@@ -71,7 +87,20 @@ impl CodePage {
             CodePage::Iso8859_2 => 6,
             CodePage::Windows1257 => 7,
             CodePage::Koi8R => 8,
+            CodePage::Iso8859_15 => 9,
+            CodePage::Windows1253 => 10,
+            CodePage::MacCyrillic => 11,
+            CodePage::Ibm437 => 12,
+            CodePage::Ibm850 => 13,
         }
+    }
+
+    /// The pages added last (ISO-8859-15, windows-1253, x-mac-cyrillic,
+    /// IBM437, IBM850) read much clean text and much mojibake of the other
+    /// pages as mojibake of their own: their readings need the document's
+    /// evidence (see `select_clusters`).
+    pub(crate) fn gated(self) -> bool {
+        self.index() >= 9
     }
 
     pub(crate) fn table(self) -> &'static Table {
@@ -133,11 +162,58 @@ fn decode_byte(cp: CodePage, b: u8) -> char {
         CodePage::Iso8859_2 => encoding_rs::ISO_8859_2,
         CodePage::Windows1257 => encoding_rs::WINDOWS_1257,
         CodePage::Koi8R => encoding_rs::KOI8_R,
+        CodePage::Iso8859_15 => encoding_rs::ISO_8859_15,
+        CodePage::Windows1253 => encoding_rs::WINDOWS_1253,
+        CodePage::MacCyrillic => encoding_rs::X_MAC_CYRILLIC,
+        CodePage::Ibm437 => return IBM437_HIGH[usize::from(b - 0x80)],
+        CodePage::Ibm850 => return IBM850_HIGH[usize::from(b - 0x80)],
     };
     let byte = [b];
     let (s, _) = enc.decode_without_bom_handling(&byte);
     s.chars().next().unwrap_or('\u{FFFD}')
 }
+
+/// IBM437 and IBM850 (the DOS pages; encoding_rs has neither), bytes
+/// 0x80..=0xFF, generated from Python's `cp437` / `cp850` codecs (the
+/// Unicode consortium's mappings): `bytes(range(0x80, 0x100)).decode("cp437")`.
+const IBM437_HIGH: [char; 128] = [
+    '\u{00C7}', '\u{00FC}', '\u{00E9}', '\u{00E2}', '\u{00E4}', '\u{00E0}', '\u{00E5}', '\u{00E7}',
+    '\u{00EA}', '\u{00EB}', '\u{00E8}', '\u{00EF}', '\u{00EE}', '\u{00EC}', '\u{00C4}', '\u{00C5}',
+    '\u{00C9}', '\u{00E6}', '\u{00C6}', '\u{00F4}', '\u{00F6}', '\u{00F2}', '\u{00FB}', '\u{00F9}',
+    '\u{00FF}', '\u{00D6}', '\u{00DC}', '\u{00A2}', '\u{00A3}', '\u{00A5}', '\u{20A7}', '\u{0192}',
+    '\u{00E1}', '\u{00ED}', '\u{00F3}', '\u{00FA}', '\u{00F1}', '\u{00D1}', '\u{00AA}', '\u{00BA}',
+    '\u{00BF}', '\u{2310}', '\u{00AC}', '\u{00BD}', '\u{00BC}', '\u{00A1}', '\u{00AB}', '\u{00BB}',
+    '\u{2591}', '\u{2592}', '\u{2593}', '\u{2502}', '\u{2524}', '\u{2561}', '\u{2562}', '\u{2556}',
+    '\u{2555}', '\u{2563}', '\u{2551}', '\u{2557}', '\u{255D}', '\u{255C}', '\u{255B}', '\u{2510}',
+    '\u{2514}', '\u{2534}', '\u{252C}', '\u{251C}', '\u{2500}', '\u{253C}', '\u{255E}', '\u{255F}',
+    '\u{255A}', '\u{2554}', '\u{2569}', '\u{2566}', '\u{2560}', '\u{2550}', '\u{256C}', '\u{2567}',
+    '\u{2568}', '\u{2564}', '\u{2565}', '\u{2559}', '\u{2558}', '\u{2552}', '\u{2553}', '\u{256B}',
+    '\u{256A}', '\u{2518}', '\u{250C}', '\u{2588}', '\u{2584}', '\u{258C}', '\u{2590}', '\u{2580}',
+    '\u{03B1}', '\u{00DF}', '\u{0393}', '\u{03C0}', '\u{03A3}', '\u{03C3}', '\u{00B5}', '\u{03C4}',
+    '\u{03A6}', '\u{0398}', '\u{03A9}', '\u{03B4}', '\u{221E}', '\u{03C6}', '\u{03B5}', '\u{2229}',
+    '\u{2261}', '\u{00B1}', '\u{2265}', '\u{2264}', '\u{2320}', '\u{2321}', '\u{00F7}', '\u{2248}',
+    '\u{00B0}', '\u{2219}', '\u{00B7}', '\u{221A}', '\u{207F}', '\u{00B2}', '\u{25A0}', '\u{00A0}',
+];
+
+/// See `IBM437_HIGH`.
+const IBM850_HIGH: [char; 128] = [
+    '\u{00C7}', '\u{00FC}', '\u{00E9}', '\u{00E2}', '\u{00E4}', '\u{00E0}', '\u{00E5}', '\u{00E7}',
+    '\u{00EA}', '\u{00EB}', '\u{00E8}', '\u{00EF}', '\u{00EE}', '\u{00EC}', '\u{00C4}', '\u{00C5}',
+    '\u{00C9}', '\u{00E6}', '\u{00C6}', '\u{00F4}', '\u{00F6}', '\u{00F2}', '\u{00FB}', '\u{00F9}',
+    '\u{00FF}', '\u{00D6}', '\u{00DC}', '\u{00F8}', '\u{00A3}', '\u{00D8}', '\u{00D7}', '\u{0192}',
+    '\u{00E1}', '\u{00ED}', '\u{00F3}', '\u{00FA}', '\u{00F1}', '\u{00D1}', '\u{00AA}', '\u{00BA}',
+    '\u{00BF}', '\u{00AE}', '\u{00AC}', '\u{00BD}', '\u{00BC}', '\u{00A1}', '\u{00AB}', '\u{00BB}',
+    '\u{2591}', '\u{2592}', '\u{2593}', '\u{2502}', '\u{2524}', '\u{00C1}', '\u{00C2}', '\u{00C0}',
+    '\u{00A9}', '\u{2563}', '\u{2551}', '\u{2557}', '\u{255D}', '\u{00A2}', '\u{00A5}', '\u{2510}',
+    '\u{2514}', '\u{2534}', '\u{252C}', '\u{251C}', '\u{2500}', '\u{253C}', '\u{00E3}', '\u{00C3}',
+    '\u{255A}', '\u{2554}', '\u{2569}', '\u{2566}', '\u{2560}', '\u{2550}', '\u{256C}', '\u{00A4}',
+    '\u{00F0}', '\u{00D0}', '\u{00CA}', '\u{00CB}', '\u{00C8}', '\u{0131}', '\u{00CD}', '\u{00CE}',
+    '\u{00CF}', '\u{2518}', '\u{250C}', '\u{2588}', '\u{2584}', '\u{00A6}', '\u{00CC}', '\u{2580}',
+    '\u{00D3}', '\u{00DF}', '\u{00D4}', '\u{00D2}', '\u{00F5}', '\u{00D5}', '\u{00B5}', '\u{00FE}',
+    '\u{00DE}', '\u{00DA}', '\u{00DB}', '\u{00D9}', '\u{00FD}', '\u{00DD}', '\u{00AF}', '\u{00B4}',
+    '\u{00AD}', '\u{00B1}', '\u{2017}', '\u{00BE}', '\u{00B6}', '\u{00A7}', '\u{00F7}', '\u{00B8}',
+    '\u{00B0}', '\u{00A8}', '\u{00B7}', '\u{00B9}', '\u{00B3}', '\u{00B2}', '\u{25A0}', '\u{00A0}',
+];
 
 fn build(cp: CodePage) -> Table {
     let mut decode = ['\0'; 256];
@@ -203,6 +279,8 @@ pub(crate) const C_UPPER: u8 = 4;
 pub(crate) const C_CLOSING: u8 = 8;
 pub(crate) const C_OPENING: u8 = 16;
 pub(crate) const C_CONTROL: u8 = 32;
+/// Box drawing and block elements (U+2500..U+259F).
+pub(crate) const C_BOX: u8 = 64;
 
 fn classify(c: char) -> u8 {
     let mut k = 0;
@@ -231,6 +309,9 @@ fn classify(c: char) -> u8 {
     }
     if (0x80..0xA0).contains(&(c as u32)) {
         k |= C_CONTROL;
+    }
+    if ('\u{2500}'..='\u{259F}').contains(&c) {
+        k |= C_BOX;
     }
     k
 }

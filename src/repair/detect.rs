@@ -4,8 +4,8 @@
 //! mojibake or legitimate text.
 
 use super::codepage::{
-    char_info, CodePage, PageMask, Table, C_CLOSING, C_CONTROL, C_LETTER, C_LOWER, C_OPENING,
-    C_UPPER, N_PAGES,
+    char_info, CodePage, PageMask, Table, C_BOX, C_CLOSING, C_CONTROL, C_LETTER, C_LOWER,
+    C_OPENING, C_UPPER, N_PAGES,
 };
 use super::lm::credible;
 
@@ -115,24 +115,22 @@ fn seq_len(lead: u8) -> usize {
 }
 
 /// Whether two adjacent source characters inside a sequence look like an
-/// accident rather than writing.
+/// accident rather than writing. `lead` is the sequence's lead byte (`a`'s).
 #[inline]
-fn weird_pair(cp: CodePage, a: char, ka: u8, kb: u8, first: bool) -> u8 {
+fn weird_pair(cp: CodePage, a: char, lead: u8, ka: u8, kb: u8, first: bool) -> u8 {
     if (ka | kb) & C_CONTROL != 0 {
         return 2;
     }
     if first {
-        // `Ã` and `Â` before a symbol or a C1-range character are not
-        // writing in any language; mac-roman's `√` before a symbol is
-        // mathematics as often as mojibake.
-        let special = match cp {
-            CodePage::Windows1251 => 0,
-            CodePage::MacRoman => u8::from(matches!(a, '√' | '‚' | '¬')),
-            _ => 2 * u8::from(matches!(a, 'Â' | 'Ã')),
-        };
+        let special = first_pair(cp, a, lead, kb);
         if special > 0 {
             return special;
         }
+    }
+    // Box drawing next to box drawing is a drawing (IBM437's `█░`, `─┐`);
+    // only the DOS pages read box drawing as lead bytes.
+    if ka & kb & C_BOX != 0 && matches!(cp, CodePage::Ibm437 | CodePage::Ibm850) {
+        return 0;
     }
     match (ka & C_LETTER != 0, kb & C_LETTER != 0) {
         (true, true) => u8::from(ka & C_LOWER != 0 && kb & C_UPPER != 0),
@@ -140,6 +138,30 @@ fn weird_pair(cp: CodePage, a: char, ka: u8, kb: u8, first: bool) -> u8 {
         (false, true) => u8::from(ka & C_OPENING == 0),
         // Closing marks follow each other in writing: `…”`, `’”`, `”»`.
         (false, false) => u8::from(ka & kb & C_CLOSING == 0),
+    }
+}
+
+/// Evidence from a lead char and the char after it that writing does not
+/// show. The lead bytes C3 and C2 (`Ã`, `Â`; `├`, `┬` before anything but
+/// box drawing in the DOS pages)
+/// before a symbol or a C1-range character are not writing in any
+/// language; mac-roman's `√` before a symbol is mathematics as often as
+/// mojibake; a dash glued to a capital (x-mac-cyrillic's `—П`, `я`) and a
+/// Greek capital before punctuation (windows-1253's `Ξ—`, `Η`) are rare
+/// in writing, but the one-letter words of those languages are nothing else.
+#[inline]
+fn first_pair(cp: CodePage, a: char, lead: u8, kb: u8) -> u8 {
+    match cp {
+        CodePage::Windows1251 => 0,
+        CodePage::MacRoman => u8::from(matches!(a, '√' | '‚' | '¬')),
+        CodePage::MacCyrillic => u8::from(matches!(a, '–' | '—') && kb & C_UPPER != 0),
+        CodePage::Windows1253 => u8::from(matches!(a, 'Ξ' | 'Ο') && kb & C_LETTER == 0),
+        // The DOS pages' E2 (`Γ`, `Ô`) before a letter: `ΓÇó` (•), `Γé¼` (€).
+        CodePage::Ibm437 | CodePage::Ibm850 if lead == 0xE2 && kb & C_LETTER != 0 => 2,
+        _ => {
+            let lead_c = matches!(a, 'Â' | 'Ã') || (matches!(a, '├' | '┬') && kb & C_BOX == 0);
+            2 * u8::from(lead_c && matches!(lead, 0xC2 | 0xC3))
+        }
     }
 }
 
@@ -434,6 +456,7 @@ pub(crate) fn tokenize(
 ) {
     let t: &Table = cp.table();
     let ci = cp.index();
+    let dos = matches!(cp, CodePage::Ibm437 | CodePage::Ibm850);
     let no_undefined = t.undefined_list.is_empty();
     let byte_at = |k: usize| scan.bytes.get(k).map_or(0, |b| b[ci]);
     let n = chars.len();
@@ -459,6 +482,7 @@ pub(crate) fn tokenize(
         let mut weird = 0u8;
         let mut prev_class = scan.class.get(i).copied().unwrap_or(0);
         let mut first = true;
+        let mut box_pairs = 0u8;
         while n_obs < need && j < n {
             let ch = chars[j];
             if ch == '\u{FFFD}' || (wild_q && ch == '?') {
@@ -477,11 +501,16 @@ pub(crate) fn tokenize(
                 n_obs += 1;
                 conts += 1;
                 let k = scan.class.get(j).copied().unwrap_or(0);
-                weird = weird.saturating_add(weird_pair(cp, c, prev_class, k, first));
+                weird = weird.saturating_add(weird_pair(cp, c, lead, prev_class, k, first));
+                box_pairs += u8::from(dos && prev_class & k & C_BOX != 0);
                 prev_class = k;
                 first = false;
             }
             j += 1;
+        }
+        // Box drawing glued to a letter is no drawing (`cig├╝e├▒a`).
+        if box_pairs > 0 && glued_to_letter(chars, i, j) {
+            weird = weird.saturating_add(box_pairs);
         }
         let missing = need - n_obs;
         let lossy = missing > 0 || wild > 0;
@@ -542,10 +571,13 @@ pub(crate) fn tokenize(
             if let Some(c) = tok.fixed {
                 cl.score += if !common_target(c) {
                     -1.0
-                } else if cp == CodePage::Koi8R && tok.weird == 0 {
+                } else if matches!(cp, CodePage::Koi8R | CodePage::Ibm437 | CodePage::Ibm850)
+                    && tok.weird == 0
+                {
                     // KOI8-R reads a Cyrillic letter and `ё` (`пё` → `У`)
-                    // as a Cyrillic letter: such a pair is a word as often
-                    // as mojibake, and needs the document's evidence.
+                    // as a Cyrillic letter, IBM850 two Latin ones
+                    // (`ãà` → `ƅ`): such a pair is a word as often as
+                    // mojibake, and needs the document's evidence.
                     0.0
                 } else {
                     0.5
@@ -554,6 +586,12 @@ pub(crate) fn tokenize(
         }
         tokens.push(tok);
     }
+}
+
+/// Whether the char before `start` or the one at `end` is a letter.
+fn glued_to_letter(chars: &[char], start: usize, end: usize) -> bool {
+    let letter = |c: Option<&char>| c.is_some_and(|&c| super::plausible::is_letter(c));
+    letter(start.checked_sub(1).and_then(|k| chars.get(k))) || letter(chars.get(end))
 }
 
 /// Decode a complete sequence (lead plus continuation bytes), rejecting

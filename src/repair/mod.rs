@@ -756,6 +756,8 @@ fn select_clusters(chars: &[char]) -> Selection {
     let mut all: Vec<u128> = Vec::new();
     // Per page, the indices of its accepted clusters, in text order.
     let mut spans: [Vec<usize>; codepage::N_PAGES] = Default::default();
+    // The same, as char ranges.
+    let mut ranges: [Vec<(usize, usize)>; codepage::N_PAGES] = Default::default();
     // Completions of edge tokens, for judging results before any run is
     // chosen; a sentinel version keeps them apart from the pruned lists.
     let mut probe = Candidates::default();
@@ -788,7 +790,7 @@ fn select_clusters(chars: &[char]) -> Selection {
                 }
             })
             .collect();
-        let accepted = |k: usize, c: &Cluster, doc_strong: bool| match verdicts.get(k) {
+        let judged = |k: usize, c: &Cluster, doc_strong: bool| match verdicts.get(k) {
             Some(Verdict::Detection) => detect::accept(c, doc_strong),
             Some(Verdict::OwnEvidence) => detect::accept(c, false),
             Some(Verdict::KnownWord) => detect::accept(c, true),
@@ -796,6 +798,18 @@ fn select_clusters(chars: &[char]) -> Selection {
                 detect::accept(c, false) && (*weird >= 2 || (doc_strong && *weird >= 1))
             }
             Some(Verdict::Reject) | None => false,
+        };
+        let whole = |c: &Cluster| {
+            page.tokens
+                .get(c.tok_lo..c.tok_hi)
+                .unwrap_or(&[])
+                .iter()
+                .all(|t| t.fixed.is_some())
+        };
+        let evidenced =
+            !cp.gated() || has_own_run(page, &ranges, ci, |k, c| judged(k, c, false) && whole(c));
+        let accepted = |k: usize, c: &Cluster, doc_strong: bool| {
+            judged(k, c, doc_strong) && (evidenced || whole(c))
         };
         let strong = page
             .clusters
@@ -811,7 +825,8 @@ fn select_clusters(chars: &[char]) -> Selection {
             .filter(|&(k, c)| accepted(k, c, doc_strong))
             .map(|(_, c)| c.score)
             .sum();
-        let page_key = (u128::from(desc_key(total)) << 64) | ((ci as u128) << 56);
+        // Bit 95 is left for `prefer_fitting_pages`.
+        let page_key = (u128::from(desc_key(total) >> 1) << 64) | ((ci as u128) << 56);
         if let Some(sp) = spans.get_mut(ci) {
             sp.extend(
                 page.clusters
@@ -820,6 +835,13 @@ fn select_clusters(chars: &[char]) -> Selection {
                     .filter(|&(k, c)| accepted(k, c, doc_strong))
                     .map(|(k, _)| k),
             );
+            if let Some(r) = ranges.get_mut(ci) {
+                r.extend(
+                    sp.iter()
+                        .filter_map(|&k| page.clusters.get(k))
+                        .map(|c| (c.start, c.end)),
+                );
+            }
         }
         all.extend(
             page.clusters
@@ -836,6 +858,7 @@ fn select_clusters(chars: &[char]) -> Selection {
     // Unpruned lists are a function of the pattern alone: later texts on this
     // thread reuse them.
     probe.remember(PROBE_VERSION);
+    prefer_fitting_pages(chars, &pages, &spans, &mut all);
     let all = defer_to_better_runs(all, &pages, &spans);
     let mut chosen = take_greedily(chars.len(), &pages, all);
     // Taken clusters do not overlap: their starts differ.
@@ -861,6 +884,154 @@ fn select_clusters(chars: &[char]) -> Selection {
         });
     }
     sel
+}
+
+/// A document-level preference among code pages that read the same runs:
+/// where two pages read one run whole and one page's reading fits the word
+/// around it better (`word_fit`) more often than the other way round, the
+/// other page loses every tie (its keys sort after the rest among equal
+/// scores). ISO-8859-2 and windows-1250 read Hungarian `ĂŠ` as `é` and `Ê`:
+/// `miĂŠrt` → `miÊrt` breaks the word, so `ĂŠrtem` and `Ăśtször` follow
+/// ISO-8859-2 too, where either reading alone would do.
+fn prefer_fitting_pages(
+    chars: &[char],
+    pages: &[Option<PageScan>; codepage::N_PAGES],
+    spans: &[Vec<usize>; codepage::N_PAGES],
+    keys: &mut [u128],
+) {
+    let mut runs: Vec<(usize, usize, usize, usize)> = Vec::new();
+    for (ci, sp) in spans.iter().enumerate() {
+        let Some(page) = pages.get(ci).and_then(|p| p.as_ref()) else {
+            continue;
+        };
+        runs.extend(
+            sp.iter()
+                .filter_map(|&k| page.clusters.get(k).map(|c| (c.start, c.end, ci, k))),
+        );
+    }
+    runs.sort_unstable();
+    let reading = |ci: usize, k: usize| -> Option<String> {
+        let page = pages.get(ci).and_then(|p| p.as_ref())?;
+        let c = page.clusters.get(k)?;
+        page.tokens
+            .get(c.tok_lo..c.tok_hi)?
+            .iter()
+            .map(|t| t.fixed)
+            .collect()
+    };
+    // Per pair of pages: runs where the first one's reading fits better than
+    // the second one's, less runs where it fits worse.
+    let mut beats = [[0i32; codepage::N_PAGES]; codepage::N_PAGES];
+    for group in runs.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+        if group.len() < 2 {
+            continue;
+        }
+        let readings: Vec<(usize, String)> = group
+            .iter()
+            .filter_map(|&(_, _, ci, k)| Some((ci, reading(ci, k)?)))
+            .collect();
+        if readings.windows(2).all(|w| w[0].1 == w[1].1) {
+            continue;
+        }
+        let (start, end) = (group[0].0, group[0].1);
+        let fits: Vec<(usize, u8)> = readings
+            .iter()
+            .map(|(ci, r)| (*ci, word_fit(chars, start, end, r)))
+            .collect();
+        for &(p, fp) in &fits {
+            for &(q, fq) in &fits {
+                if fp > fq {
+                    if let Some(x) = beats.get_mut(p).and_then(|row| row.get_mut(q)) {
+                        *x += 1;
+                    }
+                    if let Some(x) = beats.get_mut(q).and_then(|row| row.get_mut(p)) {
+                        *x -= 1;
+                    }
+                }
+            }
+        }
+    }
+    // A page that another page beats loses its ties.
+    let mut demoted: codepage::PageMask = 0;
+    for row in &beats {
+        for (q, &n) in row.iter().enumerate() {
+            if n > 0 {
+                demoted |= 1 << q;
+            }
+        }
+    }
+    if demoted == 0 {
+        return;
+    }
+    for key in keys {
+        let ci = ((*key >> 56) & 0xFF) as usize;
+        if demoted & (1 << ci) != 0 {
+            *key |= 1 << 95;
+        }
+    }
+}
+
+/// How well `result` fits in place of `chars[start..end]` within its word:
+/// 0 when the word turns from lower to upper case inside, 2 when it is a
+/// known word, 1 otherwise. Han, kana and Hangul have neither case nor
+/// words in the lexicon (whose false positives would decide): always 1.
+fn word_fit(chars: &[char], start: usize, end: usize, result: &str) -> u8 {
+    let syllabic = |c: char| {
+        plausible::script(c)
+            .is_some_and(|s| matches!(s, plausible::Script::HanKana | plausible::Script::Hangul))
+    };
+    if result.chars().any(syllabic) {
+        return 1;
+    }
+    let is_letter = |c: &&char| plausible::is_letter(**c);
+    let before: Vec<char> = chars
+        .get(..start)
+        .unwrap_or(&[])
+        .iter()
+        .rev()
+        .take_while(is_letter)
+        .copied()
+        .collect();
+    let after = chars.get(end..).unwrap_or(&[]).iter().take_while(is_letter);
+    let word: String = before
+        .iter()
+        .rev()
+        .copied()
+        .chain(result.chars())
+        .chain(after.copied())
+        .collect();
+    if lower_then_upper(word.chars()) {
+        0
+    } else if word.chars().all(plausible::is_letter) && lexicon::known(&word) {
+        2
+    } else {
+        1
+    }
+}
+
+/// Whether `page` (index `ci`) has a strong run, accepted on its own
+/// evidence (`own`), that no page before it in `CodePage::ALL` reads as
+/// mojibake at all (`ranges`: their accepted runs, in text order): a run
+/// that only this page explains.
+fn has_own_run(
+    page: &PageScan,
+    ranges: &[Vec<(usize, usize)>; codepage::N_PAGES],
+    ci: usize,
+    own: impl Fn(usize, &Cluster) -> bool,
+) -> bool {
+    let earlier = CodePage::ALL
+        .iter()
+        .take_while(|cp| cp.index() != ci)
+        .filter_map(|cp| ranges.get(cp.index()));
+    let earlier: Vec<&Vec<(usize, usize)>> = earlier.collect();
+    page.clusters.iter().enumerate().any(|(k, c)| {
+        c.score >= 1.0
+            && own(k, c)
+            && earlier.iter().all(|r| {
+                let i = r.partition_point(|x| x.1 <= c.start);
+                r.get(i).is_none_or(|x| x.0 >= c.end)
+            })
+    })
 }
 
 /// The order in which `take_greedily` considers the clusters: by key, except
@@ -998,10 +1169,30 @@ fn judge_result(chars: &[char], page: &PageScan, k: usize, probe: &mut Candidate
         return Verdict::Reject;
     };
     let toks = page.tokens.get(cl.tok_lo..cl.tok_hi).unwrap_or(&[]);
-    let fixed_pairs_fit = toks.windows(2).all(|w| match (w[0].fixed, w[1].fixed) {
-        (Some(a), Some(b)) => plausible::adjacent_fit(a, b),
-        _ => true,
-    });
+    // A pair that is itself mojibake under the same page is the inner
+    // layer of double encoding (windows-1253's `Οƒ` of `σ`): its scripts
+    // need not fit.
+    let t = cl.cp.table();
+    let layered = |a: char, b: char| {
+        t.encode(a).is_some_and(|x| (0xC2..=0xF4).contains(&x))
+            && t.encode(b).is_some_and(|x| (0x80..0xC0).contains(&x))
+    };
+    // Whether token `i`'s char belongs to such a pair.
+    let in_layer = |i: usize| {
+        let fixed = |j: usize| toks.get(j).and_then(|t| t.fixed);
+        let pair =
+            |j: usize| matches!((fixed(j), fixed(j + 1)), (Some(a), Some(b)) if layered(a, b));
+        pair(i) || i.checked_sub(1).is_some_and(pair)
+    };
+    let fixed_pairs_fit =
+        toks.windows(2)
+            .enumerate()
+            .all(|(i, w)| match (w[0].fixed, w[1].fixed) {
+                (Some(a), Some(b)) => {
+                    plausible::adjacent_fit(a, b) || in_layer(i) || in_layer(i + 1)
+                }
+                _ => true,
+            });
     if !fixed_pairs_fit {
         return Verdict::Reject;
     }

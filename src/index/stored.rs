@@ -60,7 +60,7 @@ impl StoredGuess {
 
 /// Code pages by their stored number. Append only: a number, once written, names its page for
 /// good (a test checks every page has one).
-const STORED_PAGES: [CodePage; 9] = [
+const STORED_PAGES: [CodePage; 14] = [
     CodePage::Windows1252,
     CodePage::Windows1254,
     CodePage::Latin1,
@@ -70,6 +70,11 @@ const STORED_PAGES: [CodePage; 9] = [
     CodePage::Iso8859_2,
     CodePage::Windows1257,
     CodePage::Koi8R,
+    CodePage::Iso8859_15,
+    CodePage::Windows1253,
+    CodePage::MacCyrillic,
+    CodePage::Ibm437,
+    CodePage::Ibm850,
 ];
 
 /// A probability rounded to thousandths, as stored.
@@ -151,7 +156,7 @@ pub fn decode_spans(bytes: &[u8]) -> Vec<Span> {
 /// is its page's reading of bytes that are mostly the repaired text's own UTF-8, so stored as
 /// those bytes it sits beside the text in the same compressed block and costs little; read back
 /// through the page it is the original exactly.
-const ORIGINAL_PAGES: [&encoding_rs::Encoding; 8] = [
+const ORIGINAL_PAGES: [&encoding_rs::Encoding; 11] = [
     encoding_rs::WINDOWS_1254,
     encoding_rs::WINDOWS_1252,
     encoding_rs::WINDOWS_1250,
@@ -160,6 +165,9 @@ const ORIGINAL_PAGES: [&encoding_rs::Encoding; 8] = [
     encoding_rs::ISO_8859_2,
     encoding_rs::WINDOWS_1257,
     encoding_rs::KOI8_R,
+    encoding_rs::ISO_8859_15,
+    encoding_rs::WINDOWS_1253,
+    encoding_rs::X_MAC_CYRILLIC,
 ];
 
 /// Stored number of an original kept as latin-1 bytes (U+0000..U+00FF, one byte each).

@@ -65,7 +65,7 @@ pub(crate) fn vocabulary(corpus: &Path) -> Result<Vec<String>> {
 }
 
 /// A stateless hash (splitmix64): derived word `k` is the same word in every run and file.
-fn mix(k: u64) -> u64 {
+pub(crate) fn mix(k: u64) -> u64 {
     let mut z = k.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);

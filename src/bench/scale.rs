@@ -15,7 +15,7 @@ use serde::Serialize;
 use tantivy::space_usage::PerFieldSpaceUsage;
 
 use super::child::{measure, Run};
-use super::generate::{Lexicon, Rng};
+use super::generate::{mix, Lexicon, Rng};
 use crate::error::{Error, Result};
 use crate::repair::{damage, DamageModel};
 use crate::search::{Engine, SearchOptions};
@@ -90,29 +90,32 @@ pub fn generate(corpus: &Path, out: &Path, spec: &CorpusSpec) -> Result<Generate
         .map_err(|e| Error::io(format!("creating {}", out.display()), e))?;
     let mut g = Generator {
         lex: Lexicon::learn(corpus)?,
-        rng: Rng(spec.seed | 1),
+        rng: Rng(mix(spec.seed) | 1),
         stats: Generated::default(),
     };
+    // The layout (which file is JSONL, when to stop) follows the clean text's bytes, so a
+    // damaged corpus has the same files as a clean one of the same spec, up to where it stops.
+    let (mut clean, mut clean_jsonl) = (0u64, 0u64);
     while g.stats.bytes < spec.bytes {
         let file = g.stats.files;
         let damaged = damaged_file(file, spec.damaged);
-        let jsonl = (g.stats.jsonl_bytes as f64) < spec.jsonl * g.stats.bytes as f64;
-        let budget = g.file_budget().min(spec.bytes - g.stats.bytes);
+        let jsonl = (clean_jsonl as f64) < spec.jsonl * clean as f64;
         let (name, text) = if jsonl {
             g.stats.jsonl_files += 1;
-            (
-                format!("chats_{file:06}.jsonl"),
-                g.jsonl_file(budget, damaged),
-            )
+            let budget = g.file_budget();
+            (format!("chats_{file:06}.jsonl"), g.jsonl_file(budget))
         } else {
             g.stats.bracket_files += 1;
-            let text = g.bracket_file();
-            let text = if damaged {
-                damage(&text, DamageModel::SEEDS)
-            } else {
-                text
-            };
-            (format!("conv_{file:06}.txt"), text)
+            (format!("conv_{file:06}.txt"), g.bracket_file())
+        };
+        let clean_len = text.len() as u64;
+        clean += clean_len;
+        // JSON's syntax is ASCII, which the damage keeps: a damaged JSONL line is still JSON,
+        // its strings damaged as a whole file's text is.
+        let text = if damaged {
+            damage(&text, DamageModel::SEEDS)
+        } else {
+            text
         };
         let path = out.join(name);
         std::fs::write(&path, &text)
@@ -120,6 +123,7 @@ pub fn generate(corpus: &Path, out: &Path, spec: &CorpusSpec) -> Result<Generate
         g.stats.files += 1;
         g.stats.bytes += text.len() as u64;
         if jsonl {
+            clean_jsonl += clean_len;
             g.stats.jsonl_bytes += text.len() as u64;
         }
         g.stats.damaged_files += u64::from(damaged);
@@ -318,7 +322,7 @@ impl Generator {
     }
 
     /// Conversations as OpenAI `messages` records, one a line, up to about `budget` bytes.
-    fn jsonl_file(&mut self, budget: u64, damaged: bool) -> String {
+    fn jsonl_file(&mut self, budget: u64) -> String {
         let mut text = String::new();
         while (text.len() as u64) < budget {
             let id = format!("c{}", self.stats.conversations);
@@ -328,11 +332,6 @@ impl Generator {
                 .into_iter()
                 .enumerate()
                 .map(|(i, (_, content))| {
-                    let content = if damaged {
-                        damage(&content, DamageModel::SEEDS)
-                    } else {
-                        content
-                    };
                     serde_json::json!({
                         "role": if i % 2 == 0 { "user" } else { "assistant" },
                         "content": content,
@@ -1054,4 +1053,136 @@ fn print_memory(out: &mut impl Write, reports: &[SizeReport]) -> std::io::Result
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::{ingest, IngestOptions, NoProgress};
+
+    fn seeds() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
+    }
+
+    fn spec(bytes: u64, damaged: f64) -> CorpusSpec {
+        CorpusSpec {
+            bytes,
+            damaged,
+            jsonl: 0.25,
+            seed: 12,
+        }
+    }
+
+    /// Every file under `dir`, by name.
+    fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+        std::fs::read_dir(dir)
+            .expect("read dir")
+            .map(|e| {
+                let e = e.expect("entry");
+                let bytes = std::fs::read(e.path()).expect("read file");
+                (e.file_name().to_string_lossy().into_owned(), bytes)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("100MB").ok(), Some(100_000_000));
+        assert_eq!(parse_size("1GB").ok(), Some(1_000_000_000));
+        assert_eq!(parse_size("2").ok(), Some(2 << 20));
+        assert_eq!(parse_size("512KiB").ok(), Some(512 << 10));
+        assert_eq!(parse_size("1.5 GiB").ok(), Some(3 << 29));
+        for bad in ["", "MB", "-1MB", "0", "12 parsecs"] {
+            assert!(parse_size(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn same_seed_same_bytes() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+        let ga = generate(&seeds(), &a, &spec(1 << 20, 0.75)).expect("generate a");
+        let gb = generate(&seeds(), &b, &spec(1 << 20, 0.75)).expect("generate b");
+        assert!(files(&a) == files(&b), "same seed, different bytes");
+        assert_eq!(ga.bytes, gb.bytes);
+        assert!(ga.bytes >= 1 << 20);
+        let other = generate(
+            &seeds(),
+            &tmp.path().join("c"),
+            &CorpusSpec {
+                seed: 13,
+                ..spec(1 << 20, 0.75)
+            },
+        )
+        .expect("generate c");
+        assert!(files(&a) != files(&tmp.path().join("c")), "{other:?}");
+    }
+
+    #[test]
+    fn vocabulary_grows_with_size() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let small = generate(&seeds(), &tmp.path().join("s"), &spec(1 << 20, 0.0)).expect("1 MiB");
+        let large = generate(&seeds(), &tmp.path().join("l"), &spec(8 << 20, 0.0)).expect("8 MiB");
+        // Heaps' law with β ≈ 0.5–0.7: 8× the text, 2.8–4.3× the words; a closed vocabulary
+        // would stay flat.
+        let growth = large.vocabulary as f64 / small.vocabulary as f64;
+        assert!(
+            (2.0..6.0).contains(&growth),
+            "{small:?} {large:?}: {growth}"
+        );
+    }
+
+    #[test]
+    fn damaged_share_is_as_asked() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (clean, damaged) = (tmp.path().join("clean"), tmp.path().join("damaged"));
+        let g = generate(&seeds(), &damaged, &spec(2 << 20, 0.75)).expect("damaged");
+        generate(&seeds(), &clean, &spec(2 << 20, 0.0)).expect("clean");
+        let (clean, damaged) = (files(&clean), files(&damaged));
+        // Damage makes files longer, so the damaged corpus stops sooner: its files are a prefix
+        // of the clean one's.
+        assert!(damaged.keys().all(|name| clean.contains_key(name)));
+        let differ = damaged
+            .iter()
+            .filter(|(name, text)| clean[*name] != **text)
+            .count() as u64;
+        assert_eq!(differ, g.damaged_files);
+        let expected = 0.75 * g.files as f64;
+        assert!(
+            (differ as f64 - expected).abs() <= 1.0,
+            "{differ} of {}",
+            g.files
+        );
+        assert!(g.jsonl_files > 0 && g.bracket_files > 0, "{g:?}");
+    }
+
+    #[test]
+    fn every_generated_file_ingests() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let data = tmp.path().join("data");
+        let g = generate(&seeds(), &data, &spec(2 << 20, 0.75)).expect("generate");
+        let index = tmp.path().join("index");
+        let summary = ingest(
+            &IngestOptions {
+                roots: vec![data],
+                index_dir: index.clone(),
+                ..IngestOptions::default()
+            },
+            &NoProgress,
+        )
+        .expect("ingest");
+        assert!(summary.skipped.is_empty(), "{:?}", summary.skipped);
+        assert_eq!(summary.records_skipped, 0, "{:?}", summary.skipped_records);
+        assert_eq!(summary.files as u64, g.files);
+        assert_eq!(summary.conversations as u64, g.conversations);
+        assert_eq!(summary.turns as u64, g.turns);
+        let engine = Engine::open(&index).expect("open");
+        let rare = SearchOptions {
+            query: RARE_WORD.into(),
+            ..SearchOptions::default()
+        };
+        let hits = engine.search(&rare).expect("search").total_hits as u64;
+        assert_eq!(hits, g.rare_turns);
+        assert!(hits >= 1);
+    }
 }

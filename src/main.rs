@@ -106,6 +106,38 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A generated corpus of a chosen size (zh/en conversations recombined at word level, a share
+    /// damaged, a share JSONL): ingest speed and memory, index size per field, and a query mix as
+    /// a process and in-process vs rg -C2 --json, against the goals of issue #12.
+    #[command(
+        after_help = "Sizes: 100MB, 1GB, 512KiB (KB/MB/GB powers of 1000) or a plain number of MiB.\n\nExamples:\n  colloquy bench scale\n  colloquy bench scale --size 100MB --size 1GB --json > scale.json\n  colloquy bench scale --size 2MB --runs 3 --keep /tmp/scale"
+    )]
+    Scale {
+        /// Corpus size; repeat for one row set per size.
+        #[arg(long = "size", default_values = ["100MB"])]
+        sizes: Vec<String>,
+        /// Share of files damaged the seeds' way (windows-1254 mojibake).
+        #[arg(long, default_value_t = 0.75)]
+        damaged: f64,
+        /// Share of bytes written as JSONL (OpenAI messages); the rest as [A]: files.
+        #[arg(long, default_value_t = 0.25)]
+        jsonl: f64,
+        /// Runs of each query (p50/p95/p99 over them).
+        #[arg(long, default_value_t = 21)]
+        runs: usize,
+        /// Seed of the generator: the same seed and size write the same bytes.
+        #[arg(long, default_value_t = 12)]
+        seed: u64,
+        /// The corpus whose words are recombined.
+        #[arg(long, default_value = "corpus")]
+        corpus: PathBuf,
+        /// Keep the generated corpus and index under DIR instead of removing them.
+        #[arg(long, value_name = "DIR")]
+        keep: Option<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Repair accuracy and speed under every damage model, colloquy vs ftfy (installed into a
     /// temporary virtualenv).
     #[command(
@@ -752,6 +784,43 @@ fn run_bench(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
                 writeln!(out)?;
             } else {
                 colloquy::bench::formats::print(&mut out, &b)?;
+            }
+        }
+        BenchCommand::Scale {
+            sizes,
+            damaged,
+            jsonl,
+            runs,
+            seed,
+            corpus,
+            keep,
+            json,
+        } => {
+            use colloquy::bench::scale;
+            if !corpus.exists() {
+                anyhow::bail!("corpus not found: {}", corpus.display());
+            }
+            let sizes = sizes
+                .into_iter()
+                .map(|s| Ok((s.clone(), scale::parse_size(&s)?)))
+                .collect::<anyhow::Result<_>>()?;
+            let opts = scale::ScaleOptions {
+                corpus,
+                sizes,
+                damaged,
+                jsonl,
+                seed,
+                runs,
+                keep,
+            };
+            let reports = scale::run(&opts)?;
+            let stdout = io::stdout();
+            let mut out = stdout.lock();
+            if json {
+                serde_json::to_writer_pretty(&mut out, &reports)?;
+                writeln!(out)?;
+            } else {
+                scale::print(&mut out, &reports)?;
             }
         }
         BenchCommand::Repair {

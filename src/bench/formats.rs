@@ -17,15 +17,10 @@ use serde::Serialize;
 use tantivy::schema::{Schema, STORED, TEXT};
 use tantivy::{doc, Index, IndexWriter, TantivyDocument};
 
+use super::child::measure;
+pub use super::child::Run;
+use super::generate::{sentence, vocabulary, Rng};
 use crate::error::{Error, Result};
-
-/// One child process: how long it ran and its peak resident memory.
-#[derive(Debug, Clone, Serialize)]
-pub struct Run {
-    pub secs: f64,
-    pub peak_rss_mb: f64,
-    pub ok: bool,
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FormatsBench {
@@ -97,55 +92,6 @@ pub fn run(corpus: &Path, jsonl_mb: u64, turn_mb: u64) -> Result<FormatsBench> {
         turn_search,
         rg_secs,
     })
-}
-
-/// Words and Chinese phrases to recombine: the corpus's turns, repaired as ingest would (most
-/// chat data is clean; the repair benchmark measures damage), split on spaces.
-fn vocabulary(corpus: &Path) -> Result<Vec<String>> {
-    let repairer = crate::repair::Repairer::new();
-    let mut words = Vec::new();
-    for entry in walkdir::WalkDir::new(corpus).sort_by_file_name() {
-        let entry = entry.map_err(|e| Error::io("walking the corpus", e.into()))?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-        for turn in crate::pipeline::process_text(&text, &repairer).turns {
-            words.extend(turn.text.split_whitespace().map(str::to_owned));
-        }
-    }
-    if words.is_empty() {
-        words = ["hello", "你好", "world", "世界"]
-            .map(String::from)
-            .to_vec();
-    }
-    Ok(words)
-}
-
-/// A deterministic generator (xorshift), so every run writes the same data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
-fn sentence(rng: &mut Rng, words: &[String], n: usize) -> String {
-    let mut s = String::new();
-    for i in 0..n {
-        if i > 0 {
-            s.push(' ');
-        }
-        s.push_str(&words[rng.below(words.len())]);
-    }
-    s
 }
 
 fn write_jsonl(path: &Path, words: &[String], target: u64) -> Result<(u64, u64)> {
@@ -232,34 +178,6 @@ fn peer_index(file: &Path, dir: &Path) -> Result<()> {
     writer.commit()?;
     writer.wait_merging_threads()?;
     Ok(())
-}
-
-/// Run a command to completion, with its output discarded; its time and peak memory.
-fn measure(cmd: &mut Command) -> Result<Run> {
-    let started = Instant::now();
-    let child = cmd
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .map_err(|e| Error::io(format!("starting {cmd:?}"), e))?;
-    let pid = child.id() as libc::pid_t;
-    let mut status: libc::c_int = 0;
-    // SAFETY: `rusage` is plain data that wait4 fills in; the pid is our own child, waited once.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let secs = started.elapsed().as_secs_f64();
-    if waited != pid {
-        return Err(Error::io(
-            format!("waiting for {cmd:?}"),
-            std::io::Error::last_os_error(),
-        ));
-    }
-    Ok(Run {
-        secs,
-        // ru_maxrss is in KiB on Linux.
-        peak_rss_mb: usage.ru_maxrss as f64 / 1024.0,
-        ok: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-    })
 }
 
 /// The figures as a table, with ratios against the peers.

@@ -11,8 +11,11 @@ use tantivy::{doc, Index, IndexWriter, TantivyDocument};
 use crate::error::{Error, Result};
 use crate::ingest::{self, IngestOptions, NoProgress};
 
+mod child;
 pub mod formats;
+mod generate;
 pub mod precision;
+pub mod scale;
 
 /// Figures of one ingest benchmark run.
 #[derive(Debug, Clone, Serialize)]

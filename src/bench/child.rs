@@ -1,0 +1,57 @@
+//! Child processes the benchmarks time: wall time and peak resident memory (`wait4`), with the
+//! child's stdout drained through a pipe rather than sent to /dev/null (rg notices /dev/null and
+//! stops at the first match, which would flatter it).
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// One child process: how long it ran and its peak resident memory.
+#[derive(Debug, Clone, Serialize)]
+pub struct Run {
+    pub secs: f64,
+    pub peak_rss_mb: f64,
+    pub ok: bool,
+    /// The exit status (`None` when killed by a signal): search exits 1 when nothing matched.
+    #[serde(skip)]
+    pub code: Option<i32>,
+}
+
+/// Run a command to completion, its output read and discarded; its time and peak memory.
+pub(crate) fn measure(cmd: &mut Command) -> Result<Run> {
+    let started = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| Error::io(format!("starting {cmd:?}"), e))?;
+    if let Some(mut out) = child.stdout.take() {
+        let mut buf = vec![0u8; 1 << 16];
+        while matches!(out.read(&mut buf), Ok(n) if n > 0) {}
+    }
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: `rusage` is plain data that wait4 fills in; the pid is our own child, waited once
+    // (std's Child is dropped without waiting, which neither kills nor reaps it).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let secs = started.elapsed().as_secs_f64();
+    if waited != pid {
+        return Err(Error::io(
+            format!("waiting for {cmd:?}"),
+            std::io::Error::last_os_error(),
+        ));
+    }
+    Ok(Run {
+        secs,
+        // ru_maxrss is in KiB on Linux.
+        peak_rss_mb: usage.ru_maxrss as f64 / 1024.0,
+        ok: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
+    })
+}

@@ -109,16 +109,8 @@ fn metadata_and_time_filter_and_travel_with_hits() {
 #[test]
 fn show_takes_record_locations() {
     let (ws, _) = setup();
-    let out = colloquy(ws.path())
-        .args(["show", "corpus/chats.jsonl#4", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (out, _) = run_ok(ws.path(), &["show", "corpus/chats.jsonl#4", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["conversation"], "chats#a4");
     assert_eq!(doc["metadata"]["model"], "gpt-4");
     assert_eq!(doc["turns"].as_array().unwrap().len(), 2);

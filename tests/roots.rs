@@ -119,16 +119,8 @@ fn search_locations_can_be_pasted_into_show() {
         location.starts_with("corpus/001_177df1590b2f3725.txt:"),
         "{location}"
     );
-    let out = colloquy(ws.path())
-        .args(["show", &location, "-C", "0", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (out, _) = run_ok(ws.path(), &["show", &location, "-C", "0", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     let turns = doc["turns"].as_array().unwrap();
     assert_eq!(turns.len(), 1);
     assert_eq!(turns[0]["turn"], hits[0]["turn"]);

@@ -437,22 +437,7 @@ fn emoji_and_negation_alone() {
 #[test]
 fn json_outputs_share_the_limit_and_all_streams_every_hit() {
     let ws = workspace();
-    let run = |args: &[&str]| {
-        let out = colloquy(ws.path())
-            .arg("search")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8(out.stderr).unwrap(),
-        )
-    };
+    let run = |args: &[&str]| run_ok(ws.path(), &[&["search"], args].concat());
     let (default, note) = run(&["*", "--jsonl"]);
     assert_eq!(default.lines().count(), 20);
     assert!(note.contains("20 of 80 hits written"), "{note}");

@@ -36,6 +36,20 @@ pub fn colloquy(dir: &Path) -> Command {
     cmd
 }
 
+/// Run colloquy with `args` in `dir`, check it exited 0, and return its stdout and stderr.
+pub fn run_ok(dir: &Path, args: &[&str]) -> (String, String) {
+    let out = colloquy(dir).args(args).output().expect("run");
+    assert!(
+        out.status.success(),
+        "colloquy {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        String::from_utf8(out.stdout).expect("utf-8"),
+        String::from_utf8(out.stderr).expect("utf-8"),
+    )
+}
+
 /// Run a search with an output flag; its stdout, after checking it exited 0 (hits) or 1 (none).
 fn search_output(dir: &Path, args: &[&str], format: &str) -> Vec<u8> {
     let out = colloquy(dir)

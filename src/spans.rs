@@ -1,6 +1,6 @@
 //! Language spans of a turn: splits code-switched text into maximal
-//! single-language spans, summarises which languages a turn uses, and
-//! projects a turn onto one language for language-restricted index fields.
+//! single-language spans and summarises which languages a turn uses (the
+//! `lang` and `dominant` filters and the spans stored with each turn).
 //!
 //! The rule is script first: Han → `zh` (`ja` when the sentence also has
 //! kana), kana → `ja`, Hangul → `ko`, Latin-script words → `en`, letters of

@@ -695,6 +695,22 @@ fn write_json_hits(
     Ok(total)
 }
 
+/// A benchmark's figures on stdout: pretty JSON, or its table.
+fn print_bench<T: serde::Serialize + ?Sized>(
+    json: bool,
+    figures: &T,
+    table: impl FnOnce(&mut io::StdoutLock<'static>, &T) -> io::Result<()>,
+) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, figures)?;
+        writeln!(out)?;
+    } else {
+        table(&mut out, figures)?;
+    }
+    Ok(())
+}
+
 fn parse_wheres(wheres: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     wheres
         .iter()
@@ -777,14 +793,7 @@ fn run_bench(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             json,
         } => {
             let b = colloquy::bench::formats::run(&corpus, jsonl_mb, turn_mb)?;
-            let stdout = io::stdout();
-            let mut out = stdout.lock();
-            if json {
-                serde_json::to_writer_pretty(&mut out, &b)?;
-                writeln!(out)?;
-            } else {
-                colloquy::bench::formats::print(&mut out, &b)?;
-            }
+            print_bench(json, &b, colloquy::bench::formats::print)?;
         }
         BenchCommand::Scale {
             sizes,
@@ -814,14 +823,7 @@ fn run_bench(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
                 keep,
             };
             let reports = scale::run(&opts)?;
-            let stdout = io::stdout();
-            let mut out = stdout.lock();
-            if json {
-                serde_json::to_writer_pretty(&mut out, &reports)?;
-                writeln!(out)?;
-            } else {
-                scale::print(&mut out, &reports)?;
-            }
+            print_bench(json, reports.as_slice(), scale::print)?;
         }
         BenchCommand::Repair {
             clean,

@@ -109,19 +109,7 @@ pub fn encode_guesses(guesses: &[Guess]) -> Vec<u8> {
 
 /// The guesses of [`encode_guesses`]; a malformed record yields the guesses before it.
 pub fn decode_guesses(bytes: &[u8]) -> Vec<StoredGuess> {
-    let mut r = Bytes(bytes);
-    let mut out = Vec::new();
-    let mut prev_end = 0usize;
-    while !r.0.is_empty() {
-        match r.guess(prev_end) {
-            Some(g) => {
-                prev_end = g.end;
-                out.push(g);
-            }
-            None => break,
-        }
-    }
-    out
+    records(bytes, |r, at| r.guess(at), |g| g.end)
 }
 
 /// A turn's language spans as stored: per span its start (as the distance from the previous
@@ -141,13 +129,25 @@ pub fn encode_spans(spans: &[Span]) -> Vec<u8> {
 
 /// The spans of [`encode_spans`]; a malformed record yields the spans before it.
 pub fn decode_spans(bytes: &[u8]) -> Vec<Span> {
+    records(bytes, |r, at| r.span(at), |s| s.end)
+}
+
+/// Records read one after another, each starting from the previous one's end; reading stops at
+/// the first malformed record.
+fn records<'a, T>(
+    bytes: &'a [u8],
+    read: impl Fn(&mut Bytes<'a>, usize) -> Option<T>,
+    end: impl Fn(&T) -> usize,
+) -> Vec<T> {
     let mut r = Bytes(bytes);
     let mut out = Vec::new();
     let mut prev_end = 0usize;
     while !r.0.is_empty() {
-        let Some(span) = r.span(prev_end) else { break };
-        prev_end = span.end;
-        out.push(span);
+        let Some(record) = read(&mut r, prev_end) else {
+            break;
+        };
+        prev_end = end(&record);
+        out.push(record);
     }
     out
 }

@@ -54,6 +54,9 @@ pub enum Error {
     #[error("no conversation {id:?} in the index{}", if near.is_empty() { String::new() } else { format!("; ids nearest to it: {}", near.join(", ")) })]
     UnknownConversation { id: String, near: Vec<String> },
 
+    #[error("conversation {id} has no turn {turn}: its turns are 0 to {}{}", turns.saturating_sub(1), if *turn >= *turns { format!("; the nearest is {id}:{}", turns.saturating_sub(1)) } else { String::new() })]
+    TurnOutOfRange { id: String, turn: u64, turns: u64 },
+
     #[error("corrupt index manifest {path}: {reason}")]
     Manifest { path: PathBuf, reason: String },
 }

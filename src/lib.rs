@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod model;
 pub mod output;
 pub mod pipeline;
+pub mod query;
 pub mod repair;
 pub mod search;
 pub mod spans;

@@ -63,8 +63,14 @@ enum Command {
     },
 }
 
-const SEARCH_HELP: &str = "Query syntax (tantivy): words are all required; \"a phrase\"; OR, AND, NOT or -word;
-field:value with fields text, title, speaker, conversation, lang, zh, en, ja, ko; * matches every turn.
+const SEARCH_HELP: &str =
+    "Query syntax: words are all required; \"a phrase\"; \"a phrase\"~2 (words up to 2 apart);
+OR, AND, NOT or -word; (groups); word^2 (weight). English words match their inflections
+(feelings: feeling, feelings; paint: paints, painted, painting); =word is that exact form only;
+photo* a prefix; photograpy~1 within 1 edit (0-2); /colou?r/ a regular expression on whole words.
+field:value with fields text, title, speaker, conversation, lang, dominant, and zh:, en:, ja:, ko:
+(the words in a turn with a span of that language); * matches every turn.
+A hit row starts with its turn number: `colloquy show CONV:TURN` opens it (CONV heads the group).
 
 Examples:
   colloquy search \"mental health\"
@@ -72,6 +78,7 @@ Examples:
   colloquy search painting --lang en --jsonl
   colloquy search 'title:AI' --mixed --full
   colloquy search 'social -media' --conv 000_69e3827c508b06a3 --json
+  colloquy search '=feelings OR photo* OR /colou?r/'
 
 Exit status: 0 when something matched, 1 when nothing did, 2 on error.";
 
@@ -260,6 +267,9 @@ struct SearchArgs {
     /// Only code-switched turns (more than one language).
     #[arg(long)]
     mixed: bool,
+    /// Match every word's exact form only (as if each were written =word): no inflections.
+    #[arg(long)]
+    exact: bool,
     /// Only this conversation (repeat to allow several).
     #[arg(long = "conv", value_name = "ID")]
     conversations: Vec<String>,
@@ -647,6 +657,7 @@ fn search_options(args: &SearchArgs, fields: &output::FieldSet) -> anyhow::Resul
             .map(|t| parse_time(t, true))
             .transpose()?,
         highlight_limit: (!json && !args.full).then_some(TERMINAL_HIGHLIGHTS),
+        mode: colloquy::query::Mode { exact: args.exact },
         before: if fields.has("context") {
             args.before.unwrap_or(context)
         } else {

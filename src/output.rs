@@ -95,7 +95,7 @@ impl Printer {
             )?;
             let line_w = rows
                 .values()
-                .map(|(t, _)| digits(t.line))
+                .map(|(t, _)| digits(t.turn))
                 .max()
                 .unwrap_or(1);
             let label_w = rows
@@ -193,7 +193,8 @@ impl Printer {
         let prefix_w = line_w + 1 + label_w + 2 + t.time.map_or(0, |ts| ts.to_string().len() + 3);
         let prefix = format!(
             "{}{sep}{}  {time}",
-            self.paint("32", &format!("{:>line_w$}", t.line)),
+            // The turn number, as `colloquy show CONV:TURN` and the JSON's `turn` count.
+            self.paint("32", &format!("{:>line_w$}", t.turn)),
             self.paint("1;36", &label)
         );
         let body_code = if is_hit { "" } else { "2" };
@@ -269,7 +270,7 @@ impl Printer {
             writeln!(out, "{}", self.paint("2", &escape(&conv.preamble)))?;
         }
         let turns = &conv.turns;
-        let line_w = turns.iter().map(|t| digits(t.line)).max().unwrap_or(1);
+        let line_w = turns.iter().map(|t| digits(t.turn)).max().unwrap_or(1);
         let label_w = turns
             .iter()
             .map(|t| display_width(&t.speaker))

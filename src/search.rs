@@ -8,12 +8,8 @@ use std::path::Path;
 use serde::Serialize;
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::query::EnableScoring;
-use tantivy::query::{
-    BooleanQuery, Occur, Query, QueryParser, QueryParserError, RangeQuery, TermQuery,
-};
-use tantivy::query_grammar::{
-    self, Delimiter, Occur as AstOccur, UserInputAst, UserInputLeaf, UserInputLiteral,
-};
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query_grammar::{self, Delimiter, Occur as AstOccur, UserInputAst, UserInputLeaf};
 use tantivy::schema::{IndexRecordOption, OwnedValue, Term};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, DocSet, Index, IndexReader, Searcher, TantivyDocument, TERMINATED};
@@ -24,6 +20,7 @@ use crate::index::schema::{Fields, KIND_CONVERSATION, KIND_TURN, LANG_FIELDS};
 use crate::index::stored::{self, StoredGuess};
 use crate::index::{self, writer::meta_term};
 use crate::model::{Metadata, Origin, Timestamp};
+use crate::query::Word;
 use crate::spans::{script_of, Script, Span};
 
 /// What to search for.
@@ -54,6 +51,8 @@ pub struct SearchOptions {
     /// About how many highlights to compute per hit (a terminal line shows the first few);
     /// `None` for all (JSON).
     pub highlight_limit: Option<usize>,
+    /// Query options: exact forms only (`--exact`).
+    pub mode: crate::query::Mode,
 }
 
 /// A turn as stored in the index.
@@ -306,7 +305,7 @@ impl Engine {
 
     /// The user's query with every filter, restricted to turn documents.
     fn build_query(&self, opts: &SearchOptions) -> Result<BooleanQuery> {
-        let user_query = self.parse(&opts.query)?;
+        let user_query = self.parse(&opts.query, opts.mode)?;
         let f = &self.fields;
         // Values of one flag are ORed; flags are ANDed. Labels and languages are stored lowercased.
         let filters = [
@@ -442,39 +441,15 @@ impl Engine {
         Ok(())
     }
 
-    /// Indexed values of `field`, those sharing a prefix with `near` first; at most 20.
+    /// Indexed values of `field`, those sharing a prefix with `near` first (see
+    /// [`crate::query::known_values`]).
     pub fn known_values(
         &self,
         searcher: &Searcher,
         field: tantivy::schema::Field,
         near: &str,
     ) -> Result<Vec<String>> {
-        const MAX: usize = 20;
-        let mut all = std::collections::BTreeSet::new();
-        for segment in searcher.segment_readers() {
-            let inverted = segment.inverted_index(field)?;
-            let mut stream = inverted
-                .terms()
-                .stream()
-                .map_err(|e| Error::io("reading the term dictionary", e))?;
-            while stream.advance() {
-                if let Ok(s) = std::str::from_utf8(stream.key()) {
-                    all.insert(s.to_owned());
-                }
-                if all.len() > 10_000 {
-                    break;
-                }
-            }
-        }
-        let first: String = near.chars().take(3).collect();
-        let mut known: Vec<String> = all
-            .iter()
-            .filter(|v| v.starts_with(&first))
-            .cloned()
-            .collect();
-        known.extend(all.iter().filter(|v| !v.starts_with(&first)).cloned());
-        known.truncate(MAX);
-        Ok(known)
+        crate::query::known_values(searcher, field, near)
     }
 
     /// A conversation, or the turns around one turn of it, for `colloquy show`. `target` is a
@@ -495,6 +470,14 @@ impl Engine {
         let searcher = self.searcher();
         let (id, located) = self.resolve(&searcher, target)?;
         let conv_doc = self.conversation_doc(&searcher, &id)?;
+        let count = conv_doc
+            .as_ref()
+            .and_then(|d| first_u64(d, self.fields.turns));
+        if let (Some(t), Some(turns)) = (turn.or(located), count) {
+            if t >= turns {
+                return Err(Error::TurnOutOfRange { id, turn: t, turns });
+            }
+        }
         let (lo, hi) = match turn.or(located) {
             Some(t) => (t.saturating_sub(context), t.saturating_add(context)),
             None => (0, u64::MAX - 1),
@@ -596,28 +579,9 @@ impl Engine {
         }
     }
 
-    fn parse(&self, query: &str) -> Result<Box<dyn Query>> {
-        check_depth(query)?;
-        let f = &self.fields;
-        let mut parser = QueryParser::for_index(&self.index, vec![f.text]);
-        parser.set_conjunction_by_default();
-        let build = |q: &str| -> std::result::Result<Box<dyn Query>, QueryParserError> {
-            let ast = query_grammar::parse_query(q)
-                .map_err(|_| QueryParserError::SyntaxError(q.to_owned()))?;
-            parser.build_query_from_user_input_ast(lang_fields_as_filters(ast))
-        };
-        let error = |e: QueryParserError| Error::Query {
-            query: query.to_owned(),
-            reason: explain_query_error(query, &e.to_string()),
-        };
-        match build(query) {
-            Ok(q) => Ok(q),
-            // `NOT art` or `-art` alone means "every turn without art", as a reader expects.
-            Err(QueryParserError::AllButQueryForbidden) => {
-                build(&format!("* {query}")).map_err(error)
-            }
-            Err(e) => Err(error(e)),
-        }
+    fn parse(&self, query: &str, mode: crate::query::Mode) -> Result<Box<dyn Query>> {
+        let searcher = self.searcher();
+        crate::query::Builder::new(&self.index, &self.fields, &searcher, mode).build(query)
     }
 
     fn turn_at(&self, searcher: &Searcher, addr: DocAddress) -> Result<TurnView> {
@@ -811,104 +775,6 @@ fn first_bool(doc: &TantivyDocument, field: tantivy::schema::Field) -> Option<bo
         })
 }
 
-/// Parentheses a query may nest: tantivy's parser recurses once per level, and ten thousand
-/// levels overflowed the stack and aborted the process.
-const MAX_QUERY_DEPTH: usize = 64;
-
-/// Refuse a query nested deeper than [`MAX_QUERY_DEPTH`], with a caret at the first parenthesis
-/// too deep (parentheses inside quotes are text).
-fn check_depth(query: &str) -> Result<()> {
-    let (mut depth, mut quoted) = (0usize, false);
-    for (col, c) in query.chars().enumerate() {
-        match c {
-            '"' => quoted = !quoted,
-            '(' if !quoted => depth += 1,
-            ')' if !quoted => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        if depth > MAX_QUERY_DEPTH {
-            // The last characters up to the offending parenthesis, with a caret under it.
-            let tail: String = query
-                .chars()
-                .skip((col + 1).saturating_sub(20))
-                .take(col.min(19) + 1)
-                .collect();
-            let width = tail.chars().count();
-            return Err(Error::Query {
-                query: query.chars().take(80).collect(),
-                reason: format!(
-                    "parentheses nested deeper than {MAX_QUERY_DEPTH} levels\n  …{tail}\n  {}^",
-                    " ".repeat(width)
-                ),
-            });
-        }
-    }
-    Ok(())
-}
-
-/// `zh:X` (and `en:`, `ja:`, `ko:`) means X in a turn with a span of that language: the literal
-/// searched in `text`, and the turn's `lang` required. (Separate per-language fields indexed
-/// every turn's text a second time: a fifth of the index and of the indexing work.)
-fn lang_fields_as_filters(ast: UserInputAst) -> UserInputAst {
-    let restrict = |leaf: UserInputLeaf, lang: String| {
-        let filter = UserInputLeaf::Literal(UserInputLiteral {
-            field_name: Some("lang".into()),
-            phrase: lang,
-            delimiter: Delimiter::None,
-            slop: 0,
-            prefix: false,
-        });
-        UserInputAst::Clause(vec![
-            (Some(AstOccur::Must), UserInputAst::Leaf(Box::new(leaf))),
-            (Some(AstOccur::Must), UserInputAst::Leaf(Box::new(filter))),
-        ])
-    };
-    let is_lang = |f: &Option<String>| f.as_deref().is_some_and(|f| LANG_FIELDS.contains(&f));
-    // Other leaves naming a language (ranges, sets) are left as they are: tantivy reports them
-    // as naming no field.
-    match ast {
-        UserInputAst::Clause(clauses) => UserInputAst::Clause(
-            clauses
-                .into_iter()
-                .map(|(occur, sub)| (occur, lang_fields_as_filters(sub)))
-                .collect(),
-        ),
-        UserInputAst::Boost(inner, boost) => {
-            UserInputAst::Boost(Box::new(lang_fields_as_filters(*inner)), boost)
-        }
-        UserInputAst::Leaf(leaf) => match *leaf {
-            UserInputLeaf::Literal(mut lit) if is_lang(&lit.field_name) => {
-                let lang = lit.field_name.take().unwrap_or_default();
-                restrict(UserInputLeaf::Literal(lit), lang)
-            }
-            other => UserInputAst::Leaf(Box::new(other)),
-        },
-    }
-}
-
-/// Turn tantivy's parse error into one that shows where the query went wrong.
-fn explain_query_error(query: &str, tantivy_message: &str) -> String {
-    let (_, errors) = query_grammar::parse_query_lenient(query);
-    match errors.first() {
-        Some(err) => {
-            let col = query
-                .get(..err.pos.min(query.len()))
-                .map_or(0, |p| p.chars().count());
-            format!("{}\n  {query}\n  {}^", err.message, " ".repeat(col))
-        }
-        None => {
-            let mut msg = tantivy_message.to_owned();
-            if msg.contains("Field does not exist") || msg.contains("FieldDoesNotExist") {
-                msg.push_str(&format!(
-                    " (fields: text, speaker, conversation, lang, title, {})",
-                    LANG_FIELDS.join(", ")
-                ));
-            }
-            msg
-        }
-    }
-}
-
 /// Assembles hits (turn, context, highlights) and hands them to a sink.
 struct Emitter<'a> {
     engine: &'a Engine,
@@ -979,7 +845,8 @@ impl Emitter<'_> {
 /// Finds the query's positive literals in a text: each literal is analysed into tokens with their
 /// relative positions (a phrase, or a Chinese word indexed both as a word and as characters), and
 /// highlighted only where every one of its tokens occurs at the same relative position, so the
-/// offsets point at what actually matched.
+/// offsets point at what actually matched. Exact forms, prefixes, fuzzy words and regular
+/// expressions are matched against the surface forms, as the `exact` field holds them.
 pub struct Highlighter {
     /// The index's analyzer, or the same without jieba's words when no literal is a Chinese word
     /// (exact for everything else, and it never loads the dictionary).
@@ -988,32 +855,119 @@ pub struct Highlighter {
     patterns: Vec<Vec<(usize, String)>>,
     /// Every token text of every literal.
     words: std::collections::HashSet<String>,
+    /// Single-word patterns on surface forms, and the analyzer that makes those.
+    surface: Vec<Surface>,
+    exact: TextAnalyzer,
+}
+
+/// A pattern on a folded surface form.
+enum Surface {
+    Exact(String),
+    Prefix(String),
+    Fuzzy(Vec<char>, u8),
+    Regex(tantivy_fst::Regex),
+}
+
+impl Surface {
+    fn matches(&self, word: &str) -> bool {
+        use tantivy_fst::Automaton;
+        match self {
+            Surface::Exact(w) => word == w,
+            Surface::Prefix(p) => word.starts_with(p.as_str()),
+            Surface::Fuzzy(w, d) => within_edits(w, word, usize::from(*d)),
+            Surface::Regex(re) => {
+                let mut state = re.start();
+                for &b in word.as_bytes() {
+                    state = re.accept(&state, b);
+                    if !re.can_match(&state) {
+                        return false;
+                    }
+                }
+                re.is_match(&state)
+            }
+        }
+    }
+}
+
+/// Whether `b` is within `max` edits of `a` (insertions, deletions, substitutions and adjacent
+/// transpositions), as tantivy's fuzzy query counts them.
+fn within_edits(a: &[char], b: &str, max: usize) -> bool {
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > max {
+        return false;
+    }
+    let (n, m) = (a.len(), b.len());
+    let mut d = vec![vec![0usize; m + 1]; n + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=n {
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[n][m] <= max
 }
 
 impl Highlighter {
     pub fn new(index: &Index, query: &str) -> Self {
         let analyzer = index.tokenizers().get(ANALYZER);
-        let mut literals = Vec::new();
+        let mut leaves = Vec::new();
         if let Ok(ast) = query_grammar::parse_query(query) {
-            collect_literals(&ast, false, &mut literals);
+            collect_leaves(&ast, false, &mut leaves);
         }
-        let mut patterns = Vec::new();
-        if let Some(mut analyzer) = analyzer.clone() {
-            for literal in literals {
-                let mut tokens = Vec::new();
-                let mut stream = analyzer.token_stream(&literal);
-                while stream.advance() {
-                    let t = stream.token();
-                    tokens.push((t.position, t.text.clone()));
-                }
-                if let Some(base) = tokens.iter().map(|t| t.0).min() {
-                    for t in &mut tokens {
-                        t.0 -= base;
+        let mut reader = crate::analyzer::query_analyzer();
+        let mut exact = crate::analyzer::exact_analyzer();
+        let (mut patterns, mut surface) = (Vec::new(), Vec::new());
+        for leaf in leaves {
+            match leaf {
+                UserInputLeaf::Regex { pattern, .. } => {
+                    if let Ok(re) = tantivy_fst::Regex::new(&pattern) {
+                        surface.push(Surface::Regex(re));
                     }
-                    patterns.push(tokens);
                 }
+                UserInputLeaf::Literal(lit) => {
+                    let word = match lit.delimiter {
+                        Delimiter::None => crate::query::classify(&lit.phrase).ok(),
+                        _ => Some(Word::Plain),
+                    };
+                    let folded = |w: &str, exact: &mut TextAnalyzer| {
+                        crate::query::tokens_of(exact, w)
+                            .into_iter()
+                            .next()
+                            .map(|t| t.1)
+                    };
+                    match word {
+                        Some(Word::Exact(w)) => match folded(&w, &mut exact) {
+                            Some(f) => surface.push(Surface::Exact(f)),
+                            None => patterns.push(crate::query::tokens_of(&mut reader, &w)),
+                        },
+                        Some(Word::Prefix(p)) => {
+                            surface.extend(folded(&p, &mut exact).map(Surface::Prefix))
+                        }
+                        Some(Word::Fuzzy(w, d)) => surface.extend(
+                            folded(&w, &mut exact).map(|f| Surface::Fuzzy(f.chars().collect(), d)),
+                        ),
+                        Some(Word::Plain) => {
+                            patterns.push(crate::query::tokens_of(&mut reader, &lit.phrase))
+                        }
+                        None => {}
+                    }
+                }
+                _ => {}
             }
         }
+        patterns.retain(|p| !p.is_empty());
         let needs_words = patterns
             .iter()
             .flatten()
@@ -1027,6 +981,8 @@ impl Highlighter {
             analyzer,
             patterns,
             words,
+            surface,
+            exact,
         }
     }
 
@@ -1035,12 +991,13 @@ impl Highlighter {
     /// (a phrase split by a chunk boundary, 64 KiB apart, is not highlighted).
     /// Takes `&mut self` so one analyzer (and its word cache) serves every hit.
     pub fn highlight(&mut self, text: &str, limit: usize) -> Vec<[usize; 2]> {
-        if self.patterns.is_empty() {
+        if self.patterns.is_empty() && self.surface.is_empty() {
             return Vec::new();
         }
         let mut byte_ranges: Vec<(usize, usize)> = Vec::new();
         for (base, chunk) in crate::analyzer::chunks(text) {
-            let found = self.byte_ranges(chunk);
+            let mut found = self.byte_ranges(chunk);
+            found.extend(self.surface_ranges(chunk));
             byte_ranges.extend(found.into_iter().map(|(s, e)| (base + s, base + e)));
             if byte_ranges.len() >= limit {
                 break;
@@ -1057,11 +1014,30 @@ impl Highlighter {
         to_char_ranges(text, &merged)
     }
 
+    /// Byte ranges of the words whose surface form a surface pattern matches.
+    fn surface_ranges(&mut self, text: &str) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        if self.surface.is_empty() {
+            return out;
+        }
+        let mut stream = self.exact.token_stream(text);
+        while stream.advance() {
+            let t = stream.token();
+            if self.surface.iter().any(|s| s.matches(&t.text)) {
+                out.push((t.offset_from, t.offset_to));
+            }
+        }
+        out
+    }
+
     /// Byte ranges in `text` where a literal matches.
     fn byte_ranges(&mut self, text: &str) -> Vec<(usize, usize)> {
         let Some(analyzer) = self.analyzer.as_mut() else {
             return Vec::new();
         };
+        if self.patterns.is_empty() {
+            return Vec::new();
+        }
         // Position → the tokens there that some literal contains, with their byte ranges in
         // `text` (every literal has a token at relative position 0, so no match is lost).
         let mut at: BTreeMap<usize, Vec<(String, usize, usize)>> = BTreeMap::new();
@@ -1122,24 +1098,28 @@ fn to_char_ranges(text: &str, ranges: &[(usize, usize)]) -> Vec<[usize; 2]> {
     out
 }
 
-fn collect_literals(ast: &UserInputAst, negated: bool, out: &mut Vec<String>) {
+/// The positive leaves of the query that search the text: literals and regular expressions.
+fn collect_leaves(ast: &UserInputAst, negated: bool, out: &mut Vec<UserInputLeaf>) {
     match ast {
         UserInputAst::Clause(clauses) => {
             for (occur, sub) in clauses {
                 let neg = negated ^ matches!(occur, Some(AstOccur::MustNot));
-                collect_literals(sub, neg, out);
+                collect_leaves(sub, neg, out);
             }
         }
-        UserInputAst::Boost(inner, _) => collect_literals(inner, negated, out),
+        UserInputAst::Boost(inner, _) => collect_leaves(inner, negated, out),
         UserInputAst::Leaf(leaf) => {
-            if let UserInputLeaf::Literal(lit) = leaf.as_ref() {
-                let searchable = match lit.field_name.as_deref() {
-                    None | Some("text") => true,
-                    Some(f) => LANG_FIELDS.contains(&f),
-                };
-                if !negated && searchable {
-                    out.push(lit.phrase.clone());
-                }
+            let field = match leaf.as_ref() {
+                UserInputLeaf::Literal(lit) => &lit.field_name,
+                UserInputLeaf::Regex { field, .. } => field,
+                _ => return,
+            };
+            let searchable = match field.as_deref() {
+                None | Some("text") => true,
+                Some(f) => LANG_FIELDS.contains(&f),
+            };
+            if !negated && searchable {
+                out.push(UserInputLeaf::clone(leaf));
             }
         }
     }
@@ -1181,16 +1161,18 @@ mod tests {
 
     #[test]
     fn query_depth_is_bounded() {
-        assert!(check_depth(&format!("{}a{}", "(".repeat(64), ")".repeat(64))).is_ok());
-        assert!(check_depth(&format!("{}a", "(".repeat(65))).is_err());
-        assert!(check_depth(&format!("\"{}\"", "(".repeat(500))).is_ok());
+        assert!(
+            crate::query::check_depth(&format!("{}a{}", "(".repeat(64), ")".repeat(64))).is_ok()
+        );
+        assert!(crate::query::check_depth(&format!("{}a", "(".repeat(65))).is_err());
+        assert!(crate::query::check_depth(&format!("\"{}\"", "(".repeat(500))).is_ok());
     }
 
     proptest::proptest! {
         /// Any query string is answered by the depth check or parsed, never a stack overflow.
         #[test]
         fn any_query_parses_or_is_refused(q in ".{0,200}") {
-            if check_depth(&q).is_ok() {
+            if crate::query::check_depth(&q).is_ok() {
                 let _ = query_grammar::parse_query_lenient(&q);
                 let _ = highlighter(&q);
             }

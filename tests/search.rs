@@ -39,7 +39,7 @@ fn search_builds_the_index_on_first_use() {
         .stdout(predicate::str::contains(
             "\ncorpus/000_69e3827c508b06a3.txt\n",
         ))
-        .stdout(predicate::str::contains("\n2:B  "));
+        .stdout(predicate::str::contains("\n1:B  "));
     assert!(ws.path().join("index/meta.json").is_file());
     // Second call: no rebuild message.
     colloquy(ws.path())

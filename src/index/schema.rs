@@ -9,10 +9,10 @@ use tantivy::schema::{
 };
 use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer};
 
-use crate::analyzer::ANALYZER;
+use crate::analyzer::{ANALYZER, EXACT_ANALYZER};
 
 /// Version of the on-disk layout (schema and manifest).
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Tokenizer for speaker labels: the whole label, lowercased, so `--speaker alice` finds `Alice`.
 pub const LABEL_TOKENIZER: &str = "colloquy_label";
@@ -39,6 +39,7 @@ pub struct Fields {
     pub code_switched: Field,
     pub spans: Field,
     pub text: Field,
+    pub exact: Field,
     pub original: Field,
     pub repaired: Field,
     pub guesses: Field,
@@ -88,6 +89,16 @@ pub fn build() -> Schema {
     // Compact binary (index::stored): most of a damaged turn's stored bytes were these as JSON.
     b.add_bytes_field("spans", STORED);
     b.add_text_field("text", analyzed(true));
+    // Surface forms of alphabetic words (`=feelings`, `photo*`, `photograpy~1`, `/colou?r/`):
+    // document ids only, no frequencies or positions, so it costs little beside `text`.
+    b.add_text_field(
+        "exact",
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(EXACT_ANALYZER)
+                .set_index_option(IndexRecordOption::Basic),
+        ),
+    );
     // The page bytes of index::stored::encode_original.
     b.add_bytes_field("original", STORED);
     b.add_bool_field("repaired", INDEXED | STORED);
@@ -123,6 +134,7 @@ impl Fields {
             code_switched: f("mixed")?,
             spans: f("spans")?,
             text: f("text")?,
+            exact: f("exact")?,
             original: f("original")?,
             repaired: f("repaired")?,
             guesses: f("guesses")?,

@@ -68,6 +68,7 @@ fn turn_doc(f: &Fields, at: &Placement, conv: &Conversation, turn: &Turn) -> Tan
         f.speaker => turn.speaker.as_str(),
         f.title => conv.title.as_str(),
         f.text => turn.text.as_str(),
+        f.exact => turn.text.as_str(),
         f.repaired => turn.repaired(),
         f.code_switched => turn.code_switched,
         f.spans => stored::encode_spans(&turn.spans),

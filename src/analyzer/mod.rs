@@ -17,8 +17,10 @@
 //!   without HMM so a word's segmentation depends only on the dictionary,
 //!   not on unknown-word guesses that differ between a query and a turn;
 //! - Latin-script (and other alphabetic) words: split on anything not
-//!   alphanumeric, full-width forms folded, lowercased, diacritics folded,
-//!   Snowball-English stemmed; one position each;
+//!   alphanumeric, full-width forms folded, lowercased, diacritics folded;
+//!   English inflections read as their base ([`inflect`]: feelings → feeling,
+//!   painted → paint), an -ing form indexed both as itself and as its verb;
+//!   one position each. The `exact` field keeps the folded surface forms;
 //! - kana: one unigram per character; Hangul: one token per run.
 //!
 //! Whitespace, punctuation and emoji produce no token (nor a position, so
@@ -35,39 +37,61 @@ use tantivy::tokenizer::{
 
 use crate::spans::{normalize_width, script_of, Script};
 
+pub mod inflect;
+
 /// Name under which [`register`] installs the analyzer; use it in
 /// `TextFieldIndexing::set_tokenizer`.
 pub const ANALYZER: &str = "colloquy";
+
+/// Name of [`exact_analyzer`] for the `exact` field.
+pub const EXACT_ANALYZER: &str = "colloquy_exact";
 
 /// Tokens longer than this (bytes) are dropped: base64 blobs, URLs glued
 /// together, etc. are noise and would bloat the term dictionary.
 const MAX_TOKEN_BYTES: usize = 64;
 
-/// Builds the analyzer (cheap: the dictionary is used in place).
+/// Builds the index analyzer (cheap: the dictionary is used in place).
 pub fn analyzer() -> TextAnalyzer {
-    build(false)
+    build(false, Forms::Index)
 }
 
-/// The analyzer without jieba's words: every other token, normalised the same way and at the same
-/// position (words take no positions of their own). Exact for matching anything but a Chinese word,
-/// and it never segments, so highlighting an English query in a Chinese turn stays cheap.
+/// The analyzer a query is read with: one token per word, its primary reading
+/// ([`inflect::query_form`]), where the index has every reading of the word.
+pub fn query_analyzer() -> TextAnalyzer {
+    build(false, Forms::Query)
+}
+
+/// The index analyzer without jieba's words: every other token, normalised the same way and at
+/// the same position (words take no positions of their own). Exact for matching anything but a
+/// Chinese word, and it never segments, so highlighting an English query in a Chinese turn stays
+/// cheap.
 pub fn analyzer_without_words() -> TextAnalyzer {
-    build(true)
+    build(true, Forms::Index)
 }
 
-fn build(skip_words: bool) -> TextAnalyzer {
+/// The surface forms of alphabetic words, lowercased and folded, uninflected (`feelings` stays
+/// `feelings`): the `exact` field, for `=word`, prefixes, fuzzy and regular expressions. Han,
+/// kana and Hangul have no inflection to undo and are left to the main field.
+pub fn exact_analyzer() -> TextAnalyzer {
+    build(true, Forms::Exact)
+}
+
+fn build(skip_words: bool, forms: Forms) -> TextAnalyzer {
     TextAnalyzer::builder(ColloquyTokenizer {
         buf: TokenBuf::default(),
         skip_words,
     })
     .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-    .filter(LatinNormalizer)
+    .filter(LatinNormalizer { forms })
     .build()
 }
 
-/// Registers the analyzer on `index` under [`ANALYZER`].
+/// Registers the analyzers on `index`: [`ANALYZER`] and [`EXACT_ANALYZER`].
 pub fn register(index: &tantivy::Index) {
     index.tokenizers().register(ANALYZER, analyzer());
+    index
+        .tokenizers()
+        .register(EXACT_ANALYZER, exact_analyzer());
 }
 
 /// Tokenizer producing the raw (not yet lowercased/stemmed) tokens.
@@ -373,16 +397,30 @@ fn push_han(run: &str, base: usize, position: usize, out: &mut TokenBuf, words: 
     position + n
 }
 
-/// Normalises word tokens: lowercase, fold diacritics (café → cafe), then
-/// Snowball English stem (paintings → paint); Han, kana and Hangul tokens
-/// pass untouched.
+/// Which forms of a word the normaliser emits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Forms {
+    /// Every reading of the word at its position (painting → painting, paint).
+    #[default]
+    Index,
+    /// The primary reading only (painting → painting; paintings → painting).
+    Query,
+    /// The folded surface form only; Han, kana and Hangul tokens are dropped.
+    Exact,
+}
+
+/// Normalises word tokens: lowercase, fold diacritics (café → cafe), then English inflection
+/// ([`inflect`]: paintings → painting, painted → paint); Han, kana and Hangul tokens pass
+/// untouched.
 ///
-/// Chaining tantivy's `LowerCaser`, `AsciiFoldingFilter` and `Stemmer`
-/// instead ran all three on every Han unigram and cut indexing throughput by
-/// more than half; chat vocabulary is small and Zipfian, so the result per
-/// raw word is memoised (per analyzer instance, i.e. per indexing thread).
+/// Chaining tantivy's `LowerCaser`, `AsciiFoldingFilter` and a stemmer instead ran all three
+/// on every Han unigram and cut indexing throughput by more than half; chat vocabulary is small
+/// and Zipfian, so the result per raw word is memoised (per analyzer instance, i.e. per
+/// indexing thread).
 #[derive(Clone, Copy, Default)]
-pub struct LatinNormalizer;
+pub struct LatinNormalizer {
+    pub forms: Forms,
+}
 
 /// Cache entries kept before the cache is simply emptied (bounded memory).
 const CACHE_MAX: usize = 50_000;
@@ -396,7 +434,9 @@ pub struct LatinNormalizerTokenizer<T> {
 
 #[derive(Clone)]
 struct NormalizerState {
-    cache: HashMap<String, String>,
+    forms: Forms,
+    /// Raw word → (the token, a second reading at the same position).
+    cache: HashMap<String, (String, Option<String>)>,
     /// Lowercases and folds a whole token (tantivy's folding table is only
     /// reachable as a filter).
     fold: TextAnalyzer,
@@ -409,6 +449,7 @@ impl TokenFilter for LatinNormalizer {
         LatinNormalizerTokenizer {
             inner: tokenizer,
             state: NormalizerState {
+                forms: self.forms,
                 cache: HashMap::new(),
                 fold: TextAnalyzer::builder(RawTokenizer::default())
                     .filter(LowerCaser)
@@ -426,6 +467,8 @@ impl<T: Tokenizer> Tokenizer for LatinNormalizerTokenizer<T> {
         LatinNormalizerStream {
             tail: self.inner.token_stream(text),
             state: &mut self.state,
+            token: Token::default(),
+            also: None,
         }
     }
 }
@@ -434,11 +477,15 @@ impl<T: Tokenizer> Tokenizer for LatinNormalizerTokenizer<T> {
 pub struct LatinNormalizerStream<'a, S> {
     tail: S,
     state: &'a mut NormalizerState,
+    /// The token handed out (a copy, so a second reading can follow at the same position).
+    token: Token,
+    /// A second reading of the current word, emitted next.
+    also: Option<String>,
 }
 
 impl NormalizerState {
-    fn normalize(&mut self, word: &str) -> String {
-        let mut w = if word.is_ascii() {
+    fn normalize(&mut self, word: &str) -> (String, Option<String>) {
+        let folded = if word.is_ascii() {
             word.to_ascii_lowercase()
         } else {
             let mut folded = String::new();
@@ -447,15 +494,14 @@ impl NormalizerState {
                 .process(&mut |t| folded.push_str(&t.text));
             folded
         };
-        // Snowball English leaves words of up to two letters alone and only
-        // rewrites ASCII letters.
-        if w.len() > 2 && w.is_ascii() {
-            let stem = frostem::Stemmer::new(frostem::Algorithm::English).stem(&w);
-            if stem != w {
-                w = stem.into_owned();
+        match self.forms {
+            Forms::Exact => (folded, None),
+            Forms::Query => (inflect::query_form(&folded), None),
+            Forms::Index => {
+                let r = inflect::readings(&folded);
+                (r.primary, r.also)
             }
         }
-        w
     }
 }
 
@@ -467,33 +513,49 @@ fn is_cjk_token(text: &str) -> bool {
 
 impl<S: TokenStream> TokenStream for LatinNormalizerStream<'_, S> {
     fn advance(&mut self) -> bool {
-        if !self.tail.advance() {
-            return false;
-        }
-        let token = self.tail.token_mut();
-        if is_cjk_token(&token.text) {
+        if let Some(also) = self.also.take() {
+            self.token.text = also;
             return true;
         }
-        if let Some(norm) = self.state.cache.get(&token.text) {
-            token.text.clear();
-            token.text.push_str(norm);
+        loop {
+            if !self.tail.advance() {
+                return false;
+            }
+            let raw = self.tail.token();
+            if is_cjk_token(&raw.text) {
+                if self.state.forms == Forms::Exact {
+                    continue;
+                }
+                self.token.clone_from(raw);
+                return true;
+            }
+            let (norm, also) = match self.state.cache.get(&raw.text) {
+                Some(hit) => hit.clone(),
+                None => {
+                    let fresh = self.state.normalize(&raw.text);
+                    if self.state.cache.len() >= CACHE_MAX {
+                        self.state.cache.clear();
+                    }
+                    self.state.cache.insert(raw.text.clone(), fresh.clone());
+                    fresh
+                }
+            };
+            self.token.offset_from = raw.offset_from;
+            self.token.offset_to = raw.offset_to;
+            self.token.position = raw.position;
+            self.token.position_length = raw.position_length;
+            self.token.text = norm;
+            self.also = also;
             return true;
         }
-        let norm = self.state.normalize(&token.text);
-        if self.state.cache.len() >= CACHE_MAX {
-            self.state.cache.clear();
-        }
-        let raw = std::mem::replace(&mut token.text, norm.clone());
-        self.state.cache.insert(raw, norm);
-        true
     }
 
     fn token(&self) -> &Token {
-        self.tail.token()
+        &self.token
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        self.tail.token_mut()
+        &mut self.token
     }
 }
 
@@ -526,7 +588,9 @@ mod tests {
         assert_eq!(
             toks("Paintings, painting & ARTS: café ＡＩ ２０２４!"),
             vec![
-                ("paint".to_string(), 0),
+                // A plural noun reads as its singular; an -ing form as itself and its verb.
+                ("painting".to_string(), 0),
+                ("painting".to_string(), 1),
                 ("paint".to_string(), 1),
                 ("art".to_string(), 2),
                 ("cafe".to_string(), 3),
@@ -538,7 +602,7 @@ mod tests {
         // Second sight of a word comes from the cache: same result.
         assert_eq!(
             texts("Paintings PAINTINGS paintings Straße Привет"),
-            vec!["paint", "paint", "paint", "strass", "привет"]
+            vec!["painting", "painting", "painting", "strasse", "привет"]
         );
         assert_eq!(texts("  ，。！ ... "), Vec::<String>::new());
         // Emoji are tokens; their variation selectors are not.

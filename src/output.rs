@@ -983,12 +983,17 @@ impl Printer {
     }
 }
 
-/// A concordance cell on one line: control characters (line breaks, tabs, escapes) as spaces,
-/// one column each, as [`kwic::cell_width`] counts them.
+/// A concordance cell on one line: line breaks, tabs and other control characters (escapes)
+/// shown as spaces, and each run of spaces as one, so contexts read as running text.
 fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let c = if c.is_control() { ' ' } else { c };
+        if !(c == ' ' && out.ends_with(' ')) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn kwic_width(s: &str) -> usize {

@@ -165,28 +165,45 @@ impl SegmentCollector for SegmentTop {
     }
 
     fn harvest(self) -> Vec<Ranked> {
-        let mut id = String::new();
-        self.heap
-            .into_sorted_vec()
+        let candidates = self.heap.into_vec();
+        let ids = conversation_ids(self.conversation.as_ref(), &candidates);
+        candidates
             .into_iter()
-            .map(|c| {
-                id.clear();
-                if let Some(col) = &self.conversation {
-                    // A dictionary read failing leaves the id empty: the hit still sorts.
-                    let _ = col.ord_to_str(c.conversation, &mut id);
-                }
-                Ranked {
-                    score: f32::from_bits(c.score),
-                    key: SortKey {
-                        rank: c.rank,
-                        conversation: id.clone(),
-                        turn: c.turn,
-                    },
-                    addr: DocAddress::new(self.segment, c.doc),
-                }
+            .map(|c| Ranked {
+                score: f32::from_bits(c.score),
+                key: SortKey {
+                    rank: c.rank,
+                    conversation: ids
+                        .binary_search_by_key(&c.conversation, |(ord, _)| *ord)
+                        .map(|i| ids[i].1.clone())
+                        .unwrap_or_default(),
+                    turn: c.turn,
+                },
+                addr: DocAddress::new(self.segment, c.doc),
             })
             .collect()
     }
+}
+
+/// The conversation id of each distinct ordinal among `candidates`, sorted by ordinal: one
+/// streaming pass over the term dictionary (a lookup per candidate decoded a dictionary block
+/// each time, and a deep page holds thousands). A failed read leaves ids empty: hits still sort.
+fn conversation_ids(column: Option<&StrColumn>, candidates: &[Candidate]) -> Vec<(u64, String)> {
+    let mut ords: Vec<u64> = candidates.iter().map(|c| c.conversation).collect();
+    ords.sort_unstable();
+    ords.dedup();
+    ords.retain(|&o| o != u64::MAX);
+    let mut names = Vec::with_capacity(ords.len());
+    if let Some(col) = column {
+        let read = col.dictionary().sorted_ords_to_term_cb(&ords, |bytes| {
+            names.push(String::from_utf8_lossy(bytes).into_owned())
+        });
+        if read.is_err() || names.len() != ords.len() {
+            names.clear();
+        }
+    }
+    names.resize(ords.len(), String::new());
+    ords.into_iter().zip(names).collect()
 }
 
 /// A score as a rank: higher scores lower, in `f32::total_cmp`'s order.

@@ -503,6 +503,14 @@ fn several_indexes_merge_hits_qualify_ids_and_sum_totals() {
     }
     assert_eq!(pages, all);
 
+    // An index given twice would give its hits twice.
+    let out = colloquy(dir)
+        .args(["search", query, "--index", "tea", "--index", "tea/"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("given twice"));
+
     // A concordance over both, ids qualified.
     let out = stdout(
         dir,
@@ -580,4 +588,16 @@ fn sort_and_paging_refusals_are_explained() {
     refused(&["tea", "--kwic", "--full"], "--full");
     refused(&["tea", "--width", "50"], "--kwic");
     refused(&["tea", "--sort", "alphabetical"], "position");
+    // Out-of-range pages and widths are not errors: an empty page, a line of the narrowest width.
+    let doc = search_json(ws.path(), &["tea", "--offset", "18446744073709551615"]);
+    assert_eq!(doc["total_hits"].as_u64(), Some(tea_turns() as u64));
+    assert_eq!(doc["hits"].as_array().map(Vec::len), Some(0));
+    let out = stdout(
+        ws.path(),
+        &["tea", "--kwic", "--width", "0", "--color", "never"],
+    );
+    assert_eq!(
+        kwic_lines(&out).len(),
+        jsonl(&stdout(ws.path(), &["tea", "--kwic", "--jsonl"])).len()
+    );
 }

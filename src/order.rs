@@ -59,7 +59,11 @@ impl Collector for TopOrdered {
     ) -> tantivy::Result<SegmentTop> {
         let ff = reader.fast_fields();
         let (time, offset) = match self.order {
-            HitOrder::Time => (Some(ff.date("time")?), Some(ff.u64("offset")?)),
+            // A segment whose turns have no times may have no column: every turn is untimed.
+            HitOrder::Time => (
+                ff.column_opt::<tantivy::DateTime>("time")?,
+                ff.column_opt::<u64>("offset")?,
+            ),
             _ => (None, None),
         };
         Ok(SegmentTop {

@@ -132,7 +132,15 @@ impl Indexes {
             })
             .max_by_key(|(len, _, _)| *len);
         if let Some((_, m, rest)) = named {
-            return Ok(m.qualify_view(m.engine.show(rest, turn, context)?));
+            return match m.engine.show(rest, turn, context) {
+                Ok(view) => Ok(m.qualify_view(view)),
+                // The nearest ids as this search prints them, qualified.
+                Err(Error::UnknownConversation { near, .. }) => Err(Error::UnknownConversation {
+                    id: target.to_owned(),
+                    near: near.iter().map(|id| m.qualified(id)).collect(),
+                }),
+                Err(e) => Err(e),
+            };
         }
         let mut found = Vec::new();
         let mut near = Vec::new();

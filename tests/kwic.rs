@@ -568,6 +568,11 @@ fn show_takes_a_qualified_id_with_the_same_indexes() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("\"tea/nothing\"") && err.contains("tea/tea#c"),
+        "{err}"
+    );
 }
 
 #[test]

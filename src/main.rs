@@ -11,9 +11,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use colloquy::formats::ReadOptions;
 use colloquy::ingest::{self, IngestOptions, IngestSummary, Progress};
+use colloquy::kwic::KwicSort;
 use colloquy::model::{self, Timestamp};
+use colloquy::multi::Indexes;
+use colloquy::order::HitOrder;
 use colloquy::output::{self, Printer, Style};
-use colloquy::search::{Engine, SearchOptions};
+use colloquy::search::SearchOptions;
 
 #[derive(Parser)]
 #[command(
@@ -79,6 +82,9 @@ Examples:
   colloquy search 'title:AI' --mixed --full
   colloquy search 'social -media' --conv 000_69e3827c508b06a3 --json
   colloquy search '=feelings OR photo* OR /colou?r/'
+  colloquy search art --kwic --sort left1 --limit 50
+  colloquy search art --sort position --offset 20 --limit 20
+  colloquy search art --index corpusA/index --index corpusB/index
 
 Exit status: 0 when something matched, 1 when nothing did, 2 on error.";
 
@@ -184,6 +190,15 @@ struct IndexArg {
     /// Where the index lives.
     #[arg(long, default_value = "index")]
     index: PathBuf,
+}
+
+/// Indexes searched together (`search`, `show`).
+#[derive(Args)]
+struct IndexesArg {
+    /// Where the index lives; repeat to search several as one (ids are then qualified by the
+    /// folder as given: INDEX/CONVERSATION).
+    #[arg(long = "index", default_value = "index", value_name = "DIR")]
+    index: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -293,9 +308,27 @@ struct SearchArgs {
     /// Turns of context after each hit [default: 1].
     #[arg(short = 'A', long = "after", value_name = "N")]
     after: Option<usize>,
-    /// Show the best N hits by score [default: 20].
+    /// Show the first N hits of the order (--sort) [default: 20].
     #[arg(long, value_name = "N", conflicts_with = "all")]
     limit: Option<usize>,
+    /// Skip the first N hits of the order: `--offset 20 --limit 20` is the second page of 20
+    /// (with --json, total_hits is still every match).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    offset: usize,
+    /// Order of hits: score (best first), time (the turn's time, earliest first; turns without
+    /// one last), position (conversation id, then turn); ties in position order. With --kwic also
+    /// left1 / right1: lines by the word just before / after the match (case-insensitive), which
+    /// sorts the lines of the hits within --limit, the best by score [default: score].
+    #[arg(long, value_enum, value_name = "ORDER", conflicts_with = "all")]
+    sort: Option<SortArg>,
+    /// Print a concordance: one line per match, left context | match | right context aligned
+    /// on the match, with CONVERSATION:TURN and speaker (--json/--jsonl: the same rows as objects).
+    #[arg(long, conflicts_with_all = ["full", "fields"])]
+    kwic: bool,
+    /// Columns of a --kwic line [default: the terminal's width, else 100]; --json rows carry
+    /// half of it as context on each side.
+    #[arg(long, value_name = "N", requires = "kwic")]
+    width: Option<usize>,
     /// Every hit, unranked, in index order as found: for exports (memory stays flat).
     #[arg(long)]
     all: bool,
@@ -314,7 +347,7 @@ struct SearchArgs {
     #[command(flatten)]
     color: ColorArg,
     #[command(flatten)]
-    index: IndexArg,
+    index: IndexesArg,
     /// Corpus to index if the index does not exist yet.
     #[arg(long, default_value = "corpus")]
     corpus: PathBuf,
@@ -336,15 +369,19 @@ struct ShowArgs {
     raw: bool,
     #[command(flatten)]
     view: ViewArgs,
+    #[command(flatten)]
+    index: IndexesArg,
 }
 
 #[derive(Args)]
 struct StatsArgs {
     #[command(flatten)]
     view: ViewArgs,
+    #[command(flatten)]
+    index: IndexArg,
 }
 
-/// What `show` and `stats` share: where the index is, and how to print.
+/// What `show` and `stats` share: how to print.
 #[derive(Args)]
 struct ViewArgs {
     /// Print JSON.
@@ -352,8 +389,6 @@ struct ViewArgs {
     json: bool,
     #[command(flatten)]
     color: ColorArg,
-    #[command(flatten)]
-    index: IndexArg,
 }
 
 impl ViewArgs {
@@ -388,6 +423,15 @@ struct ColorArg {
     color: ColorChoice,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SortArg {
+    Score,
+    Time,
+    Position,
+    Left1,
+    Right1,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum ColorChoice {
     Auto,
@@ -418,6 +462,8 @@ const DEFAULT_LIMIT: usize = 20;
 /// 64 KiB chunk where it is found is highlighted).
 const TERMINAL_HIGHLIGHTS: usize = 1;
 const PIPED_WIDTH: usize = 100;
+/// The narrowest line `--width` may ask for.
+const KWIC_MIN_WIDTH: usize = 20;
 /// Exports smaller than this finish before a progress bar would be read.
 const EXPORT_PROGRESS_MIN: usize = 2000;
 
@@ -568,10 +614,13 @@ fn terminal_width() -> usize {
         .unwrap_or(PIPED_WIDTH)
 }
 
-fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
-    let index = &args.index.index;
-    // Built on first use only where there is nothing yet: a folder holding anything else (a
-    // damaged index, someone's files) is reported by Engine::open, never replaced.
+/// Build the index from `--corpus` on first use, where there is nothing yet: a folder holding
+/// anything else (a damaged index, someone's files) is reported by Engine::open, never replaced.
+/// Only a lone index is built: of several, the corpus would be a guess.
+fn build_on_first_use(args: &SearchArgs) -> anyhow::Result<()> {
+    let [index] = args.index.index.as_slice() else {
+        return Ok(());
+    };
     if !colloquy::index::exists(index)
         && colloquy::index::folder_state(index) != colloquy::index::FolderState::Foreign
     {
@@ -586,6 +635,11 @@ fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
             ..IngestOptions::default()
         })?;
     }
+    Ok(())
+}
+
+fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
+    build_on_first_use(&args)?;
     // The time printed is the search's own, not the first-use index build's.
     let started = Instant::now();
     let fields = match &args.fields {
@@ -600,28 +654,36 @@ fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
         })?,
         None => output::FieldSet::all(),
     };
-    let mut engine = Engine::open(index)?;
-    if !(args.json || args.jsonl) || !fields.has("spans") {
-        engine = engine.without_spans();
+    let mut indexes = Indexes::open(&args.index.index)?;
+    if !(args.json || args.jsonl) || !fields.has("spans") || args.kwic {
+        indexes = indexes.without_spans();
     }
     let opts = search_options(&args, &fields)?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let total_hits = if args.json || args.jsonl {
-        write_json_hits(&engine, &opts, args.jsonl, fields, &mut out)?
+    let printer = Printer {
+        style: args.color.style(),
+        width: args
+            .width
+            .unwrap_or_else(terminal_width)
+            .max(KWIC_MIN_WIDTH),
+        full: args.full,
+    };
+    let total_hits = if args.kwic {
+        write_kwic(&indexes, &opts, &args, printer, &mut out)?
+    } else if args.json || args.jsonl {
+        write_json_hits(&indexes, &opts, args.jsonl, fields, &mut out)?
     } else {
-        let results = engine.search(&opts)?;
-        let printer = Printer {
-            style: args.color.style(),
-            width: terminal_width(),
-            full: args.full,
-        };
+        let results = indexes.search(&opts)?;
         printer.search(&mut out, &results, started.elapsed())?;
         results.total_hits
     };
     out.flush().context("writing results")?;
-    let shown = opts.limit.map_or(total_hits, |l| l.min(total_hits));
-    if (args.json || args.jsonl) && args.limit.is_none() && shown < total_hits {
+    let shown = opts.limit.map_or(total_hits, |l| {
+        l.min(total_hits.saturating_sub(opts.offset))
+    });
+    let written = opts.offset.saturating_add(shown);
+    if (args.json || args.jsonl) && args.limit.is_none() && written < total_hits {
         eprintln!("colloquy: {shown} of {total_hits} hits written; --limit N or --all for more");
     }
     Ok(if total_hits > 0 {
@@ -631,8 +693,42 @@ fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// `--kwic`: concordance lines on the terminal, or their rows as JSON.
+fn write_kwic(
+    indexes: &Indexes,
+    opts: &SearchOptions,
+    args: &SearchArgs,
+    printer: Printer,
+    out: &mut impl Write,
+) -> anyhow::Result<usize> {
+    let format = match (args.json, args.jsonl) {
+        (true, _) => output::KwicFormat::Json,
+        (_, true) => output::KwicFormat::Jsonl,
+        _ => output::KwicFormat::Terminal,
+    };
+    let sort = match args.sort {
+        Some(SortArg::Left1) => Some(KwicSort::Left1),
+        Some(SortArg::Right1) => Some(KwicSort::Right1),
+        _ => None,
+    };
+    let mut sink = output::KwicSink::new(out, format, printer, sort);
+    Ok(indexes.search_each(opts, &mut sink)?)
+}
+
 fn search_options(args: &SearchArgs, fields: &output::FieldSet) -> anyhow::Result<SearchOptions> {
-    let context = if fields.has("context") {
+    let order = match args.sort {
+        None | Some(SortArg::Score) => HitOrder::Score,
+        Some(SortArg::Time) => HitOrder::Time,
+        Some(SortArg::Position) => HitOrder::Position,
+        // The lines of the best hits by score, sorted by the printer.
+        Some(SortArg::Left1 | SortArg::Right1) if args.kwic => HitOrder::Score,
+        Some(_) => anyhow::bail!(
+            "--sort left1 and right1 order concordance lines by the word next to the match: add --kwic"
+        ),
+    };
+    // A concordance shows the hit turns alone, and every match in them.
+    let with_context = fields.has("context") && !args.kwic;
+    let context = if with_context {
         args.context.unwrap_or(1)
     } else {
         0
@@ -656,14 +752,14 @@ fn search_options(args: &SearchArgs, fields: &output::FieldSet) -> anyhow::Resul
             .as_deref()
             .map(|t| parse_time(t, true))
             .transpose()?,
-        highlight_limit: (!json && !args.full).then_some(TERMINAL_HIGHLIGHTS),
+        highlight_limit: (!json && !args.full && !args.kwic).then_some(TERMINAL_HIGHLIGHTS),
         mode: colloquy::query::Mode { exact: args.exact },
-        before: if fields.has("context") {
+        before: if with_context {
             args.before.unwrap_or(context)
         } else {
             0
         },
-        after: if fields.has("context") {
+        after: if with_context {
             args.after.unwrap_or(context)
         } else {
             0
@@ -673,12 +769,14 @@ fn search_options(args: &SearchArgs, fields: &output::FieldSet) -> anyhow::Resul
         } else {
             Some(args.limit.unwrap_or(DEFAULT_LIMIT))
         },
+        offset: args.offset,
+        order,
     })
 }
 
 /// `--json` / `--jsonl`: hits written as the searcher finds them; the number that match.
 fn write_json_hits(
-    engine: &Engine,
+    engine: &Indexes,
     opts: &SearchOptions,
     lines: bool,
     fields: output::FieldSet,
@@ -747,7 +845,7 @@ fn parse_time(value: &str, until: bool) -> anyhow::Result<Timestamp> {
 }
 
 fn run_show(args: ShowArgs) -> anyhow::Result<ExitCode> {
-    let mut engine = Engine::open(&args.view.index.index)?;
+    let mut engine = Indexes::open(&args.index.index)?;
     if !args.view.json {
         engine = engine.without_spans();
     }
@@ -758,7 +856,7 @@ fn run_show(args: ShowArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_stats(args: StatsArgs) -> anyhow::Result<ExitCode> {
-    let stats = colloquy::stats::collect(&args.view.index.index)?;
+    let stats = colloquy::stats::collect(&args.index.index)?;
     args.view
         .print(&stats, |printer, mut out| printer.stats(&mut out, &stats))
 }

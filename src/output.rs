@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use unicode_width::UnicodeWidthChar;
 
+use crate::kwic::{self, KwicRow, KwicSort};
 use crate::model::Metadata;
 use crate::search::{ConversationView, Hit, SearchResults, TurnView};
 use crate::stats::Stats;
@@ -524,7 +525,7 @@ fn escape(s: &str) -> String {
         .collect()
 }
 
-fn char_width(c: char) -> usize {
+pub fn char_width(c: char) -> usize {
     c.width().unwrap_or(0)
 }
 
@@ -796,6 +797,208 @@ impl<W: Write, B: FnMut(Option<usize>), F: FnMut()> crate::search::HitSink for J
     fn end(&mut self, _: usize) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// How `search --kwic` writes its concordance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KwicFormat {
+    /// Aligned lines: `CONV:TURN  SPEAKER  left context  match  right context`.
+    Terminal,
+    /// One document, `{"query", "total_hits", "rows": [...]}`.
+    Json,
+    /// One row object per line.
+    Jsonl,
+}
+
+/// Terminal rows are aligned in blocks of this many: a streamed concordance (`--all`) holds no
+/// more than a block, and a ranked one (at most `--limit` hits) is usually one block.
+const KWIC_BLOCK: usize = 1000;
+/// The narrowest left context a terminal line gets, however long the ids.
+const KWIC_MIN_CONTEXT: usize = 8;
+
+/// `search --kwic`: turns each hit into one row per match and prints the rows as they come, or,
+/// sorted by the word before or after the match, all at the end (`--limit` bounds them).
+pub struct KwicSink<W: Write> {
+    out: W,
+    format: KwicFormat,
+    printer: Printer,
+    sort: Option<KwicSort>,
+    /// Context kept per side: the line's width for the terminal (cut to fit when printed), half
+    /// of it for JSON.
+    context_cols: usize,
+    rows: Vec<KwicRow>,
+    hits: usize,
+    lines: usize,
+    total_known: bool,
+}
+
+impl<W: Write> KwicSink<W> {
+    pub fn new(out: W, format: KwicFormat, printer: Printer, sort: Option<KwicSort>) -> Self {
+        let context_cols = match format {
+            KwicFormat::Terminal => printer.width,
+            KwicFormat::Json | KwicFormat::Jsonl => printer.width / 2,
+        };
+        KwicSink {
+            out,
+            format,
+            printer,
+            sort,
+            context_cols,
+            rows: Vec::new(),
+            hits: 0,
+            lines: 0,
+            total_known: false,
+        }
+    }
+
+    /// Write the held rows.
+    fn flush(&mut self) -> io::Result<()> {
+        let rows = std::mem::take(&mut self.rows);
+        if self.format == KwicFormat::Terminal {
+            self.printer.kwic_block(&mut self.out, &rows)?;
+            self.lines += rows.len();
+            return Ok(());
+        }
+        for row in &rows {
+            if self.format == KwicFormat::Json {
+                let sep: &[u8] = if self.lines == 0 {
+                    b"\n    "
+                } else {
+                    b",\n    "
+                };
+                self.out.write_all(sep)?;
+            }
+            serde_json::to_writer(&mut self.out, row)?;
+            if self.format == KwicFormat::Jsonl {
+                writeln!(self.out)?;
+            }
+            self.lines += 1;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> crate::search::HitSink for KwicSink<W> {
+    fn begin(&mut self, query: &str, total_hits: Option<usize>) -> io::Result<()> {
+        if self.format != KwicFormat::Json {
+            return Ok(());
+        }
+        write!(self.out, "{{\n  \"query\": ")?;
+        serde_json::to_writer(&mut self.out, query)?;
+        if let Some(n) = total_hits {
+            write!(self.out, ",\n  \"total_hits\": {n}")?;
+            self.total_known = true;
+        }
+        write!(self.out, ",\n  \"rows\": [")
+    }
+
+    fn hit(&mut self, hit: Hit) -> io::Result<()> {
+        self.hits += 1;
+        self.rows.extend(kwic::rows(&hit, self.context_cols));
+        let streamed = self.sort.is_none()
+            && (self.format != KwicFormat::Terminal || self.rows.len() >= KWIC_BLOCK);
+        if streamed {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, total_hits: usize) -> io::Result<()> {
+        if let Some(by) = self.sort {
+            kwic::sort(&mut self.rows, by);
+        }
+        self.flush()?;
+        match self.format {
+            KwicFormat::Terminal => {
+                if self.lines > 0 {
+                    writeln!(self.out)?;
+                }
+                let line = format!(
+                    "{}; {} shown as {}",
+                    plural(total_hits, "hit"),
+                    group(self.hits),
+                    plural(self.lines, "concordance line")
+                );
+                writeln!(self.out, "{}", self.printer.paint("2", &line))
+            }
+            KwicFormat::Json => {
+                self.out
+                    .write_all(if self.lines == 0 { b"]" } else { b"\n  ]" })?;
+                if !self.total_known {
+                    write!(self.out, ",\n  \"total_hits\": {total_hits}")?;
+                }
+                write!(self.out, "\n}}\n")
+            }
+            KwicFormat::Jsonl => Ok(()),
+        }
+    }
+}
+
+impl Printer {
+    /// Concordance lines aligned on the match: `CONV:TURN  SPEAKER  left  match  right`, each
+    /// line `width` columns at most (unless ids or the match alone are wider).
+    fn kwic_block(&self, out: &mut impl Write, rows: &[KwicRow]) -> io::Result<()> {
+        let locations: Vec<String> = rows
+            .iter()
+            .map(|r| escape(&format!("{}:{}", r.conversation, r.turn)))
+            .collect();
+        let speakers: Vec<String> = rows.iter().map(|r| escape(&r.speaker)).collect();
+        let widest = |v: &[String]| v.iter().map(|s| display_width(s)).max().unwrap_or(0);
+        let (loc_w, spk_w) = (widest(&locations), widest(&speakers));
+        let marks = match self.style {
+            Style::Plain => 2 * MARK.len(),
+            Style::Color => 0,
+        };
+        let rest = self.width.saturating_sub(loc_w + 2 + spk_w + 2);
+        let widest_match = rows
+            .iter()
+            .map(|r| kwic_width(&r.matched))
+            .max()
+            .unwrap_or(0)
+            .min(rest / 3);
+        let left_w = (rest.saturating_sub(widest_match + marks + 2) / 2).max(KWIC_MIN_CONTEXT);
+        for ((row, loc), speaker) in rows.iter().zip(&locations).zip(&speakers) {
+            // The spaces around the match stand in for the text's own.
+            let left = kwic::last_columns(one_line(&row.left).trim_end(), left_w);
+            let matched = kwic_width(&row.matched) + marks;
+            let right_w = rest.saturating_sub(left_w + 2 + matched);
+            let right = kwic::first_columns(one_line(&row.right).trim_start(), right_w);
+            let pad = |s: &str, w: usize| " ".repeat(w.saturating_sub(display_width(s)));
+            let shown_match = match self.style {
+                Style::Plain => format!("{MARK}{}{MARK}", one_line(&row.matched)),
+                Style::Color => self.paint("1;31", &one_line(&row.matched)),
+            };
+            let line = format!(
+                "{}{}  {}{}  {}{} {shown_match} {}",
+                self.paint("35", loc),
+                pad(loc, loc_w),
+                self.paint("1;36", speaker),
+                pad(speaker, spk_w),
+                " ".repeat(left_w.saturating_sub(kwic_width(&left))),
+                left,
+                right,
+            );
+            writeln!(out, "{}", line.trim_end())?;
+        }
+        Ok(())
+    }
+}
+
+/// A concordance cell on one line: line breaks, tabs and other control characters (escapes)
+/// shown as spaces, and each run of spaces as one, so contexts read as running text.
+fn one_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let c = if c.is_control() { ' ' } else { c };
+        if !(c == ' ' && out.ends_with(' ')) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn kwic_width(s: &str) -> usize {
+    s.chars().map(kwic::cell_width).sum()
 }
 
 /// One line: what repair did to a file.

@@ -20,6 +20,7 @@ use crate::index::schema::{Fields, KIND_CONVERSATION, KIND_TURN, LANG_FIELDS};
 use crate::index::stored::{self, StoredGuess};
 use crate::index::{self, writer::meta_term};
 use crate::model::{Metadata, Origin, Timestamp};
+use crate::order::{HitOrder, Ranked, TopOrdered};
 use crate::query::Word;
 use crate::spans::{script_of, Script, Span};
 
@@ -46,8 +47,12 @@ pub struct SearchOptions {
     pub since: Option<Timestamp>,
     /// Turns at or before this time.
     pub until: Option<Timestamp>,
-    /// The best this many hits by score; `None` for every hit, streamed unranked in index order.
+    /// The first this many hits in `order`; `None` for every hit, streamed unranked in index order.
     pub limit: Option<usize>,
+    /// Hits of the order skipped before the first one given (a page's start).
+    pub offset: usize,
+    /// The order hits are ranked in when there is a limit.
+    pub order: HitOrder,
     /// About how many highlights to compute per hit (a terminal line shows the first few);
     /// `None` for all (JSON).
     pub highlight_limit: Option<usize>,
@@ -211,7 +216,7 @@ impl Engine {
 
     /// Run `f`, turning what damaged index files cause — tantivy's data errors, and the panics
     /// some of its decoders raise on corrupt bytes — into [`Error::Damaged`], which names the fix.
-    fn guard<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    pub(crate) fn guard<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
         let damaged = |reason: String| Error::Damaged {
             path: self.dir.clone(),
             reason,
@@ -231,29 +236,42 @@ impl Engine {
     }
 
     /// Run a search and hand each hit, in order, to `sink` as soon as it is assembled: memory
-    /// stays that of one hit however many there are. With a limit, the best `limit` hits by
-    /// score (ties in corpus order); without one, every hit streamed in index order, unranked,
-    /// so the first comes at once (`--all` of a whole corpus). Returns the number of matching
-    /// turns.
+    /// stays that of one hit however many there are. With a limit, the page of `offset..offset +
+    /// limit` hits in `opts.order` (ties in corpus order); without one, every hit after the first
+    /// `offset` streamed in index order, unranked, so the first comes at once (`--all` of a whole
+    /// corpus). Returns the number of matching turns.
     pub fn search_each(&self, opts: &SearchOptions, sink: &mut dyn HitSink) -> Result<usize> {
         self.guard(|| {
-            let query = self.build_query(opts)?;
-            let searcher = self.searcher();
-            let mut emit = Emitter {
-                engine: self,
-                searcher: &searcher,
-                opts,
-                highlighter: Highlighter::new(&self.index, &opts.query),
-                sink,
-            };
+            let mut emit = self.emitter(opts)?;
+            let write = |e| Error::io("writing results", e);
             let total_hits = match opts.limit {
-                Some(limit) => emit.ranked(&query, limit)?,
-                None => emit.streamed(&query)?,
+                Some(limit) => {
+                    let (total_hits, top) = emit.top(opts.offset.saturating_add(limit))?;
+                    sink.begin(&opts.query, Some(total_hits)).map_err(write)?;
+                    for r in top.iter().skip(opts.offset) {
+                        sink.hit(emit.hit(r.score, r.addr)?).map_err(write)?;
+                    }
+                    total_hits
+                }
+                None => {
+                    sink.begin(&opts.query, None).map_err(write)?;
+                    emit.stream(opts.offset, &mut |hit| sink.hit(hit).map_err(write))?
+                }
             };
-            emit.sink
-                .end(total_hits)
-                .map_err(|e| Error::io("writing results", e))?;
+            sink.end(total_hits).map_err(write)?;
             Ok(total_hits)
+        })
+    }
+
+    /// The search `opts` asks for, ready to rank or stream (a search over several indexes drives
+    /// one per index).
+    pub fn emitter<'a>(&'a self, opts: &'a SearchOptions) -> Result<Emitter<'a>> {
+        Ok(Emitter {
+            engine: self,
+            searcher: self.searcher(),
+            query: self.build_query(opts)?,
+            opts,
+            highlighter: Highlighter::new(&self.index, &opts.query),
         })
     }
 
@@ -265,42 +283,6 @@ impl Engine {
         };
         results.total_hits = self.search_each(opts, &mut results)?;
         Ok(results)
-    }
-
-    /// Hits by score, equal scores by conversation and turn. Equal scores come back in segment
-    /// order, which depends on how ingest threads split the work; the corpus order makes output
-    /// the same on every run. Read from fast fields, so no stored turn is loaded to sort.
-    fn in_corpus_order(
-        &self,
-        searcher: &Searcher,
-        top: Vec<(f32, DocAddress)>,
-    ) -> Result<Vec<(f32, DocAddress)>> {
-        let mut keyed = Vec::with_capacity(top.len());
-        let mut columns = BTreeMap::new();
-        for (score, addr) in top {
-            let (conv_col, turn_col) = match columns.entry(addr.segment_ord) {
-                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::btree_map::Entry::Vacant(e) => {
-                    let ff = searcher.segment_reader(addr.segment_ord).fast_fields();
-                    e.insert((ff.str("conversation")?, ff.u64("turn")?))
-                }
-            };
-            let mut conversation = String::new();
-            if let Some(col) = conv_col {
-                if let Some(ord) = col.term_ords(addr.doc_id).next() {
-                    col.ord_to_str(ord, &mut conversation)
-                        .map_err(|e| Error::io("reading the conversation column", e))?;
-                }
-            }
-            let turn = turn_col.first(addr.doc_id).unwrap_or(0);
-            keyed.push((score, conversation, turn, addr));
-        }
-        keyed.sort_by(|a, b| {
-            b.0.total_cmp(&a.0)
-                .then_with(|| a.1.cmp(&b.1))
-                .then_with(|| a.2.cmp(&b.2))
-        });
-        Ok(keyed.into_iter().map(|(s, _, _, a)| (s, a)).collect())
     }
 
     /// The user's query with every filter, restricted to turn documents.
@@ -775,42 +757,49 @@ fn first_bool(doc: &TantivyDocument, field: tantivy::schema::Field) -> Option<bo
         })
 }
 
-/// Assembles hits (turn, context, highlights) and hands them to a sink.
-struct Emitter<'a> {
+/// One index's part of a search: ranks or streams the matching turns and assembles each hit
+/// (turn, context, highlights).
+pub struct Emitter<'a> {
     engine: &'a Engine,
-    searcher: &'a Searcher,
+    searcher: Searcher,
+    query: BooleanQuery,
     opts: &'a SearchOptions,
     highlighter: Highlighter,
-    sink: &'a mut dyn HitSink,
 }
 
 impl Emitter<'_> {
-    /// The best `limit` hits by score, equal scores in corpus order.
-    fn ranked(&mut self, query: &BooleanQuery, limit: usize) -> Result<usize> {
-        // One pass counts and keeps the best (a limit of 0 would make TopDocs panic).
-        let top_docs = TopDocs::with_limit(limit.max(1)).order_by_score();
-        let (total_hits, mut top) = self.searcher.search(query, &(Count, top_docs))?;
-        top.truncate(limit);
-        self.begin(Some(total_hits))?;
-        for (score, addr) in self.engine.in_corpus_order(self.searcher, top)? {
-            self.emit(score, addr)?;
-        }
-        Ok(total_hits)
+    /// How many turns match, and the first `k` in the options' order (ties in corpus order):
+    /// one pass that holds `k` candidates, not every match.
+    pub fn top(&self, k: usize) -> Result<(usize, Vec<Ranked>)> {
+        let top = TopOrdered {
+            order: self.opts.order,
+            k,
+        };
+        Ok(self.searcher.search(&self.query, &(Count, top))?)
     }
 
-    /// Every hit, segment by segment in document order, as the query's scorer finds it.
-    fn streamed(&mut self, query: &BooleanQuery) -> Result<usize> {
-        self.begin(None)?;
-        let weight = query.weight(EnableScoring::enabled_from_searcher(self.searcher))?;
+    /// Every hit after the first `skip`, segment by segment in document order, as the query's
+    /// scorer finds it, handed to `each`; returns how many turns match (skipped ones included).
+    pub fn stream(
+        &mut self,
+        skip: usize,
+        each: &mut dyn FnMut(Hit) -> Result<()>,
+    ) -> Result<usize> {
+        let weight = self
+            .query
+            .weight(EnableScoring::enabled_from_searcher(&self.searcher))?;
         let mut total_hits = 0;
-        for (ord, segment) in self.searcher.segment_readers().iter().enumerate() {
+        let segments = self.searcher.segment_readers().to_vec();
+        for (ord, segment) in segments.iter().enumerate() {
             let mut scorer = weight.scorer(segment, 1.0)?;
             let alive = segment.alive_bitset();
             let mut doc = scorer.doc();
             while doc != TERMINATED {
                 if alive.is_none_or(|a| a.is_alive(doc)) {
-                    let score = scorer.score();
-                    self.emit(score, DocAddress::new(ord as u32, doc))?;
+                    // Skipped hits are counted, never loaded.
+                    if total_hits >= skip {
+                        each(self.hit(scorer.score(), DocAddress::new(ord as u32, doc))?)?;
+                    }
                     total_hits += 1;
                 }
                 doc = scorer.advance();
@@ -819,26 +808,19 @@ impl Emitter<'_> {
         Ok(total_hits)
     }
 
-    fn begin(&mut self, total_hits: Option<usize>) -> Result<()> {
-        self.sink
-            .begin(&self.opts.query, total_hits)
-            .map_err(|e| Error::io("writing results", e))
-    }
-
-    fn emit(&mut self, score: f32, addr: DocAddress) -> Result<()> {
+    /// The hit at `addr`: its turn, the turns around it and where the query matched in it.
+    pub fn hit(&mut self, score: f32, addr: DocAddress) -> Result<Hit> {
         let (engine, opts) = (self.engine, self.opts);
-        let turn = engine.turn_at(self.searcher, addr)?;
-        let context = engine.context(self.searcher, &turn, opts.before, opts.after)?;
+        let turn = engine.turn_at(&self.searcher, addr)?;
+        let context = engine.context(&self.searcher, &turn, opts.before, opts.after)?;
         let limit = opts.highlight_limit.unwrap_or(usize::MAX);
         let highlights = self.highlighter.highlight(&turn.text, limit);
-        self.sink
-            .hit(Hit {
-                turn,
-                score,
-                highlights,
-                context,
-            })
-            .map_err(|e| Error::io("writing results", e))
+        Ok(Hit {
+            turn,
+            score,
+            highlights,
+            context,
+        })
     }
 }
 

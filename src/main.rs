@@ -283,8 +283,12 @@ struct SearchArgs {
     #[arg(long)]
     mixed: bool,
     /// Match every word's exact form only (as if each were written =word): no inflections.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "snowball")]
     exact: bool,
+    /// Match each single English word by its Snowball stem: aggressive, derivations included
+    /// (feelings also finds feel, emotional finds emotion).
+    #[arg(long)]
+    snowball: bool,
     /// Only this conversation (repeat to allow several).
     #[arg(long = "conv", value_name = "ID")]
     conversations: Vec<String>,
@@ -753,7 +757,10 @@ fn search_options(args: &SearchArgs, fields: &output::FieldSet) -> anyhow::Resul
             .map(|t| parse_time(t, true))
             .transpose()?,
         highlight_limit: (!json && !args.full && !args.kwic).then_some(TERMINAL_HIGHLIGHTS),
-        mode: colloquy::query::Mode { exact: args.exact },
+        mode: colloquy::query::Mode {
+            exact: args.exact,
+            snowball: args.snowball,
+        },
         before: if with_context {
             args.before.unwrap_or(context)
         } else {

@@ -93,6 +93,9 @@ pub fn classify(phrase: &str) -> std::result::Result<Word, String> {
 pub struct Mode {
     /// Every word matches its exact form only (as if written `=word`).
     pub exact: bool,
+    /// A single English word matches every surface form with its Snowball stem: the aggressive
+    /// stemming other engines default to (feelings finds feel, emotional finds emotion).
+    pub snowball: bool,
 }
 
 /// Builds queries against one index.
@@ -244,6 +247,11 @@ impl<'a> Builder<'a> {
                 Word::Fuzzy(w, d) => return self.fuzzy(&w, d, &lit.phrase),
             }
         }
+        if self.mode.snowball && field == self.fields.text && lit.delimiter == Delimiter::None {
+            if let Some(q) = self.snowball(&lit.phrase)? {
+                return Ok(q);
+            }
+        }
         let tokens = tokens_of(&mut self.query_analyzer, &lit.phrase);
         if tokens.is_empty() {
             return Err(self.refuse(
@@ -350,6 +358,41 @@ impl<'a> Builder<'a> {
             }
         }
         Ok(self.set_query(found))
+    }
+
+    /// Every surface form sharing the word's Snowball English stem; `None` for anything but one
+    /// alphabetic word of three letters or more (Snowball leaves shorter words alone).
+    fn snowball(&mut self, word: &str) -> Result<Option<Box<dyn Query>>> {
+        let surface = tokens_of(&mut self.exact_analyzer, word);
+        let [(_, w)] = surface.as_slice() else {
+            return Ok(None);
+        };
+        if w.len() <= 2 || !w.bytes().all(|b| b.is_ascii_lowercase()) {
+            return Ok(None);
+        }
+        let stemmer = frostem::Stemmer::new(frostem::Algorithm::English);
+        let stem = stemmer.stem(w).into_owned();
+        // Stems are prefixes of their words but for a final y → i (happy → happi).
+        let prefix = &stem[..stem.len().saturating_sub(1).max(2).min(stem.len())];
+        let mut found = BTreeSet::new();
+        for segment in self.searcher.segment_readers() {
+            let inverted = segment.inverted_index(self.fields.exact)?;
+            let mut stream = inverted
+                .terms()
+                .range()
+                .ge(prefix.as_bytes())
+                .into_stream()
+                .map_err(|e| Error::io("reading the term dictionary", e))?;
+            while stream.advance() && stream.key().starts_with(prefix.as_bytes()) {
+                let same = std::str::from_utf8(stream.key())
+                    .is_ok_and(|term| stemmer.stem(term) == stem.as_str());
+                if same {
+                    self.keep(&mut found, stream.key(), word)?;
+                }
+            }
+        }
+        found.insert(w.as_bytes().to_vec());
+        Ok(Some(self.set_query(found)))
     }
 
     /// `photograpy~1`: surface forms within the distance (a transposition counts as one).

@@ -193,3 +193,18 @@ fn expansions_are_bounded() {
     let hits = search_jsonl(dir.path(), &["/w0004[0-9]/", "-C", "0"]);
     assert_eq!(hits.len(), 2);
 }
+
+#[test]
+fn snowball_stemming_stays_available() {
+    let ws = workspace();
+    let dir = ws.path();
+    let light = search_jsonl(dir, &["emotion", "-C", "0"]);
+    let aggressive = search_jsonl(dir, &["emotion", "--snowball", "-C", "0"]);
+    assert!(aggressive.len() > light.len());
+    every_hit_has(&aggressive, "emotion --snowball", |w| {
+        w.starts_with("emotion")
+    });
+    assert!(aggressive
+        .iter()
+        .any(|h| words_of(h).contains(&"emotional".to_owned())));
+}

@@ -6,6 +6,7 @@
 //! for one conversation) → [`analyzer`] and [`index`] (how turns are stored and indexed) →
 //! [`ingest`] (corpus → index) → [`search`] (query → hits) → [`output`] (hits → terminal or JSON).
 
+pub mod aggregate;
 pub mod analyzer;
 pub mod bench;
 pub mod decode;

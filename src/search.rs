@@ -212,7 +212,7 @@ impl Engine {
 
     /// Run `f`, turning what damaged index files cause — tantivy's data errors, and the panics
     /// some of its decoders raise on corrupt bytes — into [`Error::Damaged`], which names the fix.
-    fn guard<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    pub(crate) fn guard<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
         let damaged = |reason: String| Error::Damaged {
             path: self.dir.clone(),
             reason,
@@ -305,7 +305,7 @@ impl Engine {
     }
 
     /// The user's query with every filter, restricted to turn documents.
-    fn build_query(&self, opts: &SearchOptions) -> Result<BooleanQuery> {
+    pub(crate) fn build_query(&self, opts: &SearchOptions) -> Result<BooleanQuery> {
         let user_query = self.parse(&opts.query)?;
         let f = &self.fields;
         // Values of one flag are ORed; flags are ANDed. Labels and languages are stored lowercased.

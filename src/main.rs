@@ -9,11 +9,11 @@ use anyhow::Context as _;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use colloquy::aggregate::{self, collocates::Window};
 use colloquy::formats::ReadOptions;
 use colloquy::ingest::{self, IngestOptions, IngestSummary, Progress};
 use colloquy::model::{self, Timestamp};
 use colloquy::output::{self, Printer, Style};
-use colloquy::aggregate::{self, collocates::Window};
 use colloquy::search::{Engine, SearchOptions};
 
 #[derive(Parser)]
@@ -99,7 +99,8 @@ Examples:
 
 Exit status: 0 when some turn matched, 1 when none did, 2 on error.";
 
-const COLLOCATES_HELP: &str = "O: times the collocate is in the node's windows; f(c): its frequency; N: units counted;
+const COLLOCATES_HELP: &str =
+    "O: times the collocate is in the node's windows; f(c): its frequency; N: units counted;
 E = f(node)·f(c)·(L+R)/N; MI = log2(O/E); t = (O−E)/√O; LL = log-likelihood G² of the 2×2 table.
 
 Examples:
@@ -1078,8 +1079,16 @@ impl AggArgs {
                 mixed: f.mixed,
                 conversations: f.conversations.clone(),
                 wheres: parse_wheres(&f.wheres)?,
-                since: f.since.as_deref().map(|t| parse_time(t, false)).transpose()?,
-                until: f.until.as_deref().map(|t| parse_time(t, true)).transpose()?,
+                since: f
+                    .since
+                    .as_deref()
+                    .map(|t| parse_time(t, false))
+                    .transpose()?,
+                until: f
+                    .until
+                    .as_deref()
+                    .map(|t| parse_time(t, true))
+                    .transpose()?,
                 ..SearchOptions::default()
             },
             unit: match self.unit {
@@ -1128,10 +1137,7 @@ impl AggArgs {
     }
 }
 
-fn print_freq(
-    args: &AggArgs,
-    report: &aggregate::freq::FreqReport,
-) -> anyhow::Result<ExitCode> {
+fn print_freq(args: &AggArgs, report: &aggregate::freq::FreqReport) -> anyhow::Result<ExitCode> {
     args.print(
         report,
         report.turns > 0,
@@ -1182,12 +1188,7 @@ fn run_collocates(args: CollocatesArgs) -> anyhow::Result<ExitCode> {
 
 /// `L,R` or one number for both sides.
 fn parse_window(s: &str) -> anyhow::Result<Window> {
-    let side = |v: &str| {
-        v.trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n <= MAX_WINDOW)
-    };
+    let side = |v: &str| v.trim().parse::<usize>().ok().filter(|n| *n <= MAX_WINDOW);
     let (l, r) = s.split_once(',').unwrap_or((s, s));
     match (side(l), side(r)) {
         (Some(left), Some(right)) => Ok(Window { left, right }),

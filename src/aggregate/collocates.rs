@@ -241,7 +241,13 @@ pub fn collocates(
 /// The node as one unit of the text (normalised the same way); an error when it is not one.
 fn node_unit(word: &str, unit: Unit, forms: Forms) -> Result<String> {
     let mut runs = Vec::new();
-    units_of(&mut crate::analyzer::analyzer(), word, unit, forms, &mut runs);
+    units_of(
+        &mut crate::analyzer::analyzer(),
+        word,
+        unit,
+        forms,
+        &mut runs,
+    );
     let units = runs.concat();
     match units.as_slice() {
         [one] => Ok(one.clone()),

@@ -260,7 +260,7 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(rows(&a), rows(&b));
-        assert_eq!(rows(&a)[0], ("y".to_owned(), 4, 2));
+        assert_eq!(rows(&a)[0], ("y".to_owned(), 4, 3));
     }
 
     #[test]

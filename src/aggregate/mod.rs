@@ -218,7 +218,7 @@ pub fn scan<C: Counter>(
     engine.guard(|| {
         let query = engine.build_query(&search)?;
         let searcher = engine.searcher();
-        let fields = Fields::new(&searcher.schema())?;
+        let fields = Fields::new(searcher.schema())?;
         let weight = query.weight(EnableScoring::disabled_from_searcher(&searcher))?;
         let parts: Vec<Result<Scanned<C>>> = searcher
             .segment_readers()
@@ -234,7 +234,9 @@ pub fn scan<C: Counter>(
             all.turns += part.turns;
             for (key, counter) in part.groups {
                 match all.groups.entry(key) {
-                    std::collections::btree_map::Entry::Occupied(mut e) => e.get_mut().merge(counter),
+                    std::collections::btree_map::Entry::Occupied(mut e) => {
+                        e.get_mut().merge(counter)
+                    }
                     std::collections::btree_map::Entry::Vacant(e) => {
                         e.insert(counter);
                     }
@@ -327,7 +329,9 @@ fn by_span_language(
     let byte_at = |cp: usize| bytes.get(cp).copied().unwrap_or(text.len());
     let mut by_lang: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
     for span in spans {
-        let piece = text.get(byte_at(span.start)..byte_at(span.end)).unwrap_or("");
+        let piece = text
+            .get(byte_at(span.start)..byte_at(span.end))
+            .unwrap_or("");
         by_lang.entry(span.lang).or_default().extend(cut(piece));
     }
     by_lang.into_iter().collect()
@@ -379,7 +383,11 @@ fn first_str(doc: &TantivyDocument, field: tantivy::schema::Field) -> Option<&st
 }
 
 /// Groups in the order they print: time groups chronologically, others by size (then name).
-pub fn ordered<C>(by: Option<&GroupBy>, groups: BTreeMap<String, C>, size: impl Fn(&C) -> u64) -> Vec<(String, C)> {
+pub fn ordered<C>(
+    by: Option<&GroupBy>,
+    groups: BTreeMap<String, C>,
+    size: impl Fn(&C) -> u64,
+) -> Vec<(String, C)> {
     let mut groups: Vec<(String, C)> = groups.into_iter().collect();
     if !by.is_some_and(GroupBy::chronological) {
         groups.sort_by(|a, b| size(&b.1).cmp(&size(&a.1)).then_with(|| a.0.cmp(&b.0)));
@@ -402,7 +410,13 @@ mod tests {
 
     fn words(text: &str, forms: Forms) -> Vec<String> {
         let mut runs = Vec::new();
-        units_of(&mut crate::analyzer::analyzer(), text, Unit::Word, forms, &mut runs);
+        units_of(
+            &mut crate::analyzer::analyzer(),
+            text,
+            Unit::Word,
+            forms,
+            &mut runs,
+        );
         runs.concat()
     }
 
@@ -429,7 +443,10 @@ mod tests {
     fn characters_split_into_runs_of_letters() {
         let mut runs = Vec::new();
         chars_of("Ab 中文!ｃ1d", Forms::Normalised, &mut runs);
-        assert_eq!(runs, [vec!["a", "b"], vec!["中", "文"], vec!["c"], vec!["d"]]);
+        assert_eq!(
+            runs,
+            [vec!["a", "b"], vec!["中", "文"], vec!["c"], vec!["d"]]
+        );
         let mut runs = Vec::new();
         chars_of("Ab", Forms::Surface, &mut runs);
         assert_eq!(runs, [vec!["A", "b"]]);

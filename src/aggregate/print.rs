@@ -63,9 +63,16 @@ pub fn freq_table<W: Write + ?Sized>(out: &mut W, r: &FreqReport, style: Style) 
     Ok(())
 }
 
+/// A measure's name and how to read it from the scores.
+type MeasureOf = fn(&super::collocates::Scores) -> f64;
+
 /// Collocates as tables, one per group: O, left/right, f(c), E and the chosen measures.
-pub fn collocates_table<W: Write + ?Sized>(out: &mut W, r: &CollocatesReport, style: Style) -> io::Result<()> {
-    let measures: &[(&str, fn(&super::collocates::Scores) -> f64)] = match r.measure {
+pub fn collocates_table<W: Write + ?Sized>(
+    out: &mut W,
+    r: &CollocatesReport,
+    style: Style,
+) -> io::Result<()> {
+    let measures: &[(&str, MeasureOf)] = match r.measure {
         Measure::Ll => &[("LL", |s| s.ll)],
         Measure::Mi => &[("MI", |s| s.mi)],
         Measure::T => &[("t", |s| s.t)],

@@ -220,31 +220,38 @@ pub fn scan<C: Counter>(
         let searcher = engine.searcher();
         let fields = Fields::new(searcher.schema())?;
         let weight = query.weight(EnableScoring::disabled_from_searcher(&searcher))?;
-        let parts: Vec<Result<Scanned<C>>> = searcher
+        // Segments' counts are merged as they finish, so about one set per core is alive at
+        // once, not one per segment.
+        searcher
             .segment_readers()
             .par_iter()
             .map(|segment| scan_segment(segment, weight.as_ref(), &fields, scope, new))
-            .collect();
-        let mut all: Scanned<C> = Scanned {
+            .try_reduce(Scanned::empty, |mut a, b| {
+                a.merge(b);
+                Ok(a)
+            })
+    })
+}
+
+impl<C: Counter> Scanned<C> {
+    fn empty() -> Self {
+        Scanned {
             turns: 0,
             groups: BTreeMap::new(),
-        };
-        for part in parts {
-            let part = part?;
-            all.turns += part.turns;
-            for (key, counter) in part.groups {
-                match all.groups.entry(key) {
-                    std::collections::btree_map::Entry::Occupied(mut e) => {
-                        e.get_mut().merge(counter)
-                    }
-                    std::collections::btree_map::Entry::Vacant(e) => {
-                        e.insert(counter);
-                    }
+        }
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.turns += other.turns;
+        for (key, counter) in other.groups {
+            match self.groups.entry(key) {
+                std::collections::btree_map::Entry::Occupied(mut e) => e.get_mut().merge(counter),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(counter);
                 }
             }
         }
-        Ok(all)
-    })
+    }
 }
 
 fn scan_segment<C: Counter>(
@@ -254,10 +261,7 @@ fn scan_segment<C: Counter>(
     scope: &Scope,
     new: &(dyn Fn() -> C + Sync),
 ) -> Result<Scanned<C>> {
-    let mut out = Scanned {
-        turns: 0,
-        groups: BTreeMap::new(),
-    };
+    let mut out = Scanned::empty();
     let mut analyzer = crate::analyzer::analyzer();
     let store = segment
         .get_store_reader(8)

@@ -188,6 +188,8 @@ pub struct CollocatesReport {
     pub measure: Measure,
     pub unit: Unit,
     pub forms: Forms,
+    /// Collocates seen fewer times in the windows are left out.
+    pub min_count: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
     pub turns: u64,
@@ -232,6 +234,7 @@ pub fn collocates(
         measure: opts.measure,
         unit: scope.unit,
         forms: scope.forms,
+        min_count: opts.min_count.max(1),
         by: by.map(|b| b.name().to_owned()),
         turns: scanned.turns,
         groups,

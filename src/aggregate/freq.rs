@@ -168,6 +168,8 @@ pub struct FreqReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub n: Option<usize>,
     pub query: String,
+    /// Items seen fewer times are left out of the lists (not of the totals).
+    pub min_count: u64,
     /// The `--by` key; absent without one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
@@ -209,6 +211,7 @@ pub(super) fn report(
         forms: scope.forms,
         n,
         query: scope.search.query.clone(),
+        min_count: cut.min_count,
         by: by.map(|b| b.name().to_owned()),
         turns,
         groups,

@@ -37,6 +37,10 @@ pub fn freq_table<W: Write + ?Sized>(out: &mut W, r: &FreqReport, style: Style) 
             thousands(g.turns)
         );
         writeln!(out, "{}", bold(style, &heading))?;
+        if g.items.is_empty() {
+            writeln!(out, "(no {item} seen {} times or more)", r.min_count)?;
+            continue;
+        }
         let rows: Vec<Vec<String>> = g
             .items
             .iter()
@@ -81,15 +85,24 @@ pub fn collocates_table<W: Write + ?Sized>(
     if r.groups.is_empty() {
         return writeln!(out, "no collocates: {} turns matched", thousands(r.turns));
     }
+    let counted_as = if r.node_unit == r.node {
+        String::new()
+    } else {
+        format!(" (counted as {})", r.node_unit)
+    };
+    let units = match r.unit {
+        Unit::Word => "words",
+        Unit::Char => "characters",
+    };
     for (i, g) in r.groups.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
         }
         let heading = format!(
-            "{}{} ({}) {} times in {} units, {} turns; window {} left, {} right",
+            "{}{}{}: {} times in {} {units}, {} turns; window {} left, {} right",
             group_label(r.by.as_deref(), g.group.as_deref()),
             r.node,
-            r.node_unit,
+            counted_as,
             thousands(g.node_frequency),
             thousands(g.tokens),
             thousands(g.turns),
@@ -97,6 +110,14 @@ pub fn collocates_table<W: Write + ?Sized>(
             r.window.right
         );
         writeln!(out, "{}", bold(style, &heading))?;
+        if g.items.is_empty() {
+            let min = r.min_count;
+            writeln!(
+                out,
+                "(no collocate seen {min} times or more in the windows; lower --min-count)"
+            )?;
+            continue;
+        }
         let rows: Vec<Vec<String>> = g
             .items
             .iter()

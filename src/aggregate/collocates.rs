@@ -15,12 +15,12 @@
 //!
 //! The node counts as a collocate of itself when it recurs inside its own window.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use serde::Serialize;
 
 use super::freq::Freq;
-use super::{ordered, scan, units_of, Counter, Forms, Scope, Unit};
+use super::{ordered, scan, units_of, Counter, Forms, Piece, Scope, Unit};
 use crate::error::{Error, Result};
 use crate::search::Engine;
 
@@ -51,6 +51,10 @@ pub struct Collocates {
     window: Window,
     freq: Freq,
     near: HashMap<String, Near>,
+    /// The last max(L, R) units of the current run: every pair is counted when its later unit
+    /// arrives (a node's left window is behind it; a unit is in the right window of a node
+    /// behind it), so nothing ahead is ever needed.
+    recent: VecDeque<String>,
 }
 
 /// A collocate's occurrences in the node's windows, left and right of it.
@@ -67,44 +71,62 @@ impl Collocates {
             window,
             freq: Freq::default(),
             near: HashMap::new(),
+            recent: VecDeque::new(),
         }
     }
+}
 
-    fn count(&mut self, unit: &str, left: bool) {
-        let bump = |n: &mut Near| {
-            if left {
-                n.left += 1;
-            } else {
-                n.right += 1;
-            }
-        };
-        // A lookup by &str first: most window units are already known.
-        if let Some(n) = self.near.get_mut(unit) {
-            bump(n);
-            return;
+/// One more occurrence of `unit` in a window, on the left of the node or its right.
+fn bump(near: &mut HashMap<String, Near>, unit: &str, left: bool) {
+    let add = |n: &mut Near| {
+        if left {
+            n.left += 1;
+        } else {
+            n.right += 1;
         }
-        bump(self.near.entry(unit.to_owned()).or_default());
+    };
+    // A lookup by &str first: most window units are already known.
+    match near.get_mut(unit) {
+        Some(n) => add(n),
+        None => add(near.entry(unit.to_owned()).or_default()),
     }
 }
 
 impl Counter for Collocates {
-    fn add_turn(&mut self, runs: &[Vec<String>]) {
-        self.freq.add_turn(runs);
+    fn begin_turn(&mut self) {
+        self.freq.begin_turn();
+        self.recent.clear();
+    }
+
+    fn unit(&mut self, unit: &str) {
+        self.freq.add(unit);
         let Window { left, right } = self.window;
-        for run in runs {
-            for (i, unit) in run.iter().enumerate() {
-                if *unit != self.node {
-                    continue;
-                }
-                for u in &run[i.saturating_sub(left)..i] {
-                    self.count(u, true);
-                }
-                let end = i.saturating_add(right).min(run.len() - 1);
-                for u in &run[i + 1..=end] {
-                    self.count(u, false);
-                }
+        // `recent` from the nearest unit back.
+        if unit == self.node {
+            for u in self.recent.iter().rev().take(left) {
+                bump(&mut self.near, u, true);
             }
         }
+        for u in self.recent.iter().rev().take(right) {
+            if *u == self.node {
+                bump(&mut self.near, unit, false);
+            }
+        }
+        let keep = left.max(right);
+        if keep > 0 {
+            let mut slot = if self.recent.len() >= keep {
+                self.recent.pop_front().unwrap_or_default()
+            } else {
+                String::new()
+            };
+            slot.clear();
+            slot.push_str(unit);
+            self.recent.push_back(slot);
+        }
+    }
+
+    fn end_run(&mut self) {
+        self.recent.clear();
     }
 
     fn merge(&mut self, other: Self) {
@@ -243,15 +265,13 @@ pub fn collocates(
 
 /// The node as one unit of the text (normalised the same way); an error when it is not one.
 fn node_unit(word: &str, unit: Unit, forms: Forms) -> Result<String> {
-    let mut runs = Vec::new();
-    units_of(
-        &mut crate::analyzer::analyzer(),
-        word,
-        unit,
-        forms,
-        &mut runs,
-    );
-    let units = runs.concat();
+    let mut units: Vec<String> = Vec::new();
+    let mut analyzer = crate::analyzer::analyzer();
+    units_of(&mut analyzer, word, unit, forms, &mut |p| {
+        if let Piece::Unit(u) = p {
+            units.push(u.to_owned());
+        }
+    });
     match units.as_slice() {
         [one] => Ok(one.clone()),
         _ => Err(Error::Query {
@@ -321,14 +341,12 @@ fn table(group: Option<String>, c: &Collocates, opts: &CollocateOptions) -> Coll
 mod tests {
     use super::*;
 
-    fn run(s: &str) -> Vec<String> {
-        s.split_whitespace().map(str::to_owned).collect()
-    }
+    use crate::aggregate::freq::tests::feed;
 
     #[test]
     fn windows_count_left_and_right_within_a_run() {
         let mut c = Collocates::new("x", Window { left: 1, right: 2 });
-        c.add_turn(&[run("a x b c d"), run("e x")]);
+        feed(&mut c, "a x b c d | e x");
         let got = |u: &str| c.near.get(u).map(|n| (n.left, n.right));
         assert_eq!(got("a"), Some((1, 0)));
         assert_eq!(got("b"), Some((0, 1)));
@@ -359,7 +377,7 @@ mod tests {
     fn ranking_follows_the_measure() {
         let mut c = Collocates::new("x", Window { left: 1, right: 1 });
         // "the" is frequent everywhere; "rare" only next to x.
-        c.add_turn(&[run("the x the x rare the the the the the the the")]);
+        feed(&mut c, "the x the x rare the the the the the the the");
         let opts = |measure| CollocateOptions {
             node: "x".into(),
             window: Window { left: 1, right: 1 },

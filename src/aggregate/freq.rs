@@ -16,7 +16,7 @@ pub struct Freq {
     items: HashMap<String, Entry>,
     /// Items counted (the denominator of per-million figures).
     tokens: u64,
-    /// Turns seen; also the id of the last one, so an item counts a turn once.
+    /// Turns seen; also the id of the current one, so an item counts a turn once.
     turns: u64,
 }
 
@@ -29,14 +29,9 @@ struct Entry {
 }
 
 impl Freq {
-    /// Start a turn; its id for [`Freq::add`].
-    pub fn begin_turn(&mut self) -> u64 {
-        self.turns += 1;
-        self.turns
-    }
-
-    /// One occurrence of `item` in turn `turn`.
-    pub fn add(&mut self, item: &str, turn: u64) {
+    /// One occurrence of `item` in the current turn.
+    pub fn add(&mut self, item: &str) {
+        let turn = self.turns;
         self.tokens += 1;
         match self.items.get_mut(item) {
             Some(e) => {
@@ -107,12 +102,15 @@ impl Freq {
 }
 
 impl Counter for Freq {
-    fn add_turn(&mut self, runs: &[Vec<String>]) {
-        let turn = self.begin_turn();
-        for unit in runs.iter().flatten() {
-            self.add(unit, turn);
-        }
+    fn begin_turn(&mut self) {
+        self.turns += 1;
     }
+
+    fn unit(&mut self, unit: &str) {
+        self.add(unit);
+    }
+
+    fn end_run(&mut self) {}
 
     fn merge(&mut self, other: Self) {
         // Turn ids of later turns stay above every `last` of both (they count from the sum).
@@ -219,18 +217,23 @@ pub(super) fn report(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn runs(words: &str) -> Vec<Vec<String>> {
-        vec![words.split_whitespace().map(str::to_owned).collect()]
+    /// Hand `counter` one turn of space-separated units, runs split by `|`.
+    pub(crate) fn feed<C: Counter>(counter: &mut C, turn: &str) {
+        counter.begin_turn();
+        for run in turn.split('|') {
+            run.split_whitespace().for_each(|u| counter.unit(u));
+            counter.end_run();
+        }
     }
 
     #[test]
     fn counts_tokens_and_turns_once_per_turn() {
         let mut f = Freq::default();
-        f.add_turn(&runs("a b a"));
-        f.add_turn(&runs("a c"));
+        feed(&mut f, "a b a");
+        feed(&mut f, "a c");
         let t = f.table(None, 0, 1);
         assert_eq!((t.tokens, t.types, t.turns), (5, 3, 2));
         let a = &t.items[0];
@@ -245,16 +248,16 @@ mod tests {
     fn merged_counters_equal_one_counter() {
         let (mut one, mut left, mut right) = (Freq::default(), Freq::default(), Freq::default());
         for (i, turn) in ["x y", "y y z", "x"].iter().enumerate() {
-            one.add_turn(&runs(turn));
+            feed(&mut one, turn);
             if i == 1 {
-                right.add_turn(&runs(turn));
+                feed(&mut right, turn);
             } else {
-                left.add_turn(&runs(turn));
+                feed(&mut left, turn);
             }
         }
         left.merge(right);
-        left.add_turn(&runs("y"));
-        one.add_turn(&runs("y"));
+        feed(&mut left, "y");
+        feed(&mut one, "y");
         let (a, b) = (one.table(None, 0, 1), left.table(None, 0, 1));
         let rows = |t: &FreqGroup| {
             t.items
@@ -269,7 +272,7 @@ mod tests {
     #[test]
     fn top_and_min_count_cut_the_list_not_the_totals() {
         let mut f = Freq::default();
-        f.add_turn(&runs("a a a b b c"));
+        feed(&mut f, "a a a b b c");
         let t = f.table(None, 1, 1);
         assert_eq!(t.items.len(), 1);
         let t = f.table(None, 0, 2);

@@ -104,12 +104,33 @@ pub struct Scope {
     pub by: Option<GroupBy>,
 }
 
-/// Counts built one turn at a time, per segment in parallel, then merged.
+/// What [`units_of`] hands on, in text order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece<'a> {
+    Unit(&'a str),
+    /// The end of a run (the text, a stretch of letters with `--unit char`): n-grams and
+    /// windows do not cross it.
+    RunEnd,
+}
+
+/// Counts built a unit at a time, per segment in parallel, then merged. A counter keeps only
+/// its counts and the last few units (an n-gram, a window), never a turn's units.
 pub trait Counter: Send {
-    /// One turn's units, as runs that n-grams and windows do not cross.
-    fn add_turn(&mut self, runs: &[Vec<String>]);
+    /// A turn starts (also the end of the previous one's last run).
+    fn begin_turn(&mut self);
+    /// The next unit of the turn.
+    fn unit(&mut self, unit: &str);
+    /// The run ended: nothing after it forms an n-gram or window with anything before it.
+    fn end_run(&mut self);
     /// Add another counter's counts (of other turns) to this one.
     fn merge(&mut self, other: Self);
+
+    fn piece(&mut self, piece: Piece<'_>) {
+        match piece {
+            Piece::Unit(u) => self.unit(u),
+            Piece::RunEnd => self.end_run(),
+        }
+    }
 }
 
 /// Counters per group after a [`scan`].
@@ -120,7 +141,8 @@ pub struct Scanned<C> {
 }
 
 /// The one place the analyzer is called from (so a change to its normaliser flows into every
-/// aggregate): `text`'s units, appended to `runs`.
+/// aggregate): `text`'s units, handed to `sink` one at a time, each run closed by
+/// [`Piece::RunEnd`].
 ///
 /// Words: the analyzer emits, for a Han run, every character as a unigram *and* jieba's
 /// search-mode words (which overlap: 中华人民共和国 also gives 中华, 人民, 共和国). Counting all
@@ -133,25 +155,28 @@ pub fn units_of(
     text: &str,
     unit: Unit,
     forms: Forms,
-    runs: &mut Vec<Vec<String>>,
+    sink: &mut dyn FnMut(Piece<'_>),
 ) {
     match unit {
-        Unit::Word => runs.push(words_of(analyzer, text, forms)),
-        Unit::Char => chars_of(text, forms, runs),
+        Unit::Word => words_of(analyzer, text, forms, sink),
+        Unit::Char => chars_of(text, forms, sink),
     }
 }
 
-fn words_of(analyzer: &mut TextAnalyzer, text: &str, forms: Forms) -> Vec<String> {
-    let mut words = Vec::new();
+fn words_of(
+    analyzer: &mut TextAnalyzer,
+    text: &str,
+    forms: Forms,
+    sink: &mut dyn FnMut(Piece<'_>),
+) {
     // The longest token at the current position: (position, length, text).
     let mut best: Option<(usize, usize, String)> = None;
     let mut next_free = 0usize;
-    let mut take = |tok: Option<(usize, usize, String)>, words: &mut Vec<String>| {
-        if let Some((pos, len, word)) = tok {
-            if pos >= next_free {
-                next_free = pos + len.max(1);
-                words.push(word);
-            }
+    let mut take = |tok: &(usize, usize, String), sink: &mut dyn FnMut(Piece<'_>)| {
+        let (pos, len, word) = tok;
+        if *pos >= next_free {
+            next_free = pos + (*len).max(1);
+            sink(Piece::Unit(word));
         }
     };
     let mut stream = analyzer.token_stream(text);
@@ -170,13 +195,16 @@ fn words_of(analyzer: &mut TextAnalyzer, text: &str, forms: Forms) -> Vec<String
                 }
             }
             _ => {
-                let done = best.replace((t.position, t.position_length, word));
-                take(done, &mut words);
+                if let Some(done) = best.replace((t.position, t.position_length, word)) {
+                    take(&done, sink);
+                }
             }
         }
     }
-    take(best, &mut words);
-    words
+    if let Some(done) = best {
+        take(&done, sink);
+    }
+    sink(Piece::RunEnd);
 }
 
 fn is_cjk(token: &str) -> bool {
@@ -187,20 +215,25 @@ fn is_cjk(token: &str) -> bool {
 }
 
 /// Letters and ideographs (full-width forms folded), one run per stretch without a non-letter.
-fn chars_of(text: &str, forms: Forms, runs: &mut Vec<Vec<String>>) {
-    let mut run: Vec<String> = Vec::new();
+fn chars_of(text: &str, forms: Forms, sink: &mut dyn FnMut(Piece<'_>)) {
+    let mut in_run = false;
+    let mut unit = String::new();
     for c in text.chars().map(normalize_width) {
         if c.is_alphabetic() {
+            unit.clear();
             match forms {
-                Forms::Normalised => run.push(c.to_lowercase().collect()),
-                Forms::Surface => run.push(c.to_string()),
+                Forms::Normalised => unit.extend(c.to_lowercase()),
+                Forms::Surface => unit.push(c),
             }
-        } else if !run.is_empty() {
-            runs.push(std::mem::take(&mut run));
+            sink(Piece::Unit(&unit));
+            in_run = true;
+        } else if in_run {
+            sink(Piece::RunEnd);
+            in_run = false;
         }
     }
-    if !run.is_empty() {
-        runs.push(run);
+    if in_run {
+        sink(Piece::RunEnd);
     }
 }
 
@@ -273,72 +306,88 @@ fn scan_segment<C: Counter>(
         if alive.is_none_or(|a| a.is_alive(doc)) {
             let stored: TantivyDocument = store.get(doc)?;
             out.turns += 1;
-            for (key, runs) in grouped_units(&stored, fields, scope, &mut analyzer) {
-                out.groups.entry(key).or_insert_with(new).add_turn(&runs);
-            }
+            count_turn(&stored, fields, scope, &mut analyzer, &mut out.groups, new);
         }
         doc = scorer.advance();
     }
     Ok(out)
 }
 
-/// A turn's units under each group it belongs to (one group, except `--by lang` for a
-/// code-switched turn: each span's text goes to its language).
-fn grouped_units(
+/// A turn's units into the counter of its group (with `--by lang`, each span's into its
+/// language's: a code-switched turn counts once under each language it has).
+fn count_turn<C: Counter>(
     doc: &TantivyDocument,
     f: &Fields,
     scope: &Scope,
     analyzer: &mut TextAnalyzer,
-) -> Vec<(String, Vec<Vec<String>>)> {
+    groups: &mut BTreeMap<String, C>,
+    new: &(dyn Fn() -> C + Sync),
+) {
     let text = first_str(doc, f.text).unwrap_or("");
-    let mut cut = |piece: &str| {
-        let mut runs = Vec::new();
-        units_of(analyzer, piece, scope.unit, scope.forms, &mut runs);
-        runs
-    };
     let key = match &scope.by {
         None => String::new(),
         Some(GroupBy::Speaker) => non_empty(first_str(doc, f.speaker).unwrap_or("")),
-        Some(GroupBy::Lang) => return by_span_language(doc, f, text, &mut cut),
+        Some(GroupBy::Lang) => {
+            let spans = doc
+                .get_first(f.spans)
+                .and_then(|v| v.as_bytes())
+                .map(crate::index::stored::decode_spans)
+                .unwrap_or_default();
+            if !spans.is_empty() {
+                return count_spans(text, spans, scope, analyzer, groups, new);
+            }
+            NO_GROUP.to_owned()
+        }
         Some(GroupBy::Year) => date_key(doc, f, 4),
         Some(GroupBy::Month) => date_key(doc, f, 7),
         Some(GroupBy::Day) => date_key(doc, f, 10),
         Some(GroupBy::Meta(key)) => meta_key(doc, f, key),
     };
-    vec![(key, cut(text))]
+    let counter = groups.entry(key).or_insert_with(new);
+    counter.begin_turn();
+    units_of(analyzer, text, scope.unit, scope.forms, &mut |p| {
+        counter.piece(p)
+    });
 }
 
-/// The text of each language span, runs of one language gathered (a turn is counted once per
-/// language it has; n-grams and windows do not cross a span).
-fn by_span_language(
-    doc: &TantivyDocument,
-    f: &Fields,
+/// Each language span's text into its language's counter, one run per span.
+fn count_spans<C: Counter>(
     text: &str,
-    cut: &mut dyn FnMut(&str) -> Vec<Vec<String>>,
-) -> Vec<(String, Vec<Vec<String>>)> {
-    let spans = doc
-        .get_first(f.spans)
-        .and_then(|v| v.as_bytes())
-        .map(crate::index::stored::decode_spans)
-        .unwrap_or_default();
-    if spans.is_empty() {
-        return vec![(NO_GROUP.to_owned(), cut(text))];
+    spans: Vec<crate::spans::Span>,
+    scope: &Scope,
+    analyzer: &mut TextAnalyzer,
+    groups: &mut BTreeMap<String, C>,
+    new: &(dyn Fn() -> C + Sync),
+) {
+    // Code-point offsets → byte offsets, walking the text once.
+    let mut chars = text.char_indices().map(|(i, _)| i).enumerate();
+    let mut byte_at = |cp: usize| {
+        chars
+            .by_ref()
+            .find(|(n, _)| *n == cp)
+            .map_or(text.len(), |(_, b)| b)
+    };
+    let mut begun: Vec<String> = Vec::new();
+    let mut from = byte_at(0);
+    let last = spans.len().saturating_sub(1);
+    for (i, span) in spans.into_iter().enumerate() {
+        // The last span takes the rest: no character is left uncounted.
+        let to = if i == last {
+            text.len()
+        } else {
+            byte_at(span.end)
+        };
+        let piece = text.get(from..to).unwrap_or("");
+        from = to;
+        let counter = groups.entry(span.lang.clone()).or_insert_with(new);
+        if !begun.contains(&span.lang) {
+            counter.begin_turn();
+            begun.push(span.lang);
+        }
+        units_of(analyzer, piece, scope.unit, scope.forms, &mut |p| {
+            counter.piece(p)
+        });
     }
-    // Code-point offsets → byte offsets, in one pass.
-    let bytes: Vec<usize> = text
-        .char_indices()
-        .map(|(i, _)| i)
-        .chain(std::iter::once(text.len()))
-        .collect();
-    let byte_at = |cp: usize| bytes.get(cp).copied().unwrap_or(text.len());
-    let mut by_lang: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
-    for span in spans {
-        let piece = text
-            .get(byte_at(span.start)..byte_at(span.end))
-            .unwrap_or("");
-        by_lang.entry(span.lang).or_default().extend(cut(piece));
-    }
-    by_lang.into_iter().collect()
 }
 
 fn non_empty(s: &str) -> String {
@@ -412,15 +461,21 @@ pub fn per_million(count: u64, total: u64) -> f64 {
 mod tests {
     use super::*;
 
+    /// The units of `text`, runs as lists.
+    fn runs(text: &str, unit: Unit, forms: Forms) -> Vec<Vec<String>> {
+        let mut runs = vec![Vec::new()];
+        let mut analyzer = crate::analyzer::analyzer();
+        units_of(&mut analyzer, text, unit, forms, &mut |p| match p {
+            Piece::Unit(u) => runs.last_mut().unwrap().push(u.to_owned()),
+            Piece::RunEnd => runs.push(Vec::new()),
+        });
+        assert_eq!(runs.pop(), Some(Vec::new()), "every run is closed");
+        runs
+    }
+
     fn words(text: &str, forms: Forms) -> Vec<String> {
-        let mut runs = Vec::new();
-        units_of(
-            &mut crate::analyzer::analyzer(),
-            text,
-            Unit::Word,
-            forms,
-            &mut runs,
-        );
+        let runs = runs(text, Unit::Word, forms);
+        assert_eq!(runs.len(), 1);
         runs.concat()
     }
 
@@ -445,15 +500,9 @@ mod tests {
 
     #[test]
     fn characters_split_into_runs_of_letters() {
-        let mut runs = Vec::new();
-        chars_of("Ab 中文!ｃ1d", Forms::Normalised, &mut runs);
-        assert_eq!(
-            runs,
-            [vec!["a", "b"], vec!["中", "文"], vec!["c"], vec!["d"]]
-        );
-        let mut runs = Vec::new();
-        chars_of("Ab", Forms::Surface, &mut runs);
-        assert_eq!(runs, [vec!["A", "b"]]);
+        let r = runs("Ab 中文!ｃ1d", Unit::Char, Forms::Normalised);
+        assert_eq!(r, [vec!["a", "b"], vec!["中", "文"], vec!["c"], vec!["d"]]);
+        assert_eq!(runs("Ab", Unit::Char, Forms::Surface), [vec!["A", "b"]]);
     }
 
     #[test]

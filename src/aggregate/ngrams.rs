@@ -4,6 +4,8 @@
 //! (the units of `--unit word`, joined by a space, as for every language) and over characters
 //! with `--unit char` (joined without one).
 
+use std::collections::VecDeque;
+
 use super::freq::{report, Cutoff, Freq, FreqReport};
 use super::{scan, Counter, Scope, Unit};
 use crate::error::{Error, Result};
@@ -16,6 +18,9 @@ pub const MAX_N: usize = 12;
 pub struct Ngrams {
     n: usize,
     joiner: &'static str,
+    /// The last units of the current run, at most `n`.
+    recent: VecDeque<String>,
+    gram: String,
     freq: Freq,
 }
 
@@ -27,27 +32,43 @@ impl Ngrams {
                 Unit::Word => " ",
                 Unit::Char => "",
             },
+            recent: VecDeque::with_capacity(n + 1),
+            gram: String::new(),
             freq: Freq::default(),
         }
     }
 }
 
 impl Counter for Ngrams {
-    fn add_turn(&mut self, runs: &[Vec<String>]) {
-        let turn = self.freq.begin_turn();
-        let mut gram = String::new();
-        for run in runs {
-            for window in run.windows(self.n) {
-                gram.clear();
-                for (i, unit) in window.iter().enumerate() {
-                    if i > 0 {
-                        gram.push_str(self.joiner);
-                    }
-                    gram.push_str(unit);
+    fn begin_turn(&mut self) {
+        self.freq.begin_turn();
+        self.recent.clear();
+    }
+
+    fn unit(&mut self, unit: &str) {
+        // The oldest unit's string is reused for the newest.
+        let mut slot = if self.recent.len() >= self.n {
+            self.recent.pop_front().unwrap_or_default()
+        } else {
+            String::new()
+        };
+        slot.clear();
+        slot.push_str(unit);
+        self.recent.push_back(slot);
+        if self.recent.len() == self.n {
+            self.gram.clear();
+            for (i, u) in self.recent.iter().enumerate() {
+                if i > 0 {
+                    self.gram.push_str(self.joiner);
                 }
-                self.freq.add(&gram, turn);
+                self.gram.push_str(u);
             }
+            self.freq.add(&self.gram);
         }
+    }
+
+    fn end_run(&mut self) {
+        self.recent.clear();
     }
 
     fn merge(&mut self, other: Self) {
@@ -77,15 +98,13 @@ pub fn ngrams(engine: &Engine, scope: &Scope, n: usize, cut: Cutoff) -> Result<F
 mod tests {
     use super::*;
 
-    fn run(s: &str) -> Vec<String> {
-        s.split_whitespace().map(str::to_owned).collect()
-    }
+    use crate::aggregate::freq::tests::feed;
 
     #[test]
     fn bigrams_stay_inside_runs_and_turns() {
         let mut g = Ngrams::new(2, Unit::Word);
-        g.add_turn(&[run("a b c"), run("d e")]);
-        g.add_turn(&[run("a b")]);
+        feed(&mut g, "a b c | d e");
+        feed(&mut g, "a b");
         let t = g.freq.table(None, 0, 1);
         let items: Vec<(&str, u64, u64)> = t
             .items
@@ -100,7 +119,7 @@ mod tests {
     #[test]
     fn character_ngrams_join_without_space() {
         let mut g = Ngrams::new(3, Unit::Char);
-        g.add_turn(&[run("人 工 智 能")]);
+        feed(&mut g, "人 工 智 能");
         let t = g.freq.table(None, 0, 1);
         let items: Vec<&str> = t.items.iter().map(|r| r.item.as_str()).collect();
         assert_eq!(items, ["人工智", "工智能"]);
@@ -109,7 +128,7 @@ mod tests {
     #[test]
     fn a_run_shorter_than_n_gives_nothing() {
         let mut g = Ngrams::new(3, Unit::Word);
-        g.add_turn(&[run("a b")]);
+        feed(&mut g, "a b");
         assert_eq!(g.freq.tokens(), 0);
         assert_eq!(g.freq.turns(), 1);
     }

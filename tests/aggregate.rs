@@ -513,3 +513,15 @@ fn stats_top_cuts_the_lists_and_says_so() {
     let (out, _) = run_ok(ws.path(), &["stats"]);
     assert!(!out.contains("more speaker"), "{out}");
 }
+
+#[test]
+fn help_has_examples() {
+    let ws = fixture_workspace();
+    for cmd in ["freq", "ngrams", "collocates"] {
+        let (out, _) = run_ok(ws.path(), &[cmd, "--help"]);
+        assert!(out.contains("Examples:"), "{cmd} --help has no examples");
+        assert!(out.contains("--speaker") && out.contains("--by"), "{cmd}");
+    }
+    let (out, _) = run_ok(ws.path(), &["stats", "--help"]);
+    assert!(out.contains("--top"), "{out}");
+}

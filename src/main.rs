@@ -148,7 +148,8 @@ struct AggArgs {
     /// Count normalised words (what search matches) or lowercase words as written.
     #[arg(long, value_enum, default_value_t = FormsArg::Normalised)]
     forms: FormsArg,
-    /// One list per speaker, lang (language span), year, month, day, or metadata KEY.
+    /// One list per speaker, conversation, lang (language span), year, month, day, or metadata
+    /// KEY.
     #[arg(long, value_name = "KEY")]
     by: Option<String>,
     /// Rows per list (0 for all).
@@ -1067,7 +1068,9 @@ impl AggArgs {
         let by = match self.by.as_deref() {
             None => None,
             Some(key) => Some(aggregate::GroupBy::parse(key).ok_or_else(|| {
-                anyhow::anyhow!("--by takes speaker, lang, year, month, day or a metadata key")
+                anyhow::anyhow!(
+                    "--by takes speaker, conversation, lang, year, month, day or a metadata key"
+                )
             })?),
         };
         Ok(aggregate::Scope {

@@ -213,9 +213,9 @@ fn groups_by_speaker_and_metadata_add_up_to_the_whole() {
             .map(|g| g[key].as_u64().unwrap())
             .sum()
     };
-    for by in ["speaker", "model"] {
+    for (by, groups) in [("speaker", 2), ("model", 2), ("conversation", 4)] {
         let list = run_json(ws.path(), &["freq", "--top", "0", "--by", by, "--json"]);
-        assert_eq!(list["groups"].as_array().unwrap().len(), 2, "{by}");
+        assert_eq!(list["groups"].as_array().unwrap().len(), groups, "{by}");
         assert_eq!(total(&list, "tokens"), total(&whole, "tokens"), "{by}");
         assert_eq!(total(&list, "turns"), 10, "{by}");
     }
@@ -468,6 +468,16 @@ fn errors_name_the_problem() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("known values") && err.contains("assistant"),
+        "{err}"
+    );
+    let out = colloquy(ws.path())
+        .args(["freq", "--by", "modle"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--by \"modle\"") && err.contains("model"),
         "{err}"
     );
     for (args, message) in [

@@ -49,6 +49,7 @@ pub enum Forms {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GroupBy {
     Speaker,
+    Conversation,
     /// By language span: a code-switched turn's words go to the language of the span they are in.
     Lang,
     Year,
@@ -59,12 +60,14 @@ pub enum GroupBy {
 }
 
 impl GroupBy {
-    /// `speaker`, `lang`, `year`, `month`, `day`, or any other word as a metadata key.
+    /// `speaker`, `conversation`, `lang`, `year`, `month`, `day`, or any other word as a metadata
+    /// key.
     pub fn parse(s: &str) -> Option<Self> {
         let key = s.trim().to_lowercase();
         Some(match key.as_str() {
             "" => return None,
             "speaker" => GroupBy::Speaker,
+            "conv" | "conversation" => GroupBy::Conversation,
             "lang" | "language" => GroupBy::Lang,
             "year" => GroupBy::Year,
             "month" => GroupBy::Month,
@@ -77,6 +80,7 @@ impl GroupBy {
     pub fn name(&self) -> &str {
         match self {
             GroupBy::Speaker => "speaker",
+            GroupBy::Conversation => "conversation",
             GroupBy::Lang => "lang",
             GroupBy::Year => "year",
             GroupBy::Month => "month",
@@ -251,6 +255,7 @@ pub fn scan<C: Counter>(
     engine.guard(|| {
         let query = engine.build_query(&search)?;
         let searcher = engine.searcher();
+        check_group_key(&searcher, scope.by.as_ref())?;
         let fields = Fields::new(searcher.schema())?;
         let weight = query.weight(EnableScoring::disabled_from_searcher(&searcher))?;
         // Segments' counts are merged as they finish, so about one set per core is alive at
@@ -327,6 +332,7 @@ fn count_turn<C: Counter>(
     let key = match &scope.by {
         None => String::new(),
         Some(GroupBy::Speaker) => non_empty(first_str(doc, f.speaker).unwrap_or("")),
+        Some(GroupBy::Conversation) => non_empty(first_str(doc, f.conversation).unwrap_or("")),
         Some(GroupBy::Lang) => {
             let spans = doc
                 .get_first(f.spans)
@@ -388,6 +394,53 @@ fn count_spans<C: Counter>(
             counter.piece(p)
         });
     }
+}
+
+/// `--by KEY` for a metadata key that no turn has is almost always a typo: say which keys exist
+/// (read from the `--where` terms, `key=value`, one dictionary seek per key).
+fn check_group_key(searcher: &tantivy::Searcher, by: Option<&GroupBy>) -> Result<()> {
+    const MAX_KEYS: usize = 20;
+    let Some(GroupBy::Meta(key)) = by else {
+        return Ok(());
+    };
+    let meta = searcher.schema().get_field("meta")?;
+    let stream_err = |e| Error::io("reading the term dictionary", e);
+    let prefix = format!("{key}=");
+    let mut keys = std::collections::BTreeSet::new();
+    for segment in searcher.segment_readers() {
+        let inverted = segment.inverted_index(meta)?;
+        let terms = inverted.terms();
+        let mut found = terms
+            .range()
+            .ge(&prefix)
+            .into_stream()
+            .map_err(stream_err)?;
+        if found.advance() && found.key().starts_with(prefix.as_bytes()) {
+            return Ok(());
+        }
+        // Each key once: after `k=…`, seek to `k>` ('>' follows '=').
+        let mut from = Vec::new();
+        while keys.len() < MAX_KEYS {
+            let mut stream = terms.range().ge(&from).into_stream().map_err(stream_err)?;
+            if !stream.advance() {
+                break;
+            }
+            let term = stream.key();
+            let k = term.split(|b| *b == b'=').next().unwrap_or(term);
+            keys.insert(String::from_utf8_lossy(k).into_owned());
+            from = k.to_vec();
+            from.push(b'>');
+        }
+    }
+    let mut known: Vec<String> = ["speaker", "conversation", "lang", "year", "month", "day"]
+        .map(String::from)
+        .to_vec();
+    known.extend(keys.into_iter().take(MAX_KEYS));
+    Err(Error::UnknownValue {
+        flag: "--by".into(),
+        value: key.clone(),
+        known,
+    })
 }
 
 fn non_empty(s: &str) -> String {
@@ -508,6 +561,7 @@ mod tests {
     #[test]
     fn group_names_parse() {
         assert_eq!(GroupBy::parse("Speaker"), Some(GroupBy::Speaker));
+        assert_eq!(GroupBy::parse("conv"), Some(GroupBy::Conversation));
         assert_eq!(GroupBy::parse("model"), Some(GroupBy::Meta("model".into())));
         assert_eq!(GroupBy::parse(" "), None);
     }

@@ -21,7 +21,7 @@ use colloquy::search::{Engine, SearchOptions};
     name = "colloquy",
     version,
     about = "Search dialogue corpora: repairs mojibake, splits turns by speaker, finds exchanges.",
-    after_help = "Examples:\n  colloquy search \"mental health\"        # builds index/ from corpus/ on first use\n  colloquy search 话题 --speaker A -C 2\n  colloquy show 000_69e3827c508b06a3 --turn 3\n  colloquy stats\n  colloquy ingest corpus/ --rebuild"
+    after_help = "Examples:\n  colloquy search \"mental health\"        # builds index/ from corpus/ on first use\n  colloquy search 话题 --speaker A -C 2\n  colloquy show 000_69e3827c508b06a3 --turn 3\n  colloquy stats\n  colloquy freq --by speaker --top 20\n  colloquy collocates art --measure all\n  colloquy ingest corpus/ --rebuild"
 )]
 struct Cli {
     #[command(subcommand)]

@@ -328,7 +328,7 @@ impl Printer {
         self.table(out, &["speaker", "turns", "characters"], &rows)?;
         let omitted = |n: usize, what: &str| match n {
             0 => String::new(),
-            n => format!("… and {} (--top to show more)\n", plural(n, what)),
+            n => format!("… and {} (a larger --top lists them)\n", plural(n, what)),
         };
         let more = s.omitted.unwrap_or(crate::stats::Omitted {
             speakers: 0,

@@ -517,7 +517,7 @@ fn stats_top_cuts_the_lists_and_says_so() {
     assert_eq!(top["turns"], full["turns"]);
     let (out, _) = run_ok(ws.path(), &["stats", "--top", "1"]);
     assert!(
-        out.contains("… and 1 more speaker (--top to show more)"),
+        out.contains("… and 1 more speaker (a larger --top lists them)"),
         "{out}"
     );
     let (out, _) = run_ok(ws.path(), &["stats"]);

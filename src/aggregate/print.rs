@@ -99,11 +99,16 @@ pub fn collocates_table<W: Write + ?Sized>(
             writeln!(out)?;
         }
         let heading = format!(
-            "{}{}{}: {} times in {} {units}, {} turns; window {} left, {} right",
+            "{}{}{}: {} {} in {} {units}, {} turns; window {} left, {} right",
             group_label(r.by.as_deref(), g.group.as_deref()),
             r.node,
             counted_as,
             thousands(g.node_frequency),
+            if g.node_frequency == 1 {
+                "time"
+            } else {
+                "times"
+            },
             thousands(g.tokens),
             thousands(g.turns),
             r.window.left,

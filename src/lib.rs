@@ -4,8 +4,10 @@
 //! [`formats`] (files → conversations of the [`model`], using [`decode`] for bytes → text) →
 //! [`repair`] (mojibake → text) → [`spans`] (turn → language spans) → [`pipeline`] (those stages
 //! for one conversation) → [`analyzer`] and [`index`] (how turns are stored and indexed) →
-//! [`ingest`] (corpus → index) → [`search`] (query → hits) → [`output`] (hits → terminal or JSON).
+//! [`ingest`] (corpus → index) → [`search`] (query → hits) → [`output`] (hits → terminal or JSON);
+//! [`aggregate`] counts the turns a search selects (frequency lists, n-grams, collocates).
 
+pub mod aggregate;
 pub mod analyzer;
 pub mod bench;
 pub mod decode;

@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use colloquy::aggregate::{self, collocates::Window};
 use colloquy::formats::ReadOptions;
 use colloquy::ingest::{self, IngestOptions, IngestSummary, Progress};
 use colloquy::kwic::KwicSort;
@@ -16,14 +17,14 @@ use colloquy::model::{self, Timestamp};
 use colloquy::multi::Indexes;
 use colloquy::order::HitOrder;
 use colloquy::output::{self, Printer, Style};
-use colloquy::search::SearchOptions;
+use colloquy::search::{Engine, SearchOptions};
 
 #[derive(Parser)]
 #[command(
     name = "colloquy",
     version,
     about = "Search dialogue corpora: repairs mojibake, splits turns by speaker, finds exchanges.",
-    after_help = "Examples:\n  colloquy search \"mental health\"        # builds index/ from corpus/ on first use\n  colloquy search 话题 --speaker A -C 2\n  colloquy show 000_69e3827c508b06a3 --turn 3\n  colloquy stats\n  colloquy ingest corpus/ --rebuild"
+    after_help = "Examples:\n  colloquy search \"mental health\"        # builds index/ from corpus/ on first use\n  colloquy search 话题 --speaker A -C 2\n  colloquy show 000_69e3827c508b06a3 --turn 3\n  colloquy stats\n  colloquy freq --by speaker --top 20\n  colloquy collocates art --measure all\n  colloquy ingest corpus/ --rebuild"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -48,6 +49,17 @@ enum Command {
     /// Corpus statistics: speakers, languages, repair, index size.
     #[command(after_help = "Examples:\n  colloquy stats\n  colloquy stats --json | jq .languages")]
     Stats(StatsArgs),
+    /// Frequency list of words or characters in the turns a query and filters select.
+    #[command(after_help = FREQ_HELP)]
+    Freq(FreqArgs),
+    /// N-gram frequency list (sequences of N words or characters inside one turn).
+    #[command(
+        after_help = "Examples:\n  colloquy ngrams -n 2\n  colloquy ngrams -n 3 --speaker B --top 20\n  colloquy ngrams -n 2 --unit char --lang zh --csv > zh-bigrams.csv"
+    )]
+    Ngrams(NgramsArgs),
+    /// Collocates of a word: what occurs within a window around it, with log-likelihood, MI and t.
+    #[command(after_help = COLLOCATES_HELP)]
+    Collocates(CollocatesArgs),
     /// Repair mojibake in a file (or stdin) and write the repaired text to stdout.
     #[command(
         after_help = "Reports go to stderr; --explain or --json send them to stdout instead of the text.\n\nExamples:\n  colloquy repair corpus/000_69e3827c508b06a3.txt > fixed.txt\n  colloquy repair corpus/000_69e3827c508b06a3.txt --explain | less\n  cat damaged.txt | colloquy repair - --json"
@@ -87,6 +99,142 @@ Examples:
   colloquy search art --index corpusA/index --index corpusB/index
 
 Exit status: 0 when something matched, 1 when nothing did, 2 on error.";
+
+const FREQ_HELP: &str = "Words are the analyzer's tokens as search matches them (English normalised: --forms surface
+counts lowercase words as written); Chinese is counted as jieba's words, characters with --unit char.
+
+Examples:
+  colloquy freq
+  colloquy freq --speaker A --top 20
+  colloquy freq 'art OR painting' --by speaker --json | jq '.groups[].items[0]'
+  colloquy freq --unit char --lang zh --csv > zh-chars.csv
+  colloquy freq --by month --min-count 5
+
+Exit status: 0 when some turn matched, 1 when none did, 2 on error.";
+
+const COLLOCATES_HELP: &str =
+    "O: times the collocate is in the node's windows; f(c): its frequency; N: units counted;
+E = f(node)·f(c)·(L+R)/N; MI = log2(O/E); t = (O−E)/√O; LL = log-likelihood G² of the 2×2 table.
+
+Examples:
+  colloquy collocates art
+  colloquy collocates photography --window 3,3 --measure all --min-count 2
+  colloquy collocates 这个 --measure mi --json";
+
+/// Which turns an aggregate counts: the filters of `colloquy search`.
+#[derive(Args)]
+struct FilterArgs {
+    /// Only turns by this speaker (repeat to allow several).
+    #[arg(long = "speaker", short = 's', value_name = "S")]
+    speakers: Vec<String>,
+    /// Only turns with a span in this language, e.g. zh, en (repeat to allow several).
+    #[arg(long = "lang", short = 'l', value_name = "L")]
+    langs: Vec<String>,
+    /// Only turns whose dominant language is L (repeat to allow several).
+    #[arg(long = "dominant", value_name = "L")]
+    dominant: Vec<String>,
+    /// Only code-switched turns (more than one language).
+    #[arg(long)]
+    mixed: bool,
+    /// Only this conversation (repeat to allow several).
+    #[arg(long = "conv", value_name = "ID")]
+    conversations: Vec<String>,
+    /// Only turns whose conversation or turn metadata has KEY=VALUE (case-insensitive).
+    #[arg(long = "where", value_name = "KEY=VALUE")]
+    wheres: Vec<String>,
+    /// Only turns at or after this time (a date, or an offset into a recording).
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// Only turns at or before this time (a date alone means the whole day).
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
+}
+
+/// What the aggregate commands share: filters, units, groups and output.
+#[derive(Args)]
+struct AggArgs {
+    #[command(flatten)]
+    filters: FilterArgs,
+    /// Count words (the analyzer's tokens) or characters (letters and ideographs).
+    #[arg(long, value_enum, default_value_t = UnitArg::Word)]
+    unit: UnitArg,
+    /// Count normalised words (what search matches) or lowercase words as written.
+    #[arg(long, value_enum, default_value_t = FormsArg::Normalised)]
+    forms: FormsArg,
+    /// One list per speaker, conversation, lang (language span), year, month, day, or metadata
+    /// KEY.
+    #[arg(long, value_name = "KEY")]
+    by: Option<String>,
+    /// Rows per list (0 for all).
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    top: usize,
+    /// Leave out items seen fewer times [default: 1; collocates: 3].
+    #[arg(long, value_name = "N")]
+    min_count: Option<u64>,
+    /// Print JSON.
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
+    /// Print CSV (a header, then one line per item; a group column with --by).
+    #[arg(long)]
+    csv: bool,
+    #[command(flatten)]
+    color: ColorArg,
+    #[command(flatten)]
+    index: IndexArg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum UnitArg {
+    Word,
+    Char,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormsArg {
+    Normalised,
+    Surface,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MeasureArg {
+    Ll,
+    Mi,
+    T,
+    All,
+}
+
+#[derive(Args)]
+struct FreqArgs {
+    /// Only turns matching this query (search syntax); every turn without one.
+    query: Option<String>,
+    #[command(flatten)]
+    agg: AggArgs,
+}
+
+#[derive(Args)]
+struct NgramsArgs {
+    /// Units per n-gram.
+    #[arg(short = 'n', long = "n", value_name = "N", default_value_t = 2)]
+    n: usize,
+    /// Only turns matching this query (search syntax); every turn without one.
+    query: Option<String>,
+    #[command(flatten)]
+    agg: AggArgs,
+}
+
+#[derive(Args)]
+struct CollocatesArgs {
+    /// The node word (one word, normalised like the text).
+    word: String,
+    /// Units counted left and right of the node: L,R (or one number for both).
+    #[arg(long, value_name = "L,R", default_value = "5,5")]
+    window: String,
+    /// The measure that ranks collocates (all: every one, ranked by log-likelihood).
+    #[arg(long, value_enum, default_value_t = MeasureArg::Ll)]
+    measure: MeasureArg,
+    #[command(flatten)]
+    agg: AggArgs,
+}
 
 #[derive(Subcommand)]
 enum BenchCommand {
@@ -379,6 +527,9 @@ struct ShowArgs {
 
 #[derive(Args)]
 struct StatsArgs {
+    /// Show only the N largest speakers and languages [default: all].
+    #[arg(long, value_name = "N")]
+    top: Option<usize>,
     #[command(flatten)]
     view: ViewArgs,
     #[command(flatten)]
@@ -462,6 +613,10 @@ impl ColorArg {
 }
 
 const DEFAULT_LIMIT: usize = 20;
+/// Collocates seen fewer times are left out by default: MI ranks pairs seen once or twice first.
+const DEFAULT_COLLOCATE_MIN: u64 = 3;
+/// Widest window side: past it a "collocate" is just a word of the same turn.
+const MAX_WINDOW: usize = 50;
 /// Matches a one-line hit needs: the line shows the region of the first (every match in the
 /// 64 KiB chunk where it is found is highlighted).
 const TERMINAL_HIGHLIGHTS: usize = 1;
@@ -483,6 +638,9 @@ fn main() -> ExitCode {
         Command::Search(args) => run_search(args),
         Command::Show(args) => run_show(args),
         Command::Stats(args) => run_stats(args),
+        Command::Freq(args) => run_freq(args),
+        Command::Ngrams(args) => run_ngrams(args),
+        Command::Collocates(args) => run_collocates(args),
         Command::Bench(cmd) => run_bench(cmd),
         Command::Repair(args) => run_repair(args),
         Command::Completions { shell } => {
@@ -863,7 +1021,10 @@ fn run_show(args: ShowArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_stats(args: StatsArgs) -> anyhow::Result<ExitCode> {
-    let stats = colloquy::stats::collect(&args.index.index)?;
+    let mut stats = colloquy::stats::collect(&args.index.index)?;
+    if let Some(n) = args.top {
+        stats = stats.top(n);
+    }
     args.view
         .print(&stats, |printer, mut out| printer.stats(&mut out, &stats))
 }
@@ -1014,4 +1175,142 @@ fn run_repair(args: RepairArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush().context("writing output")?;
     Ok(ExitCode::SUCCESS)
+}
+
+impl AggArgs {
+    /// The turns to count, how to cut and group them.
+    fn scope(&self, query: Option<&str>) -> anyhow::Result<aggregate::Scope> {
+        let f = &self.filters;
+        let by = match self.by.as_deref() {
+            None => None,
+            Some(key) => Some(aggregate::GroupBy::parse(key).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--by takes speaker, conversation, lang, year, month, day or a metadata key"
+                )
+            })?),
+        };
+        Ok(aggregate::Scope {
+            search: SearchOptions {
+                query: query.unwrap_or_default().to_owned(),
+                speakers: f.speakers.clone(),
+                langs: f.langs.clone(),
+                dominant: f.dominant.clone(),
+                mixed: f.mixed,
+                conversations: f.conversations.clone(),
+                wheres: parse_wheres(&f.wheres)?,
+                since: f
+                    .since
+                    .as_deref()
+                    .map(|t| parse_time(t, false))
+                    .transpose()?,
+                until: f
+                    .until
+                    .as_deref()
+                    .map(|t| parse_time(t, true))
+                    .transpose()?,
+                ..SearchOptions::default()
+            },
+            unit: match self.unit {
+                UnitArg::Word => aggregate::Unit::Word,
+                UnitArg::Char => aggregate::Unit::Char,
+            },
+            forms: match self.forms {
+                FormsArg::Normalised => aggregate::Forms::Normalised,
+                FormsArg::Surface => aggregate::Forms::Surface,
+            },
+            by,
+        })
+    }
+
+    fn cutoff(&self) -> aggregate::freq::Cutoff {
+        aggregate::freq::Cutoff {
+            top: self.top,
+            min_count: self.min_count.unwrap_or(1),
+        }
+    }
+
+    /// Print `report` as JSON, CSV or a table; exit 0 when `found`, else 1.
+    fn print<T: serde::Serialize>(
+        &self,
+        report: &T,
+        found: bool,
+        csv: fn(&mut dyn Write, &T) -> io::Result<()>,
+        table: fn(&mut dyn Write, &T, Style) -> io::Result<()>,
+    ) -> anyhow::Result<ExitCode> {
+        let stdout = io::stdout();
+        let mut out = io::BufWriter::new(stdout.lock());
+        if self.json {
+            serde_json::to_writer_pretty(&mut out, report)?;
+            writeln!(out)?;
+        } else if self.csv {
+            csv(&mut out, report)?;
+        } else {
+            table(&mut out, report, self.color.style())?;
+        }
+        out.flush().context("writing results")?;
+        Ok(if found {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
+    }
+}
+
+fn print_freq(args: &AggArgs, report: &aggregate::freq::FreqReport) -> anyhow::Result<ExitCode> {
+    args.print(
+        report,
+        report.turns > 0,
+        |out, r| aggregate::print::freq_csv(out, r),
+        |out, r, style| aggregate::print::freq_table(out, r, style),
+    )
+}
+
+fn run_freq(args: FreqArgs) -> anyhow::Result<ExitCode> {
+    let engine = Engine::open(&args.agg.index.index)?;
+    let scope = args.agg.scope(args.query.as_deref())?;
+    let report = aggregate::freq::freq(&engine, &scope, args.agg.cutoff())?;
+    print_freq(&args.agg, &report)
+}
+
+fn run_ngrams(args: NgramsArgs) -> anyhow::Result<ExitCode> {
+    let engine = Engine::open(&args.agg.index.index)?;
+    let scope = args.agg.scope(args.query.as_deref())?;
+    let report = aggregate::ngrams::ngrams(&engine, &scope, args.n, args.agg.cutoff())?;
+    print_freq(&args.agg, &report)
+}
+
+fn run_collocates(args: CollocatesArgs) -> anyhow::Result<ExitCode> {
+    use aggregate::collocates::{self, CollocateOptions, Measure};
+    let engine = Engine::open(&args.agg.index.index)?;
+    let scope = args.agg.scope(None)?;
+    let opts = CollocateOptions {
+        node: args.word.clone(),
+        window: parse_window(&args.window)?,
+        measure: match args.measure {
+            MeasureArg::Ll => Measure::Ll,
+            MeasureArg::Mi => Measure::Mi,
+            MeasureArg::T => Measure::T,
+            MeasureArg::All => Measure::All,
+        },
+        top: args.agg.top,
+        min_count: args.agg.min_count.unwrap_or(DEFAULT_COLLOCATE_MIN),
+    };
+    let report = collocates::collocates(&engine, &scope, &opts)?;
+    let found = report.groups.iter().any(|g| g.node_frequency > 0);
+    args.agg.print(
+        &report,
+        found,
+        |out, r| aggregate::print::collocates_csv(out, r),
+        |out, r, style| aggregate::print::collocates_table(out, r, style),
+    )
+}
+
+/// `L,R` or one number for both sides.
+fn parse_window(s: &str) -> anyhow::Result<Window> {
+    let side = |v: &str| v.trim().parse::<usize>().ok().filter(|n| *n <= MAX_WINDOW);
+    let (l, r) = s.split_once(',').unwrap_or((s, s));
+    match (side(l), side(r)) {
+        (Some(left), Some(right)) => Ok(Window { left, right }),
+        _ => anyhow::bail!("--window takes L,R (0 to {MAX_WINDOW} units each side), not {s:?}"),
+    }
 }

@@ -328,6 +328,15 @@ impl Printer {
             })
             .collect();
         self.table(out, &["speaker", "turns", "characters"], &rows)?;
+        let omitted = |n: usize, what: &str| match n {
+            0 => String::new(),
+            n => format!("… and {} (a larger --top lists them)\n", plural(n, what)),
+        };
+        let more = s.omitted.unwrap_or(crate::stats::Omitted {
+            speakers: 0,
+            languages: 0,
+        });
+        write!(out, "{}", omitted(more.speakers, "more speaker"))?;
         writeln!(out)?;
         let rows: Vec<Vec<String>> = s
             .languages
@@ -335,6 +344,7 @@ impl Printer {
             .map(|l| vec![l.language.clone(), group(l.turns), group(l.dominant)])
             .collect();
         self.table(out, &["language", "turns", "dominant"], &rows)?;
+        write!(out, "{}", omitted(more.languages, "more language"))?;
         writeln!(
             out,
             "code-switched turns: {} ({:.1} %)",

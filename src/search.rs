@@ -286,7 +286,7 @@ impl Engine {
     }
 
     /// The user's query with every filter, restricted to turn documents.
-    fn build_query(&self, opts: &SearchOptions) -> Result<BooleanQuery> {
+    pub(crate) fn build_query(&self, opts: &SearchOptions) -> Result<BooleanQuery> {
         let user_query = self.parse(&opts.query, opts.mode)?;
         let f = &self.fields;
         // Values of one flag are ORed; flags are ANDed. Labels and languages are stored lowercased.

@@ -25,6 +25,31 @@ pub struct Stats {
     /// Records (or lines) the readers skipped, each reported when it was read.
     pub records_skipped: usize,
     pub index_bytes: u64,
+    /// With `stats --top N`: how many speakers and languages the lists leave out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub omitted: Option<Omitted>,
+}
+
+/// Entries `stats --top N` left out of each list.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Omitted {
+    pub speakers: usize,
+    pub languages: usize,
+}
+
+impl Stats {
+    /// Keep the first `n` speakers and languages (the lists are largest first) and say how many
+    /// were left out; the totals stay those of the whole corpus.
+    pub fn top(mut self, n: usize) -> Self {
+        let omitted = Omitted {
+            speakers: self.speakers.len().saturating_sub(n),
+            languages: self.languages.len().saturating_sub(n),
+        };
+        self.speakers.truncate(n);
+        self.languages.truncate(n);
+        self.omitted = Some(omitted);
+        self
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -128,6 +153,7 @@ pub fn collect(dir: &Path) -> Result<Stats> {
         formats,
         records_skipped,
         index_bytes: dir_size(dir),
+        omitted: None,
     })
 }
 
@@ -139,4 +165,56 @@ fn dir_size(dir: &Path) -> u64 {
         .filter(|m| m.is_file())
         .map(|m| m.len())
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(speakers: usize) -> Stats {
+        Stats {
+            conversations: 1,
+            turns: speakers,
+            characters: 0,
+            speakers: (0..speakers)
+                .map(|i| SpeakerStats {
+                    speaker: format!("s{i}"),
+                    turns: 1,
+                    characters: 0,
+                })
+                .collect(),
+            languages: vec![LanguageStats {
+                language: "en".into(),
+                turns: 1,
+                dominant: 1,
+            }],
+            code_switched_turns: 0,
+            code_switched_share: 0.0,
+            repair: RepairStats {
+                files_touched: 0,
+                repaired_turns: 0,
+                characters_restored: 0,
+                low_confidence_guesses: 0,
+            },
+            formats: BTreeMap::new(),
+            records_skipped: 0,
+            index_bytes: 0,
+            omitted: None,
+        }
+    }
+
+    #[test]
+    fn top_cuts_the_lists_and_counts_what_it_left_out() {
+        let s = stats(5).top(2);
+        assert_eq!(s.speakers.len(), 2);
+        assert_eq!(s.speakers[0].speaker, "s0");
+        assert_eq!(
+            s.omitted,
+            Some(Omitted {
+                speakers: 3,
+                languages: 0
+            })
+        );
+        assert_eq!(s.turns, 5);
+    }
 }

@@ -127,9 +127,10 @@ impl<'a> Builder<'a> {
     pub fn build(mut self, query: &'a str) -> Result<Box<dyn Query>> {
         check_depth(query)?;
         self.source = query;
-        let ast = query_grammar::parse_query(query).map_err(|_| Error::Query {
+        let escaped = escape_apostrophes(query);
+        let ast = query_grammar::parse_query(&escaped).map_err(|_| Error::Query {
             query: query.to_owned(),
-            reason: explain_syntax_error(query),
+            reason: explain_syntax_error(&escaped),
         })?;
         self.node(&ast)
     }
@@ -240,7 +241,15 @@ impl<'a> Builder<'a> {
 
     fn literal(&mut self, field: Field, lit: &UserInputLiteral) -> Result<Box<dyn Query>> {
         if lit.delimiter == Delimiter::None {
-            match classify(&lit.phrase).map_err(|reason| self.refuse(&lit.phrase, reason))? {
+            let word = classify(&lit.phrase).map_err(|reason| self.refuse(&lit.phrase, reason))?;
+            if word != Word::Plain && field != self.fields.text {
+                return Err(self.refuse(
+                    &lit.phrase,
+                    "exact forms, prefixes and fuzzy words search the turn text, not other fields"
+                        .into(),
+                ));
+            }
+            match word {
                 Word::Plain => {}
                 Word::Exact(w) => return self.exact(field, &w, &lit.phrase),
                 Word::Prefix(p) => return self.prefix(&p, &lit.phrase),
@@ -265,23 +274,23 @@ impl<'a> Builder<'a> {
             .collect();
         let main: Box<dyn Query> = if lit.prefix {
             Box::new(PhrasePrefixQuery::new_with_offset(terms))
-        } else if terms.len() == 1 {
-            let term = terms
-                .into_iter()
-                .map(|(_, t)| t)
-                .next()
-                .unwrap_or_else(|| Term::from_field_text(field, ""));
-            Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
+        } else if let [(_, one)] = terms.as_slice() {
+            Box::new(TermQuery::new(one.clone(), IndexRecordOption::WithFreqs))
         } else {
             Box::new(PhraseQuery::new_with_offset_and_slop(terms, lit.slop))
         };
         if field != self.fields.text {
             return Ok(main);
         }
-        // The surface forms: required in exact mode, else a bonus that ranks them first.
-        let surface = tokens_of(&mut self.exact_analyzer, &lit.phrase);
+        Ok(self.with_surface(main, &lit.phrase))
+    }
+
+    /// `main` with the literal's surface forms: required in exact mode, else a bonus that ranks
+    /// them first.
+    fn with_surface(&mut self, main: Box<dyn Query>, phrase: &str) -> Box<dyn Query> {
+        let surface = tokens_of(&mut self.exact_analyzer, phrase);
         if surface.is_empty() {
-            return Ok(main);
+            return main;
         }
         let occur = if self.mode.exact {
             Occur::Must
@@ -297,7 +306,7 @@ impl<'a> Builder<'a> {
             let q: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(q), EXACT_BOOST));
             clauses.push((occur, q));
         }
-        Ok(Box::new(BooleanQuery::new(clauses)))
+        Box::new(BooleanQuery::new(clauses))
     }
 
     /// `=word`: the surface form in `exact`; Han, kana and Hangul have no other forms, so they
@@ -469,6 +478,30 @@ impl<'a> Builder<'a> {
             reason: with_caret(self.source, fragment, &reason),
         }
     }
+}
+
+/// `it's`, `don't`: an apostrophe inside a word is part of the word, not the start of a
+/// single-quoted phrase as tantivy's grammar reads it.
+fn escape_apostrophes(query: &str) -> std::borrow::Cow<'_, str> {
+    if !query.contains('\'') {
+        return query.into();
+    }
+    let chars: Vec<char> = query.chars().collect();
+    let mut out = String::with_capacity(query.len() + 4);
+    let mut quoted = false;
+    for (i, &c) in chars.iter().enumerate() {
+        if c == '"' {
+            quoted = !quoted;
+        }
+        let inside_word = i > 0
+            && chars[i - 1].is_alphanumeric()
+            && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+        if c == '\'' && inside_word && !quoted {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.into()
 }
 
 fn is_cjk(c: char) -> bool {

@@ -921,6 +921,10 @@ impl Highlighter {
                 UserInputLeaf::Literal(lit) => {
                     let word = match lit.delimiter {
                         Delimiter::None => crate::query::classify(&lit.phrase).ok(),
+                        // `"pho"*`: a phrase prefix of one word is a prefix.
+                        _ if lit.prefix && !lit.phrase.trim().contains(char::is_whitespace) => {
+                            Some(Word::Prefix(lit.phrase.clone()))
+                        }
                         _ => Some(Word::Plain),
                     };
                     let folded = |w: &str, exact: &mut TextAnalyzer| {

@@ -86,6 +86,13 @@ fn exact_prefix_fuzzy_regex_and_proximity() {
     every_hit_has(&re, "/colou?rs?/", |w| {
         ["color", "colors", "colour", "colours"].contains(&w)
     });
+    // An apostrophe inside a word is part of it, not a quote.
+    let its = search_jsonl(dir, &["it's", "-C", "0"]);
+    assert!(its.iter().all(
+        |h| h["text"].as_str().unwrap().to_lowercase().contains("it's")
+            || h["text"].as_str().unwrap().to_lowercase().contains("it’s")
+    ));
+    assert!(!its.is_empty());
     let near = search_jsonl(dir, &["\"mental health\"~2", "-C", "0"]);
     assert!(near.len() >= search_jsonl(dir, &["\"mental health\"", "-C", "0"]).len());
     // Highlights cover what matched: the prefix's words, whole.
@@ -120,6 +127,11 @@ fn what_is_not_understood_is_refused_with_a_caret() {
     refused(dir, "/话.*/", "alphabetic words");
     refused(dir, "!!!", "nothing searchable");
     refused(dir, "=", "must be followed by a word");
+    refused(
+        dir,
+        "title:photo*",
+        "search the turn text, not other fields",
+    );
     // A field value that matches nothing lists the known values, as the flag does.
     let err = refused(dir, "speaker:Zed art", "known values: a, b");
     let flag = colloquy(dir)

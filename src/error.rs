@@ -57,6 +57,9 @@ pub enum Error {
     #[error("conversation {id} has no turn {turn}: its turns are 0 to {}{}", turns.saturating_sub(1), if *turn >= *turns { format!("; the nearest is {id}:{}", turns.saturating_sub(1)) } else { String::new() })]
     TurnOutOfRange { id: String, turn: u64, turns: u64 },
 
+    #[error("the index at {path} was written by another version of colloquy and lacks fields this one reads; run `colloquy ingest --index {path}` to rebuild it from its corpus")]
+    OldLayout { path: PathBuf },
+
     #[error("corrupt index manifest {path}: {reason}")]
     Manifest { path: PathBuf, reason: String },
 }

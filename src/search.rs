@@ -180,7 +180,10 @@ pub struct Engine {
 impl Engine {
     pub fn open(dir: &Path) -> Result<Self> {
         let index = index::open(dir)?;
-        let fields = Fields::new(&index.schema())?;
+        // A field this version reads is missing: an index written by an older colloquy.
+        let fields = Fields::new(&index.schema()).map_err(|_| Error::OldLayout {
+            path: dir.to_owned(),
+        })?;
         // The index's files exist (index::open checked): failing to read them, with an error or
         // a decoder's panic, is damage.
         let damaged = |reason: String| Error::Damaged {

@@ -161,3 +161,37 @@ fn searches_beside_a_running_ingest_never_fail() {
     assert!(searches > 0);
     assert_eq!(search_jsonl(ws.path(), &["*", "-C", "0"]).len(), 80 + 800);
 }
+
+#[test]
+fn an_index_of_an_older_layout_is_named_with_the_fix() {
+    let ws = workspace();
+    ingest(ws.path());
+    // An index written before the `exact` field existed: its schema lacks the field.
+    let meta_path = ws.path().join("index/meta.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
+    meta["schema"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|f| f["name"] != "exact");
+    std::fs::write(&meta_path, meta.to_string()).unwrap();
+    let manifest_path = ws.path().join("index/colloquy-manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    manifest["schema_version"] = 5.into();
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+    let out = colloquy(ws.path())
+        .args(["search", "art"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("written by another version of colloquy"),
+        "{err}"
+    );
+    assert!(err.contains("colloquy ingest --index"), "{err}");
+    // And ingest rebuilds it: the corpus is searchable again.
+    run_ingest(ws.path(), &[]);
+    run_ok(ws.path(), &["search", "art"]);
+}

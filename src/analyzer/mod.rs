@@ -80,6 +80,9 @@ fn build(skip_words: bool, forms: Forms) -> TextAnalyzer {
     TextAnalyzer::builder(ColloquyTokenizer {
         buf: TokenBuf::default(),
         skip_words,
+        // The exact field holds alphabetic words only: Han, kana and Hangul runs are passed over
+        // without making tokens the filter would drop.
+        latin_only: forms == Forms::Exact,
     })
     .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
     .filter(LatinNormalizer { forms })
@@ -100,6 +103,8 @@ pub struct ColloquyTokenizer {
     buf: TokenBuf,
     /// Leave out jieba's words (see [`analyzer_without_words`]).
     skip_words: bool,
+    /// Make no token of Han, kana or Hangul.
+    latin_only: bool,
 }
 
 /// Token stream over one text, computed a chunk at a time (see [`chunks`]): a pasted log of
@@ -115,6 +120,7 @@ pub struct ColloquyTokenStream<'a> {
     /// Position of the next chunk's first token.
     position: usize,
     words: bool,
+    latin_only: bool,
 }
 
 impl Tokenizer for ColloquyTokenizer {
@@ -130,6 +136,7 @@ impl Tokenizer for ColloquyTokenizer {
             done: 0,
             position: 0,
             words: !self.skip_words,
+            latin_only: self.latin_only,
         }
     }
 }
@@ -179,7 +186,12 @@ impl TokenStream for ColloquyTokenStream<'_> {
             let end = chunk_end(self.text, self.done);
             let chunk = self.text.get(self.done..end).unwrap_or_default();
             self.buf.clear();
-            self.position = tokenize_into(chunk, self.done, self.position, self.buf, self.words);
+            let cjk = match (self.latin_only, self.words) {
+                (true, _) => Cjk::None,
+                (false, true) => Cjk::Words,
+                (false, false) => Cjk::Chars,
+            };
+            self.position = tokenize_into(chunk, self.done, self.position, self.buf, cjk);
             self.done = end;
             self.next = 0;
         }
@@ -266,19 +278,30 @@ fn run_of(s: Script) -> Option<Run> {
 /// non-decreasing position.
 pub fn tokenize(text: &str) -> Vec<Token> {
     let mut buf = TokenBuf::default();
-    tokenize_into(text, 0, 0, &mut buf, true);
+    tokenize_into(text, 0, 0, &mut buf, Cjk::Words);
     buf.tokens.truncate(buf.len);
     buf.tokens
 }
 
 /// Append the tokens of `text`, which starts at byte `base` of the whole text, numbering
 /// positions from `position`; returns the position after the last token.
+/// What a tokenizer makes of Han, kana and Hangul.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cjk {
+    /// Characters and jieba's words.
+    Words,
+    /// Characters only.
+    Chars,
+    /// Nothing: the runs are passed over.
+    None,
+}
+
 fn tokenize_into(
     text: &str,
     base: usize,
     mut position: usize,
     out: &mut TokenBuf,
-    words: bool,
+    cjk: Cjk,
 ) -> usize {
     let mut word = String::new();
     let mut chars = text.char_indices().peekable();
@@ -299,6 +322,9 @@ fn tokenize_into(
         let Some(run) = run_of(script_of(c)) else {
             continue;
         };
+        if cjk == Cjk::None && run != Run::Word {
+            continue;
+        }
         match run {
             Run::Kana => {
                 word.clear();
@@ -316,7 +342,7 @@ fn tokenize_into(
                 }
                 // `start..end` are char boundaries from `char_indices`.
                 let run = text.get(start..end).unwrap_or_default();
-                position = push_han(run, base + start, position, out, words);
+                position = push_han(run, base + start, position, out, cjk == Cjk::Words);
             }
             Run::Hangul | Run::Word => {
                 word.clear();
@@ -467,8 +493,9 @@ impl<T: Tokenizer> Tokenizer for LatinNormalizerTokenizer<T> {
         LatinNormalizerStream {
             tail: self.inner.token_stream(text),
             state: &mut self.state,
-            token: Token::default(),
             also: None,
+            also_token: Token::default(),
+            on_also: false,
         }
     }
 }
@@ -477,10 +504,11 @@ impl<T: Tokenizer> Tokenizer for LatinNormalizerTokenizer<T> {
 pub struct LatinNormalizerStream<'a, S> {
     tail: S,
     state: &'a mut NormalizerState,
-    /// The token handed out (a copy, so a second reading can follow at the same position).
-    token: Token,
-    /// A second reading of the current word, emitted next.
+    /// A second reading of the current word, emitted next at the same position.
     also: Option<String>,
+    /// The second reading as a token; served instead of the tail's while `on_also`.
+    also_token: Token,
+    on_also: bool,
 }
 
 impl NormalizerState {
@@ -514,48 +542,55 @@ fn is_cjk_token(text: &str) -> bool {
 impl<S: TokenStream> TokenStream for LatinNormalizerStream<'_, S> {
     fn advance(&mut self) -> bool {
         if let Some(also) = self.also.take() {
-            self.token.text = also;
+            self.also_token.clone_from(self.tail.token());
+            self.also_token.text = also;
+            self.on_also = true;
             return true;
         }
+        self.on_also = false;
         loop {
             if !self.tail.advance() {
                 return false;
             }
-            let raw = self.tail.token();
-            if is_cjk_token(&raw.text) {
+            let token = self.tail.token_mut();
+            if is_cjk_token(&token.text) {
                 if self.state.forms == Forms::Exact {
                     continue;
                 }
-                self.token.clone_from(raw);
                 return true;
             }
-            let (norm, also) = match self.state.cache.get(&raw.text) {
-                Some(hit) => hit.clone(),
-                None => {
-                    let fresh = self.state.normalize(&raw.text);
-                    if self.state.cache.len() >= CACHE_MAX {
-                        self.state.cache.clear();
-                    }
-                    self.state.cache.insert(raw.text.clone(), fresh.clone());
-                    fresh
-                }
-            };
-            self.token.offset_from = raw.offset_from;
-            self.token.offset_to = raw.offset_to;
-            self.token.position = raw.position;
-            self.token.position_length = raw.position_length;
-            self.token.text = norm;
-            self.also = also;
+            // The tail's token is rewritten in place: no copy of the common case.
+            if let Some((norm, also)) = self.state.cache.get(&token.text) {
+                token.text.clear();
+                token.text.push_str(norm);
+                self.also.clone_from(also);
+                return true;
+            }
+            let (norm, also) = self.state.normalize(&token.text);
+            if self.state.cache.len() >= CACHE_MAX {
+                self.state.cache.clear();
+            }
+            let raw = std::mem::replace(&mut token.text, norm.clone());
+            self.also.clone_from(&also);
+            self.state.cache.insert(raw, (norm, also));
             return true;
         }
     }
 
     fn token(&self) -> &Token {
-        &self.token
+        if self.on_also {
+            &self.also_token
+        } else {
+            self.tail.token()
+        }
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        &mut self.token
+        if self.on_also {
+            &mut self.also_token
+        } else {
+            self.tail.token_mut()
+        }
     }
 }
 

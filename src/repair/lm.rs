@@ -315,7 +315,7 @@ struct Edge {
 const MAX_WORD: usize = 6;
 
 /// Weight of the word-sequence evidence (libime's word model) against the
-/// word and character scores. Chosen on the dev texts only (dev_dialogue_1/2,
+/// word and character scores. Chosen on the dev texts (dev_dialogue_1/2,
 /// dev_zh_hant): 0.5, 0.75 and 1.0 about equal, 1.5 and 2.0 worse.
 const WORD_PAIR_WEIGHT: f32 = 1.0;
 
@@ -343,11 +343,9 @@ pub(crate) struct DecodeScratch {
     tilts: Vec<f32>,
     /// Per slot: its likeliest character by single score.
     likeliest: Vec<char>,
-    /// Per position 0..=m: the undamaged word ending just before it
-    /// (`lword`) and starting at it (`rword`) as the word-sequence evidence
-    /// knows it, or [`NO_WORD`].
+    /// Per position 0..=m: the undamaged word ending just before it as the
+    /// word-sequence evidence knows it, or [`NO_WORD`].
     lword: Vec<u32>,
-    rword: Vec<u32>,
     path: Vec<u8>,
     /// Trie children matched at each depth of the walk: (candidate, node).
     matches: Vec<(u8, u32, bool)>,
@@ -539,7 +537,7 @@ impl Scorer<'_> {
     ) {
         self.score_singles(slots, left, right, sc);
         self.score_context(slots, left, right, sc);
-        self.context_words(slots, left, right, sc);
+        self.context_words(slots, left, sc);
         self.build_edges(slots, sc);
         sc.sweep(slots.len());
         sc.posteriors(slots);
@@ -652,24 +650,16 @@ impl Scorer<'_> {
         }
     }
 
-    /// The undamaged words beside every position, which the word-sequence
-    /// evidence scores each edge against: the longest dictionary word of
-    /// fixed characters (at most [`CONTEXT_WORD`]) ending just before it and
-    /// starting at it.
-    fn context_words(
-        &self,
-        slots: &[Slot],
-        left: Option<char>,
-        right: Option<char>,
-        sc: &mut DecodeScratch,
-    ) {
+    /// The undamaged word before every position, which the word-sequence
+    /// evidence scores each edge starting there against: the longest
+    /// dictionary word of fixed characters (at most [`CONTEXT_WORD`]) ending
+    /// just before it.
+    fn context_words(&self, slots: &[Slot], left: Option<char>, sc: &mut DecodeScratch) {
         let m = slots.len();
-        // Position p of the stretch is fixed[p + 1]; `left` and `right`
-        // stand at -1 and m.
+        // Position p of the stretch is fixed[p + 1]; `left` stands at -1.
         let fixed = |p: usize| -> Option<char> {
             match p.checked_sub(1) {
                 None => left,
-                Some(q) if q == m => right,
                 Some(q) => slots
                     .get(q)
                     .and_then(|s| (s.cands.len() == 1).then(|| s.cands.first().copied())?),
@@ -684,41 +674,19 @@ impl Scorer<'_> {
             self.dict.word_logp(node).is_finite().then_some(node)?;
             self.dict.pair_word(node)
         };
-        // The longest such word starting at `from` and ending by `to`.
-        let longest = |from: usize, to: usize| -> Option<u32> {
-            let (mut node, mut found) = (ROOT, None);
-            for p in from..to {
-                let Some(n) = fixed(p).and_then(|c| self.dict.child(node, c)) else {
-                    break;
-                };
-                node = n;
-                if self.dict.word_logp(n).is_finite() {
-                    found = self.dict.pair_word(n).or(found);
-                }
-            }
-            found
-        };
         let damaged = |k: usize| slots.get(k).is_some_and(|s| s.cands.len() > 1);
-        let DecodeScratch { lword, rword, .. } = sc;
+        let lword = &mut sc.lword;
         lword.clear();
-        rword.clear();
-        // Only where an edge through a damaged slot can use it: before a
-        // damaged slot within a word's length, and after a damaged slot.
         for a in 0..=m {
-            // In `fixed` coordinates position a starts at a + 1.
-            let end = a + 1;
-            let l = if (a..(a + MAX_WORD).min(m)).any(damaged) {
+            // Only where an edge through a damaged slot can start.
+            let l = (a..(a + MAX_WORD).min(m)).any(damaged).then(|| {
+                // In `fixed` coordinates position a starts at a + 1.
+                let end = a + 1;
                 (1..=CONTEXT_WORD.min(end))
                     .rev()
                     .find_map(|len| word(end - len, end))
-            } else {
-                None
-            };
-            lword.push(l.unwrap_or(NO_WORD));
-            let r = (a > 0 && damaged(a - 1))
-                .then(|| longest(end, (end + CONTEXT_WORD).min(m + 2)))
-                .flatten();
-            rword.push(r.unwrap_or(NO_WORD));
+            });
+            lword.push(l.flatten().unwrap_or(NO_WORD));
         }
     }
 
@@ -738,7 +706,6 @@ impl Scorer<'_> {
             path,
             matches,
             lword,
-            rword,
             ..
         } = sc;
         edges.clear();
@@ -756,10 +723,7 @@ impl Scorer<'_> {
                     .and_then(|&c| self.dict.child(ROOT, c))
                     .filter(|&n| self.dict.word_logp(n).is_finite())
                     .and_then(|n| self.dict.pair_word(n))
-                    .map_or(0.0, |w| {
-                        let last_damaged = slots[a].cands.len() > 1;
-                        pair_bonus(self.dict, (lword, rword), a, a + 1, w, last_damaged)
-                    });
+                    .map_or(0.0, |w| pair_bonus(self.dict, lword, a, w));
                 edges.push(Edge {
                     start: a as u32,
                     end: a as u32 + 1,
@@ -783,7 +747,6 @@ impl Scorer<'_> {
                 ctx_r,
                 tilts,
                 lword,
-                rword,
                 a,
                 lo,
             };
@@ -835,7 +798,6 @@ struct Walk<'w, 's> {
     ctx_r: &'w [f32],
     tilts: &'w [f32],
     lword: &'w [u32],
-    rword: &'w [u32],
     /// First slot of the words, and its offset among the single scores.
     a: usize,
     lo: usize,
@@ -944,10 +906,7 @@ impl Walk<'_, '_> {
                         .get(a..=pos)
                         .is_some_and(|s| s.iter().any(|s| s.cands.len() > 1));
                     let word = self.dict.pair_word(child).filter(|_| through_damage);
-                    let seq = word.map_or(0.0, |w| {
-                        let ctx = (self.lword, self.rword);
-                        pair_bonus(self.dict, ctx, a, pos + 1, w, cands.len() > 1)
-                    });
+                    let seq = word.map_or(0.0, |w| pair_bonus(self.dict, self.lword, a, w));
                     edges.push(Edge {
                         start: a as u32,
                         end: (pos + 1) as u32,
@@ -966,31 +925,17 @@ impl Walk<'_, '_> {
     }
 }
 
-/// Word-sequence evidence of the word `w` (see `Dict::pair_word`) spanning
-/// positions `a..t`, counted once per boundary: with the undamaged word
-/// before it, and with the undamaged word after it only when its own last
-/// character was damaged (after an undamaged one, the next edge counts the
-/// boundary against that character's word). `last_damaged`: whether it was.
+/// Word-sequence evidence of the word `w` (see `Dict::pair_word`) starting
+/// at position `a`, from the undamaged word before it. Like the character
+/// bigrams it counts only for a candidate, never against: a pair the model
+/// lacks says little about chat, and words it lacks (Japanese forms, rare
+/// characters) would otherwise win by having no evidence at all.
 #[inline]
-fn pair_bonus(
-    dict: &Dict,
-    ctx: (&[u32], &[u32]),
-    a: usize,
-    t: usize,
-    w: u32,
-    last_damaged: bool,
-) -> f32 {
-    let (lword, rword) = ctx;
-    let mut v = 0.0;
-    if let Some(&l) = lword.get(a).filter(|&&l| l != NO_WORD) {
-        v += dict.word_pair(l, w);
+fn pair_bonus(dict: &Dict, lword: &[u32], a: usize, w: u32) -> f32 {
+    match lword.get(a) {
+        Some(&l) if l != NO_WORD => WORD_PAIR_WEIGHT * dict.word_pair(l, w).max(0.0),
+        _ => 0.0,
     }
-    if last_damaged {
-        if let Some(&r) = rword.get(t).filter(|&&r| r != NO_WORD) {
-            v += dict.word_pair(w, r);
-        }
-    }
-    WORD_PAIR_WEIGHT * v
 }
 
 /// ln(1e-9): edges whose posterior weight is below this are ignored.

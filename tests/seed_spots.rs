@@ -7,7 +7,7 @@ use colloquy::repair::{damage, DamageModel, Repairer};
 const SPOTS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/seed_spots.tsv"));
 
 /// Share of spots that must come out right.
-const FLOOR: f64 = 0.65;
+const FLOOR: f64 = 0.85;
 
 fn seed(name: &str) -> Option<&'static str> {
     Some(match name {
@@ -121,8 +121,9 @@ fn seed_spots_are_repaired() {
     let acc = right as f64 / total.max(1) as f64;
     println!("seed spots: {right}/{total} = {acc:.3}");
     assert!(total >= 30, "only {total} spots");
-    // The goal is 0.9; this is the floor reached so far (36/54, up from
-    // 18/54 before bigram evidence), kept as a regression guard.
+    // The goal is 0.9; this is the floor reached so far (47/54 with
+    // libime's word pairs, 43/54 without; 36/54 when bigram evidence came,
+    // 18/54 before), kept as a regression guard.
     assert!(
         acc >= FLOOR,
         "seed spot accuracy {acc:.3} ({right}/{total})"

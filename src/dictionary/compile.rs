@@ -2,8 +2,9 @@
 //! includes this file and `layout.rs` by path; the library never links it).
 //!
 //! Inputs: `data/cjk_dict.bin` (words with their repair score and jieba
-//! count, see data/build_cjk_dict.py) and `data/zh_bigram.bin` (character
-//! pair counts, data/build_bigram.py). Everything a lookup needs is computed
+//! count, see data/build_cjk_dict.py), `data/zh_bigram.bin` (character
+//! pair counts, data/build_bigram.py) and `data/zh_wordpairs.bin` (word-pair
+//! evidence from libime's word model, data/build_zh_wordpairs.py). Everything a lookup needs is computed
 //! here, so the program uses the image where the executable holds it,
 //! without a parse or an allocation at start-up.
 
@@ -257,12 +258,125 @@ fn ctx_table(pairs: &[(u64, f32)]) -> (Vec<[u32; 4]>, Vec<u64>) {
     (slots, bits)
 }
 
-/// The image of `cjk_dict.bin` and `zh_bigram.bin`.
-pub fn compile(dict: &[u8], bigrams: &[u8]) -> Result<Vec<u8>, String> {
-    let (words, total) = parse_words(dict)?;
+/// `zh_wordpairs.bin` as the image holds it.
+#[derive(Default)]
+struct WordPairs {
+    words: Vec<String>,
+    /// Per word and one more: first pair, backoff (f32 bits).
+    heads: Vec<[u32; 2]>,
+    /// Per pair: `(second << 8) | evidence (i8 bits)`.
+    list: Vec<u32>,
+}
+
+fn parse_word_pairs(bytes: &[u8]) -> Result<WordPairs, String> {
+    if bytes.get(0..4) != Some(b"CQW1") {
+        return Err("zh_wordpairs.bin: not a CQW1 file".into());
+    }
+    let n_words = fixed::<4>(bytes, 4).map(u32::from_le_bytes)? as usize;
+    let truncated = || "zh_wordpairs.bin: truncated".to_string();
+    let byte = |p: usize| bytes.get(p).copied().ok_or_else(truncated);
+    let mut pos = 12usize;
+    let mut wp = WordPairs::default();
+    let mut backoffs = Vec::with_capacity(n_words);
+    for _ in 0..n_words {
+        let len = usize::from(byte(pos)?);
+        let word = bytes.get(pos + 1..pos + 1 + len).ok_or_else(truncated)?;
+        wp.words.push(
+            std::str::from_utf8(word)
+                .map_err(|e| e.to_string())?
+                .to_string(),
+        );
+        backoffs.push(f32::from(byte(pos + 1 + len)? as i8) / 8.0);
+        pos += 2 + len;
+    }
+    for backoff in backoffs {
+        wp.heads.push([wp.list.len() as u32, backoff.to_bits()]);
+        let n = leb128(bytes, &mut pos).ok_or_else(truncated)?;
+        let mut b = 0u32;
+        for _ in 0..n {
+            b += leb128(bytes, &mut pos).ok_or_else(truncated)?;
+            if b as usize >= n_words {
+                return Err("zh_wordpairs.bin: bad word index".into());
+            }
+            wp.list.push((b << 8) | u32::from(byte(pos)?));
+            pos += 1;
+        }
+    }
+    wp.heads.push([wp.list.len() as u32, 0]);
+    Ok(wp)
+}
+
+/// Traditional-only characters and their simplified forms
+/// (`data/zh_variants.bin`, see data/build_cjk_dict.py).
+fn parse_folds(bytes: &[u8]) -> Result<HashMap<u32, u32>, String> {
+    if bytes.get(0..4) != Some(b"CQV1") {
+        return Err("zh_variants.bin: not a CQV1 file".into());
+    }
+    let le32 = |p: usize| fixed::<4>(bytes, p).map(u32::from_le_bytes);
+    let span = le32(8)?.saturating_sub(le32(4)?) as usize + 1;
+    let at = 12 + 2 * span.div_ceil(8);
+    (0..le32(at)? as usize)
+        .map(|i| Ok((le32(at + 4 + 8 * i)?, le32(at + 8 + 8 * i)?)))
+        .collect()
+}
+
+/// The node of `chars` if the trie has it as a repair word.
+fn word_node(t: &Trie, chars: impl IntoIterator<Item = u32>) -> Option<usize> {
+    let mut node = ROOT as usize;
+    for u in chars {
+        let first = t.first_child[node] as usize;
+        let kids = t
+            .node_char
+            .get(first..first + t.n_children[node] as usize)?;
+        node = first + kids.binary_search(&u).ok()?;
+    }
+    (node != ROOT as usize && t.word_logp[node].is_finite()).then_some(node)
+}
+
+/// Per trie node, the index of its word in the pair tables: its own, or
+/// for a traditional form that of its simplified form (character by
+/// character through the folds).
+fn word_ids(t: &Trie, words: &[Entry], wp: &WordPairs, folds: &HashMap<u32, u32>) -> Vec<u32> {
+    let mut ids = vec![u32::MAX; t.node_char.len()];
+    let mut by_text = HashMap::new();
+    for (i, w) in wp.words.iter().enumerate() {
+        by_text.insert(w.chars().map(|c| c as u32).collect::<Vec<_>>(), i as u32);
+        if let Some(n) = word_node(t, w.chars().map(|c| c as u32)) {
+            ids[n] = i as u32;
+        }
+    }
+    for w in words.iter().filter(|w| w.logp.is_finite()) {
+        let simple: Vec<u32> = w.chars.iter().map(|u| *folds.get(u).unwrap_or(u)).collect();
+        if simple == w.chars {
+            continue;
+        }
+        if let (Some(n), Some(&id)) = (word_node(t, w.chars.iter().copied()), by_text.get(&simple))
+        {
+            if ids[n] == u32::MAX {
+                ids[n] = id;
+            }
+        }
+    }
+    ids
+}
+
+/// The inputs of the image, as bytes.
+pub struct Inputs<'a> {
+    pub dict: &'a [u8],
+    pub bigrams: &'a [u8],
+    pub word_pairs: &'a [u8],
+    pub variants: &'a [u8],
+}
+
+/// The image of `cjk_dict.bin`, `zh_bigram.bin`, `zh_wordpairs.bin` and
+/// the folds of `zh_variants.bin`.
+pub fn compile(inputs: &Inputs) -> Result<Vec<u8>, String> {
+    let (words, total) = parse_words(inputs.dict)?;
     let trie = build_trie(&words);
     let (root_han, root_other) = root_children(&trie);
-    let (slots, ctx_bits) = ctx_table(&ctx_pairs(&parse_bigrams(bigrams)?));
+    let (slots, ctx_bits) = ctx_table(&ctx_pairs(&parse_bigrams(inputs.bigrams)?));
+    let wp = parse_word_pairs(inputs.word_pairs)?;
+    let ids = word_ids(&trie, &words, &wp, &parse_folds(inputs.variants)?);
     let u32s = |v: &[u32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
     let quads = |v: &[[u32; 4]]| u32s(&v.concat());
     let u64s = |v: &[u64]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
@@ -275,6 +389,9 @@ pub fn compile(dict: &[u8], bigrams: &[u8]) -> Result<Vec<u8>, String> {
         u32s(&trie.jieba),
         quads(&slots),
         u64s(&ctx_bits),
+        u32s(&ids),
+        u32s(&wp.heads.concat()),
+        u32s(&wp.list),
     ];
     let mut out = Vec::new();
     out.extend_from_slice(&MAGIC);

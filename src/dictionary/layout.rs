@@ -8,7 +8,7 @@
 //! then the sections, each starting at a multiple of 8 bytes.
 
 /// First eight bytes of an image; the digit changes with the layout.
-pub const MAGIC: [u8; 8] = *b"CQIMG001";
+pub const MAGIC: [u8; 8] = *b"CQIMG002";
 
 /// The image's arrays, in header order. Each holds 4- or 8-byte words.
 #[derive(Clone, Copy, Debug)]
@@ -32,9 +32,20 @@ pub enum Section {
     CtxSlots,
     /// One bit per hash of every key in `CtxSlots` (u64 words).
     CtxBits,
+    /// Per trie node: its word's index in the word-pair tables
+    /// (`u32::MAX`: none). Traditional forms share their simplified
+    /// word's index.
+    WordId,
+    /// Per word of the word-pair tables, and one more: the index of its
+    /// first pair in `PairList`, and its backoff (f32 bits, nats):
+    /// `[u32; 2]`.
+    PairWords,
+    /// Per pair, grouped by first word and sorted by second:
+    /// `(second word << 8) | evidence in eighths of a nat (i8 bits)`.
+    PairList,
 }
 
-pub const SECTIONS: usize = 8;
+pub const SECTIONS: usize = 11;
 
 /// Every section in header order.
 pub const ALL_SECTIONS: [Section; SECTIONS] = [
@@ -46,6 +57,9 @@ pub const ALL_SECTIONS: [Section; SECTIONS] = [
     Section::JiebaCount,
     Section::CtxSlots,
     Section::CtxBits,
+    Section::WordId,
+    Section::PairWords,
+    Section::PairList,
 ];
 
 /// Magic, jieba's token count, then `(offset, length in bytes)` per section.

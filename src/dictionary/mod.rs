@@ -1,13 +1,13 @@
 //! The CJK word dictionary, used in place: `build.rs` compiles
-//! `data/cjk_dict.bin` and `data/zh_bigram.bin` into an image (layout in
-//! `layout.rs`) that the executable embeds, and [`lexicon`] views it without
-//! parsing or allocating, so the first Chinese query or repair of a process
-//! pays nothing for it.
+//! `data/cjk_dict.bin`, `data/zh_bigram.bin` and `data/zh_wordpairs.bin`
+//! into an image (layout in `layout.rs`) that the executable embeds, and
+//! [`lexicon`] views it without parsing or allocating, so the first Chinese
+//! query or repair of a process pays nothing for it.
 //!
 //! One char trie serves two readers: the repair lattice (words of zh,
-//! zh-Hant, ja and ko with their probability, plus character bigram
-//! evidence) and the search analyzer's segmenter (jieba's words and counts,
-//! [`segment`]).
+//! zh-Hant, ja and ko with their probability, plus character bigram and
+//! Chinese word-pair evidence) and the search analyzer's segmenter (jieba's
+//! words and counts, [`segment`]).
 
 mod layout;
 pub mod segment;
@@ -36,6 +36,9 @@ pub(crate) struct Lexicon {
     jieba: &'static [u32],
     ctx_slots: &'static [[u32; 4]],
     ctx_bits: &'static [u64],
+    word_id: &'static [u32],
+    pair_words: &'static [[u32; 2]],
+    pair_list: &'static [u32],
     /// ln of jieba's token count, as jieba-rs computes it.
     jieba_ln_total: f64,
 }
@@ -75,6 +78,9 @@ impl Lexicon {
             jieba: cast(raw[Section::JiebaCount as usize])?,
             ctx_slots: cast(raw[Section::CtxSlots as usize])?,
             ctx_bits: cast(raw[Section::CtxBits as usize])?,
+            word_id: cast(raw[Section::WordId as usize])?,
+            pair_words: cast(raw[Section::PairWords as usize])?,
+            pair_list: cast(raw[Section::PairList as usize])?,
             jieba_ln_total: (word(8)? as f64).ln(),
         };
         lex.is_consistent().then_some(lex)
@@ -91,6 +97,7 @@ impl Lexicon {
             && self.jieba.len() == n
             && self.root_han.len() == (HAN_HI - HAN_LO + 1) as usize
             && self.ctx_slots.len().is_power_of_two()
+            && self.word_id.len() == n
     }
 
     /// A lexicon that knows no word (a corrupt image degrades to this).
@@ -104,6 +111,9 @@ impl Lexicon {
             jieba: &[0],
             ctx_slots: &[],
             ctx_bits: &[],
+            word_id: &[0],
+            pair_words: &[],
+            pair_list: &[],
             jieba_ln_total: 0.0,
         }
     }
@@ -202,6 +212,40 @@ impl Lexicon {
     }
 }
 
+impl Lexicon {
+    /// The index of the word ending at `node` in the word-pair tables
+    /// (libime's word model), if it has one.
+    #[inline]
+    pub fn pair_word(&self, node: u32) -> Option<u32> {
+        self.word_id
+            .get(node as usize)
+            .copied()
+            .filter(|&id| id != u32::MAX)
+    }
+
+    /// Word-pair evidence of word `b` right after word `a` (indices from
+    /// [`Lexicon::pair_word`]): how much likelier `b` is there than
+    /// anywhere, in nats, or `a`'s backoff when the model lacks the pair.
+    #[inline]
+    pub fn word_pair(&self, a: u32, b: u32) -> f32 {
+        let (Some(&[lo, backoff]), Some(&[hi, _])) = (
+            self.pair_words.get(a as usize),
+            self.pair_words.get(a as usize + 1),
+        ) else {
+            return 0.0;
+        };
+        let Some(group) = self.pair_list.get(lo as usize..hi as usize) else {
+            return 0.0;
+        };
+        match group.binary_search_by_key(&b, |&x| x >> 8) {
+            Ok(k) => group
+                .get(k)
+                .map_or(0.0, |&x| f32::from(x as u8 as i8) / 8.0),
+            Err(_) => f32::from_bits(backoff),
+        }
+    }
+}
+
 /// `bytes` as a slice of `T`, if its length and alignment allow.
 fn cast<T: bytemuck::Pod>(bytes: &'static [u8]) -> Option<&'static [T]> {
     bytemuck::try_cast_slice(bytes).ok()
@@ -233,12 +277,31 @@ mod tests {
     }
 
     #[test]
+    fn word_pairs_favour_what_people_say() {
+        let lex = lexicon();
+        let walk = |w: &str| w.chars().try_fold(ROOT, |n, c| lex.child(n, c));
+        let node = |w: &str| walk(w).unwrap_or_else(|| panic!("{w} is in the trie"));
+        let id = |w: &str| {
+            lex.pair_word(node(w))
+                .unwrap_or_else(|| panic!("{w} has pairs"))
+        };
+        let gain = |a: &str, b: &str| lex.word_pair(id(a), id(b));
+        // 早上七点 is said, 七点早上 much less; 发朋友圈 more than 向朋友圈.
+        assert!(gain("早上", "七点") > gain("七点", "早上") + 1.0);
+        assert!(gain("发", "朋友圈") > gain("向", "朋友圈") + 1.0);
+        // Traditional forms read the simplified word's pairs.
+        assert_eq!(id("這個"), id("这个"));
+    }
+
+    #[test]
     fn a_corrupt_image_knows_nothing() {
-        static BAD: [u8; 16] = *b"CQIMG001\xff\xff\xff\xff\xff\xff\xff\xff";
+        static BAD: [u8; 16] = *b"CQIMG002\xff\xff\xff\xff\xff\xff\xff\xff";
         assert!(Lexicon::view(&BAD).is_none());
         assert!(Lexicon::view(b"").is_none());
         let e = Lexicon::empty();
         assert_eq!(e.child(ROOT, '我'), None);
         assert_eq!(e.ctx(bigram_key('我' as u32, '们' as u32)), 0.0);
+        assert_eq!(e.pair_word(1), None);
+        assert_eq!(e.word_pair(1, 2), 0.0);
     }
 }

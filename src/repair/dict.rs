@@ -115,6 +115,19 @@ impl Dict {
         self.lex.ctx(bigram_key(to_simplified(a), to_simplified(b)))
     }
 
+    /// The word ending at `node` as the word-sequence evidence knows it.
+    #[inline]
+    pub fn pair_word(&self, node: u32) -> Option<u32> {
+        self.lex.pair_word(node)
+    }
+
+    /// Word-sequence evidence of word `b` right after word `a` (from
+    /// [`Dict::pair_word`]), in nats; see `Lexicon::word_pair`.
+    #[inline]
+    pub fn word_pair(&self, a: u32, b: u32) -> f32 {
+        self.lex.word_pair(a, b)
+    }
+
     /// Log-probability of a single char as a dictionary word, if it is one.
     pub fn char_logp(&self, c: char) -> Option<f32> {
         let n = self.child(ROOT, c)?;

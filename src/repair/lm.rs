@@ -314,6 +314,17 @@ struct Edge {
 
 const MAX_WORD: usize = 6;
 
+/// Weight of the word-sequence evidence (libime's word model) against the
+/// word and character scores. Chosen on the dev texts (dev_dialogue_1/2,
+/// dev_zh_hant): 0.5, 0.75 and 1.0 about equal, 1.5 and 2.0 worse.
+const WORD_PAIR_WEIGHT: f32 = 1.0;
+
+/// Longest undamaged context word looked for beside an edge, in chars.
+const CONTEXT_WORD: usize = 4;
+
+/// No context word at a position.
+const NO_WORD: u32 = u32::MAX;
+
 /// Buffers reused across lattice decodes, and the result of the last one:
 /// per slot the index of the chosen candidate and, for slots with more
 /// than one candidate, the posterior of every candidate
@@ -332,6 +343,9 @@ pub(crate) struct DecodeScratch {
     tilts: Vec<f32>,
     /// Per slot: its likeliest character by single score.
     likeliest: Vec<char>,
+    /// Per position 0..=m: the undamaged word ending just before it as the
+    /// word-sequence evidence knows it, or [`NO_WORD`].
+    lword: Vec<u32>,
     path: Vec<u8>,
     /// Trie children matched at each depth of the walk: (candidate, node).
     matches: Vec<(u8, u32, bool)>,
@@ -523,6 +537,7 @@ impl Scorer<'_> {
     ) {
         self.score_singles(slots, left, right, sc);
         self.score_context(slots, left, right, sc);
+        self.context_words(slots, left, sc);
         self.build_edges(slots, sc);
         sc.sweep(slots.len());
         sc.posteriors(slots);
@@ -635,6 +650,46 @@ impl Scorer<'_> {
         }
     }
 
+    /// The undamaged word before every position, which the word-sequence
+    /// evidence scores each edge starting there against: the longest
+    /// dictionary word of fixed characters (at most [`CONTEXT_WORD`]) ending
+    /// just before it.
+    fn context_words(&self, slots: &[Slot], left: Option<char>, sc: &mut DecodeScratch) {
+        let m = slots.len();
+        // Position p of the stretch is fixed[p + 1]; `left` stands at -1.
+        let fixed = |p: usize| -> Option<char> {
+            match p.checked_sub(1) {
+                None => left,
+                Some(q) => slots
+                    .get(q)
+                    .and_then(|s| (s.cands.len() == 1).then(|| s.cands.first().copied())?),
+            }
+        };
+        // The word of fixed chars from..to, as the pair tables know it.
+        let word = |from: usize, to: usize| -> Option<u32> {
+            let mut node = ROOT;
+            for p in from..to {
+                node = self.dict.child(node, fixed(p)?)?;
+            }
+            self.dict.word_logp(node).is_finite().then_some(node)?;
+            self.dict.pair_word(node)
+        };
+        let damaged = |k: usize| slots.get(k).is_some_and(|s| s.cands.len() > 1);
+        let lword = &mut sc.lword;
+        lword.clear();
+        for a in 0..=m {
+            // Only where an edge through a damaged slot can start.
+            let l = (a..(a + MAX_WORD).min(m)).any(damaged).then(|| {
+                // In `fixed` coordinates position a starts at a + 1.
+                let end = a + 1;
+                (1..=CONTEXT_WORD.min(end))
+                    .rev()
+                    .find_map(|len| word(end - len, end))
+            });
+            lword.push(l.flatten().unwrap_or(NO_WORD));
+        }
+    }
+
     /// The lattice's edges, in order of their start: one per candidate,
     /// one per dictionary word through the candidates, one per pair the
     /// corpus's own clean text showed.
@@ -650,6 +705,7 @@ impl Scorer<'_> {
             tilts,
             path,
             matches,
+            lword,
             ..
         } = sc;
         edges.clear();
@@ -660,10 +716,18 @@ impl Scorer<'_> {
             for (ci, &lp) in single[lo..hi].iter().enumerate() {
                 let ctx = ctx_l.get(lo + ci).copied().unwrap_or(0.0)
                     + ctx_r.get(lo + ci).copied().unwrap_or(0.0);
+                let seq = slots[a]
+                    .cands
+                    .get(ci)
+                    .filter(|_| slots[a].cands.len() > 1)
+                    .and_then(|&c| self.dict.child(ROOT, c))
+                    .filter(|&n| self.dict.word_logp(n).is_finite())
+                    .and_then(|n| self.dict.pair_word(n))
+                    .map_or(0.0, |w| pair_bonus(self.dict, lword, a, w));
                 edges.push(Edge {
                     start: a as u32,
                     end: a as u32 + 1,
-                    logp: lp + ctx,
+                    logp: lp + ctx + seq,
                     choices: pool.len() as u32,
                 });
                 pool.push(ci as u8);
@@ -682,6 +746,7 @@ impl Scorer<'_> {
                 ctx_l,
                 ctx_r,
                 tilts,
+                lword,
                 a,
                 lo,
             };
@@ -732,6 +797,7 @@ struct Walk<'w, 's> {
     ctx_l: &'w [f32],
     ctx_r: &'w [f32],
     tilts: &'w [f32],
+    lword: &'w [u32],
     /// First slot of the words, and its offset among the single scores.
     a: usize,
     lo: usize,
@@ -833,10 +899,18 @@ impl Walk<'_, '_> {
                             self.tilts.get(off + usize::from(ci))
                         })
                         .sum();
+                    // Edges of undamaged characters only are alike for
+                    // every choice: no evidence needed.
+                    let through_damage = self
+                        .slots
+                        .get(a..=pos)
+                        .is_some_and(|s| s.iter().any(|s| s.cands.len() > 1));
+                    let word = self.dict.pair_word(child).filter(|_| through_damage);
+                    let seq = word.map_or(0.0, |w| pair_bonus(self.dict, self.lword, a, w));
                     edges.push(Edge {
                         start: a as u32,
                         end: (pos + 1) as u32,
-                        logp: wl + el + er + tilt,
+                        logp: wl + el + er + tilt + seq,
                         choices: pool.len() as u32,
                     });
                     pool.extend_from_slice(path);
@@ -848,6 +922,19 @@ impl Walk<'_, '_> {
             path.pop();
         }
         matches.truncate(base);
+    }
+}
+
+/// Word-sequence evidence of the word `w` (see `Dict::pair_word`) starting
+/// at position `a`, from the undamaged word before it. Like the character
+/// bigrams it counts only for a candidate, never against: a pair the model
+/// lacks says little about chat, and words it lacks (Japanese forms, rare
+/// characters) would otherwise win by having no evidence at all.
+#[inline]
+fn pair_bonus(dict: &Dict, lword: &[u32], a: usize, w: u32) -> f32 {
+    match lword.get(a) {
+        Some(&l) if l != NO_WORD => WORD_PAIR_WEIGHT * dict.word_pair(l, w).max(0.0),
+        _ => 0.0,
     }
 }
 

@@ -82,7 +82,7 @@ fn seeds_model_on_heldout_001() {
 fn seeds_model_on_dev_dialogue() {
     // Development texts: floors guard against regressions and say nothing
     // about unseen text (see seeds_model_on_unseen_dialogue).
-    for (name, text, floor) in [("dev_1", DEV_1, 0.97), ("dev_2", DEV_2, 0.92)] {
+    for (name, text, floor) in [("dev_1", DEV_1, 0.98), ("dev_2", DEV_2, 0.93)] {
         let m = eval_one(&Repairer::new(), name, text, DamageModel::SEEDS);
         assert!(m.accuracy_damaged >= floor, "{m:?}");
         assert_eq!(m.undamaged_changed, 0, "{m:?}");
@@ -99,7 +99,8 @@ fn seeds_model_on_unseen_dialogue() {
     // 与 and 中 turning into 不, so it was not kept.) The floors below guard
     // the figure; they are not the target.
     assert!(m.damaged_chars > 400, "{m:?}");
-    assert!(m.accuracy_damaged >= 0.92, "{m:?}");
+    // With libime's word pairs (zh_wordpairs.bin): 0.944 (502/532).
+    assert!(m.accuracy_damaged >= 0.94, "{m:?}");
     assert!(m.accuracy_all >= 0.99, "{m:?}");
     // What was not damaged is never changed, which does hold.
     assert_eq!(m.undamaged_changed, 0, "{m:?}");
@@ -138,6 +139,21 @@ fn seeds_model_on_unseen_text_per_language() {
             model(CodePage::Windows1254, UndefinedState::C1Control),
         );
         assert_eq!(c1.accuracy_damaged, 1.0, "{name}: {c1:?}");
+    }
+}
+
+#[test]
+fn word_pairs_choose_the_word_that_follows_its_neighbour() {
+    // Lost bytes of 双 and 吵 leave alternatives (同, 卵) that character
+    // statistics preferred; libime's word pairs know 买双 and 很吵
+    // (dev_dialogue_2, lines 74 and 160).
+    for line in [
+        "[A]: 行，那这周三算我一个，我先去买双新球鞋。",
+        "[A]: 好的，酒店我订在新宿附近，会不会很吵？",
+    ] {
+        let damaged = damage(line, DamageModel::SEEDS);
+        assert_ne!(damaged, line);
+        assert_eq!(Repairer::new().repair(&damaged).text, line);
     }
 }
 

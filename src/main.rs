@@ -139,15 +139,43 @@ struct FilterArgs {
     /// Only this conversation (repeat to allow several).
     #[arg(long = "conv", value_name = "ID")]
     conversations: Vec<String>,
-    /// Only turns whose conversation or turn metadata has KEY=VALUE (case-insensitive).
+    /// Only turns whose conversation or turn metadata has KEY=VALUE (case-insensitive); values of
+    /// one key are ORed, keys ANDed.
     #[arg(long = "where", value_name = "KEY=VALUE")]
     wheres: Vec<String>,
-    /// Only turns at or after this time (a date, or an offset into a recording).
+    /// Only turns at or after this time: a date (2024-01-12, 2024-01-12T21:04:05Z) or an
+    /// offset into a recording (00:01:23). A turn without a time of its own has its conversation's.
     #[arg(long, value_name = "TIME")]
     since: Option<String>,
     /// Only turns at or before this time (a date alone means the whole day).
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
+}
+
+impl FilterArgs {
+    /// A search for `query` restricted by these filters (every other option at its default).
+    fn options(&self, query: &str) -> anyhow::Result<SearchOptions> {
+        Ok(SearchOptions {
+            query: query.to_owned(),
+            speakers: self.speakers.clone(),
+            langs: self.langs.clone(),
+            dominant: self.dominant.clone(),
+            mixed: self.mixed,
+            conversations: self.conversations.clone(),
+            wheres: parse_wheres(&self.wheres)?,
+            since: self
+                .since
+                .as_deref()
+                .map(|t| parse_time(t, false))
+                .transpose()?,
+            until: self
+                .until
+                .as_deref()
+                .map(|t| parse_time(t, true))
+                .transpose()?,
+            ..SearchOptions::default()
+        })
+    }
 }
 
 /// What the aggregate commands share: filters, units, groups and output.
@@ -418,18 +446,8 @@ impl ReadArgs {
 struct SearchArgs {
     /// The query.
     query: String,
-    /// Only turns by this speaker (repeat to allow several).
-    #[arg(long = "speaker", short = 's', value_name = "S")]
-    speakers: Vec<String>,
-    /// Only turns with a span in this language, e.g. zh, en (repeat to allow several).
-    #[arg(long = "lang", short = 'l', value_name = "L")]
-    langs: Vec<String>,
-    /// Only turns whose dominant language is L (repeat to allow several).
-    #[arg(long = "dominant", value_name = "L")]
-    dominant: Vec<String>,
-    /// Only code-switched turns (more than one language).
-    #[arg(long)]
-    mixed: bool,
+    #[command(flatten)]
+    filters: FilterArgs,
     /// Match every word's exact form only (as if each were written =word): no inflections.
     #[arg(long, conflicts_with = "snowball")]
     exact: bool,
@@ -437,20 +455,6 @@ struct SearchArgs {
     /// (feelings also finds feel, emotional finds emotion).
     #[arg(long)]
     snowball: bool,
-    /// Only this conversation (repeat to allow several).
-    #[arg(long = "conv", value_name = "ID")]
-    conversations: Vec<String>,
-    /// Only turns whose conversation or turn metadata has KEY=VALUE (case-insensitive); values of
-    /// one key are ORed, keys ANDed.
-    #[arg(long = "where", value_name = "KEY=VALUE")]
-    wheres: Vec<String>,
-    /// Only turns at or after this time: a date (2024-01-12, 2024-01-12T21:04:05Z) or an
-    /// offset into a recording (00:01:23). A turn without a time of its own has its conversation's.
-    #[arg(long, value_name = "TIME")]
-    since: Option<String>,
-    /// Only turns at or before this time (a date alone means the whole day).
-    #[arg(long, value_name = "TIME")]
-    until: Option<String>,
     /// Turns of context before and after each hit.
     #[arg(short = 'C', long = "context", value_name = "N")]
     context: Option<usize>,
@@ -897,23 +901,6 @@ fn search_options(args: &SearchArgs, fields: &output::FieldSet) -> anyhow::Resul
     };
     let json = args.json || args.jsonl;
     Ok(SearchOptions {
-        query: args.query.clone(),
-        speakers: args.speakers.clone(),
-        langs: args.langs.clone(),
-        dominant: args.dominant.clone(),
-        mixed: args.mixed,
-        conversations: args.conversations.clone(),
-        wheres: parse_wheres(&args.wheres)?,
-        since: args
-            .since
-            .as_deref()
-            .map(|t| parse_time(t, false))
-            .transpose()?,
-        until: args
-            .until
-            .as_deref()
-            .map(|t| parse_time(t, true))
-            .transpose()?,
         highlight_limit: (!json && !args.full && !args.kwic).then_some(TERMINAL_HIGHLIGHTS),
         mode: colloquy::query::Mode {
             exact: args.exact,
@@ -936,6 +923,7 @@ fn search_options(args: &SearchArgs, fields: &output::FieldSet) -> anyhow::Resul
         },
         offset: args.offset,
         order,
+        ..args.filters.options(&args.query)?
     })
 }
 
@@ -1180,7 +1168,6 @@ fn run_repair(args: RepairArgs) -> anyhow::Result<ExitCode> {
 impl AggArgs {
     /// The turns to count, how to cut and group them.
     fn scope(&self, query: Option<&str>) -> anyhow::Result<aggregate::Scope> {
-        let f = &self.filters;
         let by = match self.by.as_deref() {
             None => None,
             Some(key) => Some(aggregate::GroupBy::parse(key).ok_or_else(|| {
@@ -1190,26 +1177,7 @@ impl AggArgs {
             })?),
         };
         Ok(aggregate::Scope {
-            search: SearchOptions {
-                query: query.unwrap_or_default().to_owned(),
-                speakers: f.speakers.clone(),
-                langs: f.langs.clone(),
-                dominant: f.dominant.clone(),
-                mixed: f.mixed,
-                conversations: f.conversations.clone(),
-                wheres: parse_wheres(&f.wheres)?,
-                since: f
-                    .since
-                    .as_deref()
-                    .map(|t| parse_time(t, false))
-                    .transpose()?,
-                until: f
-                    .until
-                    .as_deref()
-                    .map(|t| parse_time(t, true))
-                    .transpose()?,
-                ..SearchOptions::default()
-            },
+            search: self.filters.options(query.unwrap_or_default())?,
             unit: match self.unit {
                 UnitArg::Word => aggregate::Unit::Word,
                 UnitArg::Char => aggregate::Unit::Char,

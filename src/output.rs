@@ -613,7 +613,7 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// 1234567 → 1,234,567
-fn group(n: usize) -> String {
+pub(crate) fn group(n: impl std::fmt::Display) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {

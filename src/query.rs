@@ -353,19 +353,7 @@ impl<'a> Builder<'a> {
     /// `photo*`: every surface form starting so, at most [`MAX_EXPANSION`].
     fn prefix(&mut self, stem: &str, raw: &str) -> Result<Box<dyn Query>> {
         let p = self.single_surface(stem, raw, "a prefix")?;
-        let mut found = BTreeSet::new();
-        for segment in self.searcher.segment_readers() {
-            let inverted = segment.inverted_index(self.fields.exact)?;
-            let mut stream = inverted
-                .terms()
-                .range()
-                .ge(p.as_bytes())
-                .into_stream()
-                .map_err(|e| Error::io("reading the term dictionary", e))?;
-            while stream.advance() && stream.key().starts_with(p.as_bytes()) {
-                self.keep(&mut found, stream.key(), raw)?;
-            }
-        }
+        let found = self.scan_prefix(&p, raw, |_| true)?;
         Ok(self.set_query(found))
     }
 
@@ -383,23 +371,9 @@ impl<'a> Builder<'a> {
         let stem = stemmer.stem(w).into_owned();
         // Stems are prefixes of their words but for a final y → i (happy → happi).
         let prefix = &stem[..stem.len().saturating_sub(1).max(2).min(stem.len())];
-        let mut found = BTreeSet::new();
-        for segment in self.searcher.segment_readers() {
-            let inverted = segment.inverted_index(self.fields.exact)?;
-            let mut stream = inverted
-                .terms()
-                .range()
-                .ge(prefix.as_bytes())
-                .into_stream()
-                .map_err(|e| Error::io("reading the term dictionary", e))?;
-            while stream.advance() && stream.key().starts_with(prefix.as_bytes()) {
-                let same = std::str::from_utf8(stream.key())
-                    .is_ok_and(|term| stemmer.stem(term) == stem.as_str());
-                if same {
-                    self.keep(&mut found, stream.key(), word)?;
-                }
-            }
-        }
+        let mut found = self.scan_prefix(prefix, word, |term| {
+            std::str::from_utf8(term).is_ok_and(|t| stemmer.stem(t) == stem.as_str())
+        })?;
         found.insert(w.as_bytes().to_vec());
         Ok(Some(self.set_query(found)))
     }
@@ -445,6 +419,31 @@ impl<'a> Builder<'a> {
             }
         }
         Ok(self.set_query(found))
+    }
+
+    /// The distinct surface forms starting with `prefix` that `wanted` accepts, across segments.
+    fn scan_prefix(
+        &self,
+        prefix: &str,
+        raw: &str,
+        wanted: impl Fn(&[u8]) -> bool,
+    ) -> Result<BTreeSet<Vec<u8>>> {
+        let mut found = BTreeSet::new();
+        for segment in self.searcher.segment_readers() {
+            let inverted = segment.inverted_index(self.fields.exact)?;
+            let mut stream = inverted
+                .terms()
+                .range()
+                .ge(prefix.as_bytes())
+                .into_stream()
+                .map_err(|e| Error::io("reading the term dictionary", e))?;
+            while stream.advance() && stream.key().starts_with(prefix.as_bytes()) {
+                if wanted(stream.key()) {
+                    self.keep(&mut found, stream.key(), raw)?;
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// Adds a matched term, refusing once more than [`MAX_EXPANSION`] distinct words matched.

@@ -255,15 +255,7 @@ fn bold(style: Style, s: &str) -> String {
 
 /// 1234567 → 1,234,567
 fn thousands(n: impl Into<u64>) -> String {
-    let s = n.into().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::output::group(n.into())
 }
 
 /// Columns two spaces apart, padded to the widest cell in display columns.

@@ -333,14 +333,9 @@ pub fn repair_bench(
     damaged_seeds: &[PathBuf],
     clean_set: Option<&Path>,
 ) -> Result<RepairBench> {
-    use crate::repair::{damage, preload_dict, score_output, DamageModel, Repairer};
+    use crate::repair::{preload_dict, Repairer};
 
-    let mut clean = Vec::new();
-    for path in clean_files {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-        clean.push((path.display().to_string(), text));
-    }
+    let clean = read_texts(clean_files)?;
     let load = Instant::now();
     preload_dict();
     let dict_load_ms = load.elapsed().as_secs_f64() * 1000.0;
@@ -350,67 +345,21 @@ pub fn repair_bench(
     let work = tempfile::tempdir().map_err(|e| Error::io("creating a temporary folder", e))?;
     let inputs = work.path().join("in");
     std::fs::create_dir_all(&inputs).map_err(|e| Error::io("creating the input folder", e))?;
-
-    let models = DamageModel::all();
-    let mut rows = Vec::new();
-    let mut per_file = Vec::new();
-    // Bytes of damaged input per model, for ftfy's MB/s below.
-    let mut model_bytes = Vec::with_capacity(models.len());
-    for (m, model) in models.iter().enumerate() {
-        let mut score = crate::repair::Score::default();
-        let (mut bytes, mut secs) = (0usize, 0f64);
-        for (i, (_, text)) in clean.iter().enumerate() {
-            let damaged = damage(text, *model);
-            let name = inputs.join(format!("m{m:02}_{i}.txt"));
-            std::fs::write(&name, &damaged).map_err(|e| Error::io("writing an input", e))?;
-            let (out, t) = time_repair(&repairer, &damaged);
-            bytes += damaged.len();
-            secs += t;
-            let file_score = score_output(text, &out, Some(*model));
-            score.add(file_score);
-            if per_file_model(model) {
-                per_file.push(FileRow {
-                    file: clean.get(i).map(|x| x.0.clone()).unwrap_or_default(),
-                    model: model.to_string(),
-                    colloquy: file_score,
-                });
-            }
-        }
-        model_bytes.push(bytes);
-        rows.push(RepairRow {
-            model: model.to_string(),
-            colloquy: score,
-            colloquy_mb_s: bytes as f64 / 1e6 / secs.max(1e-12),
-            ftfy: None,
-            ftfy_mb_s: None,
-        });
-    }
-    let mut clean_changed_colloquy = 0;
-    let mut clean_chars = 0;
-    for (i, (_, text)) in clean.iter().enumerate() {
-        std::fs::write(inputs.join(format!("clean_{i}.txt")), text)
-            .map_err(|e| Error::io("writing an input", e))?;
-        let s = score_output(text, &repairer.repair(text).text, None);
-        clean_changed_colloquy += s.chars - s.all_exact;
-        clean_chars += s.chars;
-    }
+    let damaged = damaged_rows(&repairer, &clean, &inputs)?;
+    let (clean_changed_colloquy, clean_chars) = clean_changes(&repairer, &clean, &inputs)?;
     let seed_dir = work.path().join("seeds");
     std::fs::create_dir_all(&seed_dir).map_err(|e| Error::io("creating the seeds folder", e))?;
-    let mut seed_texts = Vec::new();
-    for (i, path) in damaged_seeds.iter().enumerate() {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-        std::fs::write(seed_dir.join(format!("seed_{i}.txt")), &text)
+    let seed_texts = read_texts(damaged_seeds)?;
+    for (i, (_, text)) in seed_texts.iter().enumerate() {
+        std::fs::write(seed_dir.join(format!("seed_{i}.txt")), text)
             .map_err(|e| Error::io("writing an input", e))?;
-        seed_texts.push(text);
     }
-    let seed_bytes: usize = seed_texts.iter().map(String::len).sum();
     let mut bench = RepairBench {
         clean_files: clean.iter().map(|(n, _)| n.clone()).collect(),
         clean_bytes: clean.iter().map(|(_, t)| t.len()).sum(),
         dict_load_ms,
-        rows,
-        per_file,
+        rows: damaged.rows,
+        per_file: damaged.per_file,
         clean_changed_colloquy,
         clean_changed_ftfy: None,
         clean_chars,
@@ -419,88 +368,192 @@ pub fn repair_bench(
         ftfy_error: None,
         ftfy_version: None,
     };
-
     match run_ftfy(&inputs, &work.path().join("out")) {
         Err(e) => bench.ftfy_error = Some(e),
         Ok((version, timings)) => {
             bench.ftfy_version = Some(version);
             let out_dir = work.path().join("out");
-            let read = |name: &str| std::fs::read_to_string(out_dir.join(name)).unwrap_or_default();
-            for (m, model) in models.iter().enumerate() {
-                let mut score = crate::repair::Score::default();
-                let bytes = model_bytes.get(m).copied().unwrap_or(0);
-                let mut secs = 0f64;
-                for (i, (_, text)) in clean.iter().enumerate() {
-                    let name = format!("m{m:02}_{i}.txt");
-                    score.add(score_output(text, &read(&name), Some(*model)));
-                    secs += timings.get(&name).copied().unwrap_or(f64::NAN);
-                }
-                bench.rows[m].ftfy = Some(score);
-                bench.rows[m].ftfy_mb_s = Some(bytes as f64 / 1e6 / secs);
-            }
-            let mut changed = 0;
-            for (i, (_, text)) in clean.iter().enumerate() {
-                let s = score_output(text, &read(&format!("clean_{i}.txt")), None);
-                changed += s.chars - s.all_exact;
-            }
-            bench.clean_changed_ftfy = Some(changed);
+            add_ftfy_scores(&mut bench, &clean, &damaged.bytes, &out_dir, &timings);
         }
     }
     if !seed_texts.is_empty() {
-        let ftfy_ok = bench.ftfy_version.is_some();
-        let mb_s = |secs: f64| seed_bytes as f64 / 1e6 / secs.max(1e-12);
-        let mut speed = SeedSpeed {
-            files: damaged_seeds
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect(),
-            bytes: seed_bytes,
-            rounds: Vec::with_capacity(SPEED_ROUNDS),
-            cores: rayon::current_num_threads(),
-        };
-        // The tools alternate within every round, so load from elsewhere on the machine
-        // falls on both alike; each tool's best round is its figure.
-        for _ in 0..SPEED_ROUNDS {
-            let one: f64 = seed_texts.iter().map(|t| time_repair(&repairer, t).1).sum();
-            let all: f64 = seed_texts
-                .iter()
-                .map(|t| {
-                    time_with(|| {
-                        crate::repair::forget_patterns();
-                        repairer.repair_parallel(t).text
-                    })
-                    .1
-                })
-                .sum();
-            let ftfy = if ftfy_ok {
-                run_ftfy(&seed_dir, &work.path().join("seeds-out"))
-                    .ok()
-                    .map(|(_, timings)| {
-                        (0..seed_texts.len())
-                            .map(|i| {
-                                timings
-                                    .get(&format!("seed_{i}.txt"))
-                                    .copied()
-                                    .unwrap_or(f64::NAN)
-                            })
-                            .sum::<f64>()
-                    })
-                    .map(mb_s)
-            } else {
-                None
-            };
-            speed.rounds.push(SpeedRound {
-                colloquy_mb_s: mb_s(one),
-                colloquy_all_cores_mb_s: mb_s(all),
-                ftfy_mb_s: ftfy,
-            });
-        }
-        bench.seeds = Some(speed);
+        let texts: Vec<&str> = seed_texts.iter().map(|(_, t)| t.as_str()).collect();
+        let ftfy_dirs = bench
+            .ftfy_version
+            .is_some()
+            .then(|| (seed_dir.clone(), work.path().join("seeds-out")));
+        bench.seeds = Some(seed_speed(&repairer, damaged_seeds, &texts, ftfy_dirs));
     }
     if let Some(set) = clean_set {
         bench.precision = Some(precision::run(set, work.path())?);
     }
     Ok(bench)
+}
+
+/// (path as shown, contents) of each file.
+fn read_texts(paths: &[PathBuf]) -> Result<Vec<(String, String)>> {
+    paths
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+            Ok((path.display().to_string(), text))
+        })
+        .collect()
+}
+
+/// colloquy's scores on every clean text damaged by every model.
+struct DamagedRows {
+    rows: Vec<RepairRow>,
+    per_file: Vec<FileRow>,
+    /// Bytes of damaged input per model, for ftfy's MB/s.
+    bytes: Vec<usize>,
+}
+
+/// Damage every clean text by every model, write each damaged text to `inputs` for ftfy, and
+/// score colloquy's repair of it.
+fn damaged_rows(
+    repairer: &crate::repair::Repairer,
+    clean: &[(String, String)],
+    inputs: &Path,
+) -> Result<DamagedRows> {
+    use crate::repair::{damage, score_output, DamageModel};
+    let models = DamageModel::all();
+    let mut out = DamagedRows {
+        rows: Vec::new(),
+        per_file: Vec::new(),
+        bytes: Vec::with_capacity(models.len()),
+    };
+    for (m, model) in models.iter().enumerate() {
+        let mut score = crate::repair::Score::default();
+        let (mut bytes, mut secs) = (0usize, 0f64);
+        for (i, (name_shown, text)) in clean.iter().enumerate() {
+            let damaged = damage(text, *model);
+            let name = inputs.join(format!("m{m:02}_{i}.txt"));
+            std::fs::write(&name, &damaged).map_err(|e| Error::io("writing an input", e))?;
+            let (repaired, t) = time_repair(repairer, &damaged);
+            bytes += damaged.len();
+            secs += t;
+            let file_score = score_output(text, &repaired, Some(*model));
+            score.add(file_score);
+            if per_file_model(model) {
+                out.per_file.push(FileRow {
+                    file: name_shown.clone(),
+                    model: model.to_string(),
+                    colloquy: file_score,
+                });
+            }
+        }
+        out.bytes.push(bytes);
+        out.rows.push(RepairRow {
+            model: model.to_string(),
+            colloquy: score,
+            colloquy_mb_s: bytes as f64 / 1e6 / secs.max(1e-12),
+            ftfy: None,
+            ftfy_mb_s: None,
+        });
+    }
+    Ok(out)
+}
+
+/// Characters colloquy changes in the clean texts (written to `inputs` for ftfy), and their
+/// number.
+fn clean_changes(
+    repairer: &crate::repair::Repairer,
+    clean: &[(String, String)],
+    inputs: &Path,
+) -> Result<(usize, usize)> {
+    let (mut changed, mut chars) = (0, 0);
+    for (i, (_, text)) in clean.iter().enumerate() {
+        std::fs::write(inputs.join(format!("clean_{i}.txt")), text)
+            .map_err(|e| Error::io("writing an input", e))?;
+        let s = crate::repair::score_output(text, &repairer.repair(text).text, None);
+        changed += s.chars - s.all_exact;
+        chars += s.chars;
+    }
+    Ok((changed, chars))
+}
+
+/// ftfy's scores and speed on the same damaged and clean inputs, read from `out_dir`.
+fn add_ftfy_scores(
+    bench: &mut RepairBench,
+    clean: &[(String, String)],
+    model_bytes: &[usize],
+    out_dir: &Path,
+    timings: &std::collections::HashMap<String, f64>,
+) {
+    use crate::repair::{score_output, DamageModel};
+    let read = |name: &str| std::fs::read_to_string(out_dir.join(name)).unwrap_or_default();
+    for (m, model) in DamageModel::all().iter().enumerate() {
+        let mut score = crate::repair::Score::default();
+        let bytes = model_bytes.get(m).copied().unwrap_or(0);
+        let mut secs = 0f64;
+        for (i, (_, text)) in clean.iter().enumerate() {
+            let name = format!("m{m:02}_{i}.txt");
+            score.add(score_output(text, &read(&name), Some(*model)));
+            secs += timings.get(&name).copied().unwrap_or(f64::NAN);
+        }
+        if let Some(row) = bench.rows.get_mut(m) {
+            row.ftfy = Some(score);
+            row.ftfy_mb_s = Some(bytes as f64 / 1e6 / secs);
+        }
+    }
+    let mut changed = 0;
+    for (i, (_, text)) in clean.iter().enumerate() {
+        let s = score_output(text, &read(&format!("clean_{i}.txt")), None);
+        changed += s.chars - s.all_exact;
+    }
+    bench.clean_changed_ftfy = Some(changed);
+}
+
+/// Speed on the damaged seeds: colloquy on one thread and on every core, and ftfy when
+/// `ftfy_dirs` (its input and output folders) is given, alternating within every round so load
+/// from elsewhere on the machine falls on all alike; each tool's best round is its figure.
+fn seed_speed(
+    repairer: &crate::repair::Repairer,
+    files: &[PathBuf],
+    texts: &[&str],
+    ftfy_dirs: Option<(PathBuf, PathBuf)>,
+) -> SeedSpeed {
+    let bytes: usize = texts.iter().map(|t| t.len()).sum();
+    let mb_s = |secs: f64| bytes as f64 / 1e6 / secs.max(1e-12);
+    let mut speed = SeedSpeed {
+        files: files.iter().map(|p| p.display().to_string()).collect(),
+        bytes,
+        rounds: Vec::with_capacity(SPEED_ROUNDS),
+        cores: rayon::current_num_threads(),
+    };
+    for _ in 0..SPEED_ROUNDS {
+        let one: f64 = texts.iter().map(|t| time_repair(repairer, t).1).sum();
+        let all: f64 = texts
+            .iter()
+            .map(|t| {
+                time_with(|| {
+                    crate::repair::forget_patterns();
+                    repairer.repair_parallel(t).text
+                })
+                .1
+            })
+            .sum();
+        let ftfy = ftfy_dirs.as_ref().and_then(|(input, output)| {
+            let (_, timings) = run_ftfy(input, output).ok()?;
+            let secs = (0..texts.len())
+                .map(|i| {
+                    timings
+                        .get(&format!("seed_{i}.txt"))
+                        .copied()
+                        .unwrap_or(f64::NAN)
+                })
+                .sum::<f64>();
+            Some(mb_s(secs))
+        });
+        speed.rounds.push(SpeedRound {
+            colloquy_mb_s: mb_s(one),
+            colloquy_all_cores_mb_s: mb_s(all),
+            ftfy_mb_s: ftfy,
+        });
+    }
+    speed
 }
 
 const FTFY_SCRIPT: &str = r#"

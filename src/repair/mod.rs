@@ -558,8 +558,21 @@ fn choose<'a>(
         // Every token is certain (`choice` reports chosen 0, posterior 1).
         return;
     };
-    // Undamaged Han, kana and Hangul around the run are context for words that
-    // straddle its edge.
+    let (n_left, left, right) = fill_slots(chars, tokens, cl, pool, slots);
+    work.first_token = n_left;
+    decode_windows(slots, left, right, scorer, work);
+}
+
+/// The lattice of a cluster: up to 4 undamaged Han, kana or Hangul characters on each side as
+/// context (words straddle a run's edge), then one slot per token. Returns the number of left
+/// context slots and the characters just outside the lattice.
+fn fill_slots<'a>(
+    chars: &'a [char],
+    tokens: &'a [Token],
+    cl: &Cluster,
+    pool: &'a [char],
+    slots: &mut Vec<Slot<'a>>,
+) -> (usize, Option<char>, Option<char>) {
     const CONTEXT: usize = 4;
     let n_left = chars[..cl.start]
         .iter()
@@ -602,11 +615,21 @@ fn choose<'a>(
         .and_then(|k| chars.get(k))
         .copied();
     let right = chars.get(cl.end + n_right).copied();
-    // Only the neighbourhood of a damaged position can change its choice;
-    // decode merged windows around them and leave the rest fixed.
+    (n_left, left, right)
+}
+
+/// Decode the lattice: only the neighbourhood of a damaged position can change its choice, so
+/// merged windows around them are decoded and the rest left fixed; choices and posteriors go
+/// to `work`.
+fn decode_windows(
+    slots: &[Slot<'_>],
+    left: Option<char>,
+    right: Option<char>,
+    scorer: &Scorer,
+    work: &mut ChooseWork,
+) {
     const WINDOW: usize = 3;
     let m = slots.len();
-    work.first_token = n_left;
     work.chosen.resize(m, 0);
     work.post_range.resize(m, (0, 0));
     let mut k = 0;
@@ -776,84 +799,24 @@ fn select_clusters(chars: &[char]) -> Selection {
             *slot = Some(PageScan::new(chars, &scan, cp, wild_q));
         }
         let Some(page) = slot.as_ref() else { continue };
-        // A cluster that detection rejects even in a strong document needs
-        // no verdict: judging is the costly part of a page's scan.
-        let verdicts: Vec<Verdict> = page
-            .clusters
-            .iter()
-            .enumerate()
-            .map(|(k, c)| {
-                if detect::accept(c, true) {
-                    judge_result(chars, page, k, &mut probe)
-                } else {
-                    Verdict::Reject
-                }
-            })
-            .collect();
-        let judged = |k: usize, c: &Cluster, doc_strong: bool| match verdicts.get(k) {
-            Some(Verdict::Detection) => detect::accept(c, doc_strong),
-            Some(Verdict::OwnEvidence) => detect::accept(c, false),
-            Some(Verdict::KnownWord) => detect::accept(c, true),
-            Some(Verdict::LoneLetter { weird }) => {
-                detect::accept(c, false) && (*weird >= 2 || (doc_strong && *weird >= 1))
-            }
-            Some(Verdict::Reject) | None => false,
-        };
-        let whole = |c: &Cluster| {
-            page.tokens
-                .get(c.tok_lo..c.tok_hi)
-                .unwrap_or(&[])
-                .iter()
-                .all(|t| t.fixed.is_some())
-        };
-        let evidenced =
-            !cp.gated() || has_own_run(page, &ranges, ci, |k, c| judged(k, c, false) && whole(c));
-        let accepted = |k: usize, c: &Cluster, doc_strong: bool| {
-            judged(k, c, doc_strong) && (evidenced || whole(c))
-        };
-        let strong = page
-            .clusters
-            .iter()
-            .enumerate()
-            .filter(|&(k, c)| c.score >= 1.0 && accepted(k, c, false))
-            .count();
-        let doc_strong = strong >= 2;
-        let total: f32 = page
-            .clusters
-            .iter()
-            .enumerate()
-            .filter(|&(k, c)| accepted(k, c, doc_strong))
-            .map(|(_, c)| c.score)
-            .sum();
+        let (accepted, total) = accept_page(chars, page, cp, &ranges, &mut probe);
         // Bit 95 is left for `prefer_fitting_pages`.
         let page_key = (u128::from(desc_key(total) >> 1) << 64) | ((ci as u128) << 56);
-        if let Some(sp) = spans.get_mut(ci) {
-            sp.extend(
-                page.clusters
+        if let (Some(sp), Some(r)) = (spans.get_mut(ci), ranges.get_mut(ci)) {
+            sp.extend_from_slice(&accepted);
+            r.extend(
+                accepted
                     .iter()
-                    .enumerate()
-                    .filter(|&(k, c)| accepted(k, c, doc_strong))
-                    .map(|(k, _)| k),
+                    .filter_map(|&k| page.clusters.get(k))
+                    .map(|c| (c.start, c.end)),
             );
-            if let Some(r) = ranges.get_mut(ci) {
-                r.extend(
-                    sp.iter()
-                        .filter_map(|&k| page.clusters.get(k))
-                        .map(|c| (c.start, c.end)),
-                );
-            }
         }
-        all.extend(
-            page.clusters
-                .iter()
-                .enumerate()
-                .filter(|&(k, c)| accepted(k, c, doc_strong))
-                // Clusters of one page are disjoint and in text order, so
-                // their index orders them as their start does.
-                .map(|(k, c)| {
-                    (u128::from(desc_key(c.score)) << 96) | page_key | (k as u128 & ((1 << 56) - 1))
-                }),
-        );
+        // Clusters of one page are disjoint and in text order, so their index orders them as
+        // their start does.
+        all.extend(accepted.iter().filter_map(|&k| {
+            let c = page.clusters.get(k)?;
+            Some((u128::from(desc_key(c.score)) << 96) | page_key | (k as u128 & ((1 << 56) - 1)))
+        }));
     }
     // Unpruned lists are a function of the pattern alone: later texts on this
     // thread reuse them.
@@ -863,6 +826,82 @@ fn select_clusters(chars: &[char]) -> Selection {
     let mut chosen = take_greedily(chars.len(), &pages, all);
     // Taken clusters do not overlap: their starts differ.
     chosen.sort_unstable();
+    assemble(&pages, chosen)
+}
+
+/// One page's clusters that detection and judging accept, as indices in text order, and the
+/// sum of their scores. `ranges` holds the runs pages scanned before this one accepted.
+fn accept_page(
+    chars: &[char],
+    page: &PageScan,
+    cp: CodePage,
+    ranges: &[Vec<(usize, usize)>; codepage::N_PAGES],
+    probe: &mut Candidates,
+) -> (Vec<usize>, f32) {
+    let ci = cp.index();
+    // A cluster that detection rejects even in a strong document needs no verdict: judging is
+    // the costly part of a page's scan.
+    let verdicts: Vec<Verdict> = page
+        .clusters
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            if detect::accept(c, true) {
+                judge_result(chars, page, k, probe)
+            } else {
+                Verdict::Reject
+            }
+        })
+        .collect();
+    let judged = |k: usize, c: &Cluster, doc_strong: bool| match verdicts.get(k) {
+        Some(Verdict::Detection) => detect::accept(c, doc_strong),
+        Some(Verdict::OwnEvidence) => detect::accept(c, false),
+        Some(Verdict::KnownWord) => detect::accept(c, true),
+        Some(Verdict::LoneLetter { weird }) => {
+            detect::accept(c, false) && (*weird >= 2 || (doc_strong && *weird >= 1))
+        }
+        Some(Verdict::Reject) | None => false,
+    };
+    let whole = |c: &Cluster| {
+        page.tokens
+            .get(c.tok_lo..c.tok_hi)
+            .unwrap_or(&[])
+            .iter()
+            .all(|t| t.fixed.is_some())
+    };
+    let evidenced =
+        !cp.gated() || has_own_run(page, ranges, ci, |k, c| judged(k, c, false) && whole(c));
+    let accepted = |k: usize, c: &Cluster, doc_strong: bool| {
+        judged(k, c, doc_strong) && (evidenced || whole(c))
+    };
+    let strong = page
+        .clusters
+        .iter()
+        .enumerate()
+        .filter(|&(k, c)| c.score >= 1.0 && accepted(k, c, false))
+        .count();
+    let doc_strong = strong >= 2;
+    let kept: Vec<usize> = page
+        .clusters
+        .iter()
+        .enumerate()
+        .filter(|&(k, c)| accepted(k, c, doc_strong))
+        .map(|(k, _)| k)
+        .collect();
+    let total: f32 = kept
+        .iter()
+        .filter_map(|&k| page.clusters.get(k))
+        .map(|c| c.score)
+        .sum();
+    (kept, total)
+}
+
+/// The chosen clusters `(start, page, index)`, in text order, with their tokens copied out of
+/// their pages' scans.
+fn assemble(
+    pages: &[Option<PageScan>; codepage::N_PAGES],
+    chosen: Vec<(usize, usize, usize)>,
+) -> Selection {
     let mut sel = Selection {
         clusters: Vec::with_capacity(chosen.len()),
         tokens: Vec::new(),

@@ -59,13 +59,7 @@ impl Indexes {
 
     /// Run a search and collect every hit.
     pub fn search(&self, opts: &SearchOptions) -> Result<SearchResults> {
-        let mut results = SearchResults {
-            query: opts.query.clone(),
-            total_hits: 0,
-            hits: Vec::new(),
-        };
-        results.total_hits = self.search_each(opts, &mut results)?;
-        Ok(results)
+        SearchResults::gather(opts, |sink| self.search_each(opts, sink))
     }
 
     /// [`Engine::search_each`] over every index: with a limit, the page of the merged order

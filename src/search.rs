@@ -151,6 +151,23 @@ pub trait HitSink {
 }
 
 /// Collecting every hit (the terminal printer groups them by conversation).
+impl SearchResults {
+    /// Every hit a streaming search hands to its sink, kept in memory (the terminal printer
+    /// groups hits by conversation).
+    pub fn gather(
+        opts: &SearchOptions,
+        search_each: impl FnOnce(&mut dyn HitSink) -> Result<usize>,
+    ) -> Result<SearchResults> {
+        let mut results = SearchResults {
+            query: opts.query.clone(),
+            total_hits: 0,
+            hits: Vec::new(),
+        };
+        results.total_hits = search_each(&mut results)?;
+        Ok(results)
+    }
+}
+
 impl HitSink for SearchResults {
     fn begin(&mut self, _: &str, _: Option<usize>) -> std::io::Result<()> {
         Ok(())
@@ -279,13 +296,7 @@ impl Engine {
     }
 
     fn search_unguarded(&self, opts: &SearchOptions) -> Result<SearchResults> {
-        let mut results = SearchResults {
-            query: opts.query.clone(),
-            total_hits: 0,
-            hits: Vec::new(),
-        };
-        results.total_hits = self.search_each(opts, &mut results)?;
-        Ok(results)
+        SearchResults::gather(opts, |sink| self.search_each(opts, sink))
     }
 
     /// The user's query with every filter, restricted to turn documents.

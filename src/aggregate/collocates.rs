@@ -114,14 +114,7 @@ impl Counter for Collocates {
         }
         let keep = left.max(right);
         if keep > 0 {
-            let mut slot = if self.recent.len() >= keep {
-                self.recent.pop_front().unwrap_or_default()
-            } else {
-                String::new()
-            };
-            slot.clear();
-            slot.push_str(unit);
-            self.recent.push_back(slot);
+            super::push_recent(&mut self.recent, keep, unit);
         }
     }
 

@@ -98,6 +98,19 @@ impl GroupBy {
 /// Group of a turn that has no value for the `--by` key.
 pub const NO_GROUP: &str = "(none)";
 
+/// Appends `unit` to the last `keep` units seen, reusing the oldest one's string: a window over
+/// a turn of any length costs `keep` strings.
+fn push_recent(recent: &mut std::collections::VecDeque<String>, keep: usize, unit: &str) {
+    let mut slot = if recent.len() >= keep {
+        recent.pop_front().unwrap_or_default()
+    } else {
+        String::new()
+    };
+    slot.clear();
+    slot.push_str(unit);
+    recent.push_back(slot);
+}
+
 /// Which turns, cut how, grouped how.
 #[derive(Debug, Clone)]
 pub struct Scope {

@@ -46,15 +46,7 @@ impl Counter for Ngrams {
     }
 
     fn unit(&mut self, unit: &str) {
-        // The oldest unit's string is reused for the newest.
-        let mut slot = if self.recent.len() >= self.n {
-            self.recent.pop_front().unwrap_or_default()
-        } else {
-            String::new()
-        };
-        slot.clear();
-        slot.push_str(unit);
-        self.recent.push_back(slot);
+        super::push_recent(&mut self.recent, self.n, unit);
         if self.recent.len() == self.n {
             self.gram.clear();
             for (i, u) in self.recent.iter().enumerate() {

@@ -1,0 +1,1 @@
+// The search page of `colloquy serve` (issue #14): filled in by the web work.

@@ -44,8 +44,18 @@ pub(crate) fn script(c: char) -> Option<Script> {
         }
         0x3041..=0x3096 | 0x30A1..=0x30FA | 0x4E00..=0x9FFF => return Some(Script::HanKana),
         0xAC00..=0xD7A3 => return Some(Script::Hangul),
+        // General punctuation and currency (Windows code pages' „ † ‰ ‹ € ™ neighbours), CJK
+        // and full-width punctuation: every script's.
+        0x2000..=0x2064 | 0x2066..=0x206F | 0x20A0..=0x20C0 => return None,
+        0x3000..=0x3004 | 0x3008..=0x3020 => return None,
+        0xFF01..=0xFF20 | 0xFF3B..=0xFF40 | 0xFF5B..=0xFF65 => return None,
         _ => {}
     }
+    script_by_table(c)
+}
+
+/// `script` by the Unicode tables alone.
+fn script_by_table(c: char) -> Option<Script> {
     Some(match c.script() {
         Uscript::Common | Uscript::Inherited => return None,
         Uscript::Latin => Script::Latin,
@@ -57,15 +67,19 @@ pub(crate) fn script(c: char) -> Option<Script> {
     })
 }
 
-/// `char::is_alphabetic`, with U+0000..U+024F (the characters mojibake
-/// is made of, asked about for every run of every code page) from a table.
+/// `char::is_alphabetic`, with U+0000..U+23FF (the characters mojibake is made of, Windows
+/// punctuation and letterlike symbols included, asked about for every run of every code page)
+/// from a table.
 #[inline]
 pub(crate) fn is_letter(c: char) -> bool {
-    const N: usize = 0x250;
+    const N: usize = 0x2400;
     static TABLE: std::sync::OnceLock<[u64; N / 64 + 1]> = std::sync::OnceLock::new();
     let u = c as usize;
     if u >= N {
-        return c.is_alphabetic();
+        // Han, kana and Hangul letters without the standard library's search: every lost byte's
+        // completion asks about its neighbours, and in CJK text those are these blocks.
+        return matches!(u, 0x3041..=0x3096 | 0x30A1..=0x30FA | 0x4E00..=0x9FFF | 0xAC00..=0xD7A3)
+            || c.is_alphabetic();
     }
     let t = TABLE.get_or_init(|| {
         let mut t = [0u64; N / 64 + 1];
@@ -302,8 +316,17 @@ mod tests {
     }
 
     #[test]
+    fn fast_script_ranges_agree_with_the_tables() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            if !matches!(c as u32, 0x80..=0xBF | 0x2B0..=0x2FF) {
+                assert_eq!(script(c), script_by_table(c), "{c:?}");
+            }
+        }
+    }
+
+    #[test]
     fn letter_table_agrees_with_the_standard_library() {
-        for c in (0..0x300u32).filter_map(char::from_u32) {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
             assert_eq!(is_letter(c), c.is_alphabetic(), "{c:?}");
         }
     }

@@ -1080,7 +1080,7 @@ fn defer_to_better_runs(
     all: Vec<u128>,
     pages: &[Option<PageScan>; codepage::N_PAGES],
     spans: &[Vec<usize>; codepage::N_PAGES],
-) -> Vec<(bool, u128)> {
+) -> Vec<u128> {
     let cluster = |ci: usize, k: usize| {
         let page = pages.get(ci).and_then(|p| p.as_ref())?;
         Some((page, page.clusters.get(k)?))
@@ -1101,16 +1101,17 @@ fn defer_to_better_runs(
             cj != ci && y.is_some_and(|y| explains_better(y, x))
         })
     };
-    let mut keyed: Vec<(bool, u128)> = all
-        .into_iter()
-        .map(|key| {
-            let ci = ((key >> 56) & 0xFF) as usize;
-            let k = (key & ((1 << 56) - 1)) as usize;
-            (deferred(ci, k), key)
-        })
-        .collect();
-    keyed.sort_unstable();
-    keyed
+    // Two sorts of plain keys, not one of (deferred, key) pairs: this sort is on every repair's
+    // path and compares a quarter as many bytes.
+    let (mut order, mut later): (Vec<u128>, Vec<u128>) = all.into_iter().partition(|&key| {
+        let ci = ((key >> 56) & 0xFF) as usize;
+        let k = (key & ((1 << 56) - 1)) as usize;
+        !deferred(ci, k)
+    });
+    order.sort_unstable();
+    later.sort_unstable();
+    order.append(&mut later);
+    order
 }
 
 /// Whether run `y` (its page's tokens and the cluster) covers all of run
@@ -1158,11 +1159,11 @@ fn explains_better(y: (&PageScan, &Cluster), x: (&PageScan, &Cluster)) -> bool {
 fn take_greedily(
     n: usize,
     pages: &[Option<PageScan>; codepage::N_PAGES],
-    order: Vec<(bool, u128)>,
+    order: Vec<u128>,
 ) -> Vec<(usize, usize, usize)> {
     let mut taken = vec![false; n];
     let mut chosen: Vec<(usize, usize, usize)> = Vec::new();
-    for (_, key) in order {
+    for key in order {
         let ci = ((key >> 56) & 0xFF) as usize;
         let k = (key & ((1 << 56) - 1)) as usize;
         let Some(page) = pages.get(ci).and_then(|p| p.as_ref()) else {

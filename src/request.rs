@@ -118,19 +118,18 @@ pub struct SearchRequest {
 impl SearchRequest {
     /// The library's options for this request, or why it cannot be run.
     pub fn options(&self) -> Result<SearchOptions> {
-        let order =
-            match self.sort {
-                None | Some(Sort::Score) => HitOrder::Score,
-                Some(Sort::Time) => HitOrder::Time,
-                Some(Sort::Position) => HitOrder::Position,
-                // The lines of the best hits by score, sorted by the printer.
-                Some(Sort::Left1 | Sort::Right1) if self.kwic => HitOrder::Score,
-                Some(_) => return Err(Error::Invalid(
-                    "sort left1 and right1 order concordance lines by the word next to the match: \
-                     add kwic"
-                        .into(),
-                )),
-            };
+        let order = match self.sort {
+            None | Some(Sort::Score) => HitOrder::Score,
+            Some(Sort::Time) => HitOrder::Time,
+            Some(Sort::Position) => HitOrder::Position,
+            // The lines of the best hits by score, sorted by the printer.
+            Some(Sort::Left1 | Sort::Right1) if self.kwic => HitOrder::Score,
+            Some(_) => return Err(Error::Invalid(
+                "--sort left1 and right1 order concordance lines by the word next to the match: \
+                     add --kwic"
+                    .into(),
+            )),
+        };
         let with_context = self.with_context && !self.kwic;
         let side = |one: Option<usize>| match with_context {
             true => one.unwrap_or(self.context.unwrap_or(1)),

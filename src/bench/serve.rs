@@ -68,7 +68,10 @@ pub fn run(opts: &ServeBenchOptions) -> Result<ServeBench> {
     let (server, addr) = start(&exe, &opts.index)?;
     let mut urls: Vec<String> = SEARCHES.iter().map(|s| (*s).to_owned()).collect();
     if let Some(id) = first_conversation(&addr)? {
-        urls.push(format!("/api/show?conversation={id}&turn=0&context=2"));
+        urls.push(format!(
+            "/api/show?conversation={}&turn=0&context=2",
+            percent_encode(&id)
+        ));
     }
     let temp = tempfile::tempdir().map_err(|e| Error::io("creating a temporary folder", e))?;
     let script = temp.path().join("mix.lua");
@@ -154,6 +157,19 @@ fn first_conversation(addr: &str) -> Result<Option<String>> {
     let body = raw.split_once("\r\n\r\n").map_or("", |(_, b)| b);
     let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
     Ok(v["hits"][0]["conversation"].as_str().map(str::to_owned))
+}
+
+/// A query value percent-encoded (ids of records hold `#`, which would start a fragment).
+fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// wrk's script: each request takes the next URL of the mix.
@@ -247,6 +263,12 @@ mod tests {
         assert!((b.latency_p50_ms - 0.812).abs() < 1e-9);
         assert!((b.latency_p99_ms - 12.3).abs() < 1e-9);
         assert!((b.requests_per_sec - 1503.51).abs() < 1e-9);
+    }
+
+    #[test]
+    fn record_ids_are_encoded() {
+        assert_eq!(percent_encode("chats_000001#c1"), "chats_000001%23c1");
+        assert_eq!(percent_encode("a b/é"), "a%20b%2F%C3%A9");
     }
 
     #[test]

@@ -47,7 +47,10 @@ if [ -z "$addr" ]; then
 fi
 echo "schemathesis.sh: server at $addr on the seed index"
 
-"$venv/bin/st" --config-file scripts/schemathesis.toml run openapi.yaml \
+# From the temporary folder: st keeps a cache of crashes in .schemathesis/ of its working folder.
+repo="$(pwd)"
+cd "$work"
+"$venv/bin/st" --config-file "$repo/scripts/schemathesis.toml" run "$repo/openapi.yaml" \
     --url "$addr" \
     --checks all \
     --max-examples "${ST_EXAMPLES:-50}" \

@@ -468,14 +468,15 @@ async function showConversation(id, gen) {
   if (gen !== generation) return;
   clear(box);
   document.title = `${data.title || data.conversation} — colloquy`;
-  box.append(
+  box.append(...[
     el('h1', { text: data.title || data.conversation }),
     el('p', { class: 'conv-meta' }, el('span', { class: 'conv-id', text: data.conversation }), ' · ',
       el('span', { text: data.location || data.source || '' }),
       ' · ', plural((data.turns || []).length, 'turn', 'turns')),
     renderMetadata(data.conversation_metadata || data.metadata),
     data.preamble ? el('pre', { class: 'preamble', text: data.preamble }) : null,
-    el('div', { class: 'turns' }, (data.turns || []).map(renderConvTurn)));
+    el('div', { class: 'turns' }, (data.turns || []).map(renderConvTurn)),
+  ].filter(Boolean));
   landOnTurn();
 }
 

@@ -4,7 +4,8 @@
 //! against it in headless Chromium (playwright-core). Screenshots land in target/screenshots/.
 //!
 //! Without node/npm or /usr/bin/chromium the test prints "skipped: …" and passes, so `cargo test`
-//! works on a bare machine; with `CI` set it fails instead and says what to install.
+//! works on a bare machine; with `CI` (or `COLLOQUY_REQUIRE_BROWSER`, which .ci/run sets) it fails
+//! instead and says what to install.
 #![cfg(feature = "server")]
 
 mod common;
@@ -137,7 +138,7 @@ fn node_tests(dir: &Path, url: &str) -> (bool, String) {
 #[test]
 fn page_in_headless_chromium() {
     if let Some(missing) = missing_tools() {
-        if std::env::var_os("CI").is_some() {
+        if std::env::var_os("CI").is_some() || std::env::var_os("COLLOQUY_REQUIRE_BROWSER").is_some() {
             panic!("browser tests need {missing}; install with: {INSTALL}");
         }
         eprintln!("skipped: browser tests need {missing} (install with: {INSTALL})");

@@ -12,8 +12,13 @@ pub enum Error {
     #[error("no index at {path}: run `colloquy ingest` first, or pass --index DIR")]
     IndexMissing { path: PathBuf },
 
+    /// `position`: the character of `query` the caret of `reason` points at, when there is one.
     #[error("invalid query {query:?}: {reason}")]
-    Query { query: String, reason: String },
+    Query {
+        query: String,
+        reason: String,
+        position: Option<usize>,
+    },
 
     #[error("{flag} {value:?} matches nothing in the index; known values: {}", known.join(", "))]
     UnknownValue {
@@ -41,6 +46,11 @@ pub enum Error {
 
     #[error("{0}")]
     Format(String),
+
+    /// A request's option out of its range or in the wrong form (a bad `--since`, `where=`,
+    /// `--window`): the user's mistake, like [`Error::Query`].
+    #[error("{0}")]
+    Invalid(String),
 
     #[error("{path} is not empty and is not a colloquy index (it has no colloquy-manifest.json); colloquy never writes into or deletes files it did not write: choose an empty or new folder with --index")]
     NotAnIndex { path: PathBuf },

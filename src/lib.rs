@@ -13,6 +13,7 @@ pub mod bench;
 pub mod decode;
 pub mod dictionary;
 pub mod error;
+pub mod facets;
 pub mod formats;
 pub mod index;
 pub mod ingest;
@@ -24,7 +25,10 @@ pub mod output;
 pub mod pipeline;
 pub mod query;
 pub mod repair;
+pub mod request;
 pub mod search;
+#[cfg(feature = "server")]
+pub mod serve;
 pub mod spans;
 pub mod stats;
 

@@ -9,14 +9,12 @@ use anyhow::Context as _;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use colloquy::aggregate::{self, collocates::Window};
+use colloquy::aggregate;
 use colloquy::formats::ReadOptions;
 use colloquy::ingest::{self, IngestOptions, IngestSummary, Progress};
-use colloquy::kwic::KwicSort;
-use colloquy::model::{self, Timestamp};
 use colloquy::multi::Indexes;
-use colloquy::order::HitOrder;
 use colloquy::output::{self, Printer, Style};
+use colloquy::request;
 use colloquy::search::{Engine, SearchOptions};
 
 #[derive(Parser)]
@@ -65,6 +63,13 @@ enum Command {
         after_help = "Reports go to stderr; --explain or --json send them to stdout instead of the text.\n\nExamples:\n  colloquy repair corpus/000_69e3827c508b06a3.txt > fixed.txt\n  colloquy repair corpus/000_69e3827c508b06a3.txt --explain | less\n  cat damaged.txt | colloquy repair - --json"
     )]
     Repair(RepairArgs),
+    /// Serve the library over HTTP: a JSON API (/api/search, /api/show, /api/stats, /api/freq,
+    /// /api/collocates; see openapi.yaml) and a search page at /.
+    #[cfg(feature = "server")]
+    #[command(
+        after_help = "Listens on loopback only unless --addr says otherwise. Read-only: an ingest run beside it\nis picked up without a restart.\n\nExamples:\n  colloquy serve\n  colloquy serve --index corpusA/index --index corpusB/index --addr 127.0.0.1:8080\n  curl 'http://127.0.0.1:7700/api/search?q=art&limit=2'"
+    )]
+    Serve(ServeArgs),
     /// Benchmarks that measure colloquy against a peer in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -153,28 +158,18 @@ struct FilterArgs {
 }
 
 impl FilterArgs {
-    /// A search for `query` restricted by these filters (every other option at its default).
-    fn options(&self, query: &str) -> anyhow::Result<SearchOptions> {
-        Ok(SearchOptions {
-            query: query.to_owned(),
+    /// The library's filters (shared with `colloquy serve`).
+    fn filters(&self) -> request::Filters {
+        request::Filters {
             speakers: self.speakers.clone(),
             langs: self.langs.clone(),
             dominant: self.dominant.clone(),
             mixed: self.mixed,
             conversations: self.conversations.clone(),
-            wheres: parse_wheres(&self.wheres)?,
-            since: self
-                .since
-                .as_deref()
-                .map(|t| parse_time(t, false))
-                .transpose()?,
-            until: self
-                .until
-                .as_deref()
-                .map(|t| parse_time(t, true))
-                .transpose()?,
-            ..SearchOptions::default()
-        })
+            wheres: self.wheres.clone(),
+            since: self.since.clone(),
+            until: self.until.clone(),
+        }
     }
 }
 
@@ -327,6 +322,29 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Load on the HTTP API: `colloquy serve` on an index, wrk with 16 connections over a fixed
+    /// mix of search and show URLs; requests/s, p50/p99 latency, non-2xx answers.
+    #[cfg(feature = "server")]
+    #[command(
+        after_help = "Needs wrk (Debian: apt-get install -y wrk).\n\nExamples:\n  colloquy bench serve\n  colloquy bench scale --size 1GB --keep /tmp/scale && colloquy bench serve --index /tmp/scale/scale-1GB/index-2"
+    )]
+    Serve {
+        /// The index to serve.
+        #[arg(long, default_value = "index")]
+        index: PathBuf,
+        /// Open connections.
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+        /// wrk threads.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Repair accuracy and speed under every damage model, colloquy vs ftfy (installed into a
     /// temporary virtualenv).
     #[command(
@@ -440,6 +458,19 @@ impl ReadArgs {
         };
         Ok((self.format, read))
     }
+}
+
+#[cfg(feature = "server")]
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    index: IndexesArg,
+    /// Address and port to listen on (port 0: any free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:7700", value_name = "IP:PORT")]
+    addr: std::net::SocketAddr,
+    /// Seconds a request may take before it is answered 503.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    timeout: f64,
 }
 
 #[derive(Args)]
@@ -598,6 +629,18 @@ enum ColorChoice {
     Never,
 }
 
+impl SortArg {
+    fn sort(self) -> request::Sort {
+        match self {
+            SortArg::Score => request::Sort::Score,
+            SortArg::Time => request::Sort::Time,
+            SortArg::Position => request::Sort::Position,
+            SortArg::Left1 => request::Sort::Left1,
+            SortArg::Right1 => request::Sort::Right1,
+        }
+    }
+}
+
 impl ColorArg {
     fn style(&self) -> Style {
         match self.color {
@@ -616,11 +659,6 @@ impl ColorArg {
     }
 }
 
-const DEFAULT_LIMIT: usize = 20;
-/// Collocates seen fewer times are left out by default: MI ranks pairs seen once or twice first.
-const DEFAULT_COLLOCATE_MIN: u64 = 3;
-/// Widest window side: past it a "collocate" is just a word of the same turn.
-const MAX_WINDOW: usize = 50;
 /// Matches a one-line hit needs: the line shows the region of the first (every match in the
 /// 64 KiB chunk where it is found is highlighted).
 const TERMINAL_HIGHLIGHTS: usize = 1;
@@ -645,6 +683,8 @@ fn main() -> ExitCode {
         Command::Freq(args) => run_freq(args),
         Command::Ngrams(args) => run_ngrams(args),
         Command::Collocates(args) => run_collocates(args),
+        #[cfg(feature = "server")]
+        Command::Serve(args) => run_serve(args),
         Command::Bench(cmd) => run_bench(cmd),
         Command::Repair(args) => run_repair(args),
         Command::Completions { shell } => {
@@ -872,59 +912,30 @@ fn write_kwic(
         (_, true) => output::KwicFormat::Jsonl,
         _ => output::KwicFormat::Terminal,
     };
-    let sort = match args.sort {
-        Some(SortArg::Left1) => Some(KwicSort::Left1),
-        Some(SortArg::Right1) => Some(KwicSort::Right1),
-        _ => None,
-    };
+    let sort = args.sort.and_then(|s| s.sort().kwic());
     let mut sink = output::KwicSink::new(out, format, printer, sort);
     Ok(indexes.search_each(opts, &mut sink)?)
 }
 
 fn search_options(args: &SearchArgs, fields: &output::FieldSet) -> anyhow::Result<SearchOptions> {
-    let order = match args.sort {
-        None | Some(SortArg::Score) => HitOrder::Score,
-        Some(SortArg::Time) => HitOrder::Time,
-        Some(SortArg::Position) => HitOrder::Position,
-        // The lines of the best hits by score, sorted by the printer.
-        Some(SortArg::Left1 | SortArg::Right1) if args.kwic => HitOrder::Score,
-        Some(_) => anyhow::bail!(
-            "--sort left1 and right1 order concordance lines by the word next to the match: add --kwic"
-        ),
-    };
-    // A concordance shows the hit turns alone, and every match in them.
-    let with_context = fields.has("context") && !args.kwic;
-    let context = if with_context {
-        args.context.unwrap_or(1)
-    } else {
-        0
-    };
     let json = args.json || args.jsonl;
-    Ok(SearchOptions {
-        highlight_limit: (!json && !args.full && !args.kwic).then_some(TERMINAL_HIGHLIGHTS),
-        mode: colloquy::query::Mode {
-            exact: args.exact,
-            snowball: args.snowball,
-        },
-        before: if with_context {
-            args.before.unwrap_or(context)
-        } else {
-            0
-        },
-        after: if with_context {
-            args.after.unwrap_or(context)
-        } else {
-            0
-        },
-        limit: if args.all {
-            None
-        } else {
-            Some(args.limit.unwrap_or(DEFAULT_LIMIT))
-        },
+    let req = request::SearchRequest {
+        query: args.query.clone(),
+        filters: args.filters.filters(),
+        exact: args.exact,
+        snowball: args.snowball,
+        context: args.context,
+        before: args.before,
+        after: args.after,
+        limit: args.limit,
         offset: args.offset,
-        order,
-        ..args.filters.options(&args.query)?
-    })
+        sort: args.sort.map(SortArg::sort),
+        kwic: args.kwic,
+        all: args.all,
+        with_context: fields.has("context"),
+        highlight_limit: (!json && !args.full && !args.kwic).then_some(TERMINAL_HIGHLIGHTS),
+    };
+    Ok(req.options()?)
 }
 
 /// `--json` / `--jsonl`: hits written as the searcher finds them; the number that match.
@@ -973,28 +984,26 @@ fn print_bench<T: serde::Serialize + ?Sized>(
     Ok(())
 }
 
-fn parse_wheres(wheres: &[String]) -> anyhow::Result<Vec<(String, String)>> {
-    wheres
-        .iter()
-        .map(|w| match w.split_once('=') {
-            Some((k, v)) if !k.trim().is_empty() => Ok((k.to_owned(), v.to_owned())),
-            _ => anyhow::bail!("--where takes KEY=VALUE, not {w:?}"),
-        })
-        .collect()
-}
-
-/// A `--since`/`--until` value; a date alone as `--until` means through the end of that day.
-fn parse_time(value: &str, until: bool) -> anyhow::Result<Timestamp> {
-    let t = model::parse_timestamp(value).ok_or_else(|| {
-        anyhow::anyhow!(
-            "cannot read time {value:?}: use a date (2024-01-12, 2024-01-12T21:04:05Z, \
-             2024-01-12 21:04+08:00) or an offset into a recording (01:23, 00:01:23.500)"
-        )
+/// `serve`: the first line on stdout is where it listens (tests and scripts read the port).
+#[cfg(feature = "server")]
+fn run_serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    use colloquy::serve;
+    if let Some(warning) = serve::exposure_warning(&args.addr) {
+        eprintln!("colloquy: {warning}");
+    }
+    let opts = serve::ServeOptions {
+        indexes: args.index.index,
+        addr: args.addr,
+        timeout: std::time::Duration::try_from_secs_f64(args.timeout)
+            .ok()
+            .filter(|t| !t.is_zero())
+            .ok_or_else(|| anyhow::anyhow!("--timeout takes a positive number of seconds"))?,
+    };
+    serve::run(&opts, |bound| {
+        println!("listening on http://{bound}");
+        let _ = io::stdout().flush();
     })?;
-    Ok(match t {
-        Timestamp::At(ms) if until && value.trim().len() == 10 => Timestamp::At(ms + 86_399_999),
-        other => other,
-    })
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_show(args: ShowArgs) -> anyhow::Result<ExitCode> {
@@ -1090,6 +1099,24 @@ fn run_bench(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             let reports = scale::run(&opts)?;
             print_bench(json, reports.as_slice(), scale::print)?;
         }
+        #[cfg(feature = "server")]
+        BenchCommand::Serve {
+            index,
+            connections,
+            threads,
+            seconds,
+            json,
+        } => {
+            use colloquy::bench::serve;
+            let opts = serve::ServeBenchOptions {
+                index,
+                connections,
+                threads,
+                seconds,
+            };
+            let b = serve::run(&opts)?;
+            print_bench(json, &b, |out, b| serve::print(out, b))?;
+        }
         BenchCommand::Repair {
             clean,
             seeds,
@@ -1168,16 +1195,8 @@ fn run_repair(args: RepairArgs) -> anyhow::Result<ExitCode> {
 impl AggArgs {
     /// The turns to count, how to cut and group them.
     fn scope(&self, query: Option<&str>) -> anyhow::Result<aggregate::Scope> {
-        let by = match self.by.as_deref() {
-            None => None,
-            Some(key) => Some(aggregate::GroupBy::parse(key).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "--by takes speaker, conversation, lang, year, month, day or a metadata key"
-                )
-            })?),
-        };
-        Ok(aggregate::Scope {
-            search: self.filters.options(query.unwrap_or_default())?,
+        let req = request::AggRequest {
+            filters: self.filters.filters(),
             unit: match self.unit {
                 UnitArg::Word => aggregate::Unit::Word,
                 UnitArg::Char => aggregate::Unit::Char,
@@ -1186,8 +1205,9 @@ impl AggArgs {
                 FormsArg::Normalised => aggregate::Forms::Normalised,
                 FormsArg::Surface => aggregate::Forms::Surface,
             },
-            by,
-        })
+            by: self.by.clone(),
+        };
+        Ok(req.scope(query)?)
     }
 
     fn cutoff(&self) -> aggregate::freq::Cutoff {
@@ -1253,7 +1273,7 @@ fn run_collocates(args: CollocatesArgs) -> anyhow::Result<ExitCode> {
     let scope = args.agg.scope(None)?;
     let opts = CollocateOptions {
         node: args.word.clone(),
-        window: parse_window(&args.window)?,
+        window: request::parse_window(&args.window)?,
         measure: match args.measure {
             MeasureArg::Ll => Measure::Ll,
             MeasureArg::Mi => Measure::Mi,
@@ -1261,7 +1281,7 @@ fn run_collocates(args: CollocatesArgs) -> anyhow::Result<ExitCode> {
             MeasureArg::All => Measure::All,
         },
         top: args.agg.top,
-        min_count: args.agg.min_count.unwrap_or(DEFAULT_COLLOCATE_MIN),
+        min_count: args.agg.min_count.unwrap_or(request::DEFAULT_COLLOCATE_MIN),
     };
     let report = collocates::collocates(&engine, &scope, &opts)?;
     let found = report.groups.iter().any(|g| g.node_frequency > 0);
@@ -1271,14 +1291,4 @@ fn run_collocates(args: CollocatesArgs) -> anyhow::Result<ExitCode> {
         |out, r| aggregate::print::collocates_csv(out, r),
         |out, r, style| aggregate::print::collocates_table(out, r, style),
     )
-}
-
-/// `L,R` or one number for both sides.
-fn parse_window(s: &str) -> anyhow::Result<Window> {
-    let side = |v: &str| v.trim().parse::<usize>().ok().filter(|n| *n <= MAX_WINDOW);
-    let (l, r) = s.split_once(',').unwrap_or((s, s));
-    match (side(l), side(r)) {
-        (Some(left), Some(right)) => Ok(Window { left, right }),
-        _ => anyhow::bail!("--window takes L,R (0 to {MAX_WINDOW} units each side), not {s:?}"),
-    }
 }

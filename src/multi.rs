@@ -44,6 +44,11 @@ impl Indexes {
         Ok(Indexes { members })
     }
 
+    /// The engine of each index, in the order given.
+    pub fn engines(&self) -> Vec<&Engine> {
+        self.members.iter().map(|m| &m.engine).collect()
+    }
+
     /// Leave turns' language spans out of results.
     pub fn without_spans(self) -> Self {
         let members = self
@@ -163,6 +168,7 @@ impl Indexes {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
+                position: None,
             }),
         }
     }

@@ -128,9 +128,16 @@ impl<'a> Builder<'a> {
         check_depth(query)?;
         self.source = query;
         let escaped = escape_apostrophes(query);
-        let ast = query_grammar::parse_query(&escaped).map_err(|_| Error::Query {
-            query: query.to_owned(),
-            reason: explain_syntax_error(&escaped),
+        let ast = query_grammar::parse_query(&escaped).map_err(|_| {
+            let (reason, at) = explain_syntax_error(&escaped);
+            // The column in the query as given: less the escapes added before it.
+            let added = |n: usize| escaped.chars().take(n).filter(|c| *c == '\\').count();
+            let given = |n: usize| query.chars().take(n).filter(|c| *c == '\\').count();
+            Error::Query {
+                query: query.to_owned(),
+                reason,
+                position: at.map(|n| n - (added(n) - given(n).min(added(n)))),
+            }
         })?;
         self.node(&ast)
     }
@@ -188,6 +195,7 @@ impl<'a> Builder<'a> {
             .map_err(|e| Error::Query {
                 query: self.source.to_owned(),
                 reason: explain_field_error(&e.to_string()),
+                position: None,
             })
     }
 
@@ -475,6 +483,7 @@ impl<'a> Builder<'a> {
         Error::Query {
             query: self.source.to_owned(),
             reason: with_caret(self.source, fragment, &reason),
+            position: Some(column_of(self.source, fragment)),
         }
     }
 }
@@ -523,11 +532,16 @@ pub fn tokens_of(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(usize, String)
     tokens
 }
 
+/// The character column of the first occurrence of `fragment` in `query` (0 if absent).
+fn column_of(query: &str, fragment: &str) -> usize {
+    query
+        .find(fragment)
+        .map_or(0, |at| query[..at].chars().count())
+}
+
 /// `reason`, then the query with a caret under the first occurrence of `fragment`.
 fn with_caret(query: &str, fragment: &str, reason: &str) -> String {
-    let col = query
-        .find(fragment)
-        .map_or(0, |at| query[..at].chars().count());
+    let col = column_of(query, fragment);
     let before: String = query.chars().take(col).collect();
     let col = unicode_width::UnicodeWidthStr::width(before.as_str());
     format!("{reason}\n  {query}\n  {}^", " ".repeat(col))
@@ -558,23 +572,25 @@ pub fn check_depth(query: &str) -> Result<()> {
                     "parentheses nested deeper than {MAX_QUERY_DEPTH} levels\n  …{tail}\n  {}^",
                     " ".repeat(width)
                 ),
+                position: Some(col),
             });
         }
     }
     Ok(())
 }
 
-/// Where the grammar stopped, with a caret.
-fn explain_syntax_error(query: &str) -> String {
+/// Where the grammar stopped, with a caret, and its character column.
+fn explain_syntax_error(query: &str) -> (String, Option<usize>) {
     let (_, errors) = query_grammar::parse_query_lenient(query);
     match errors.first() {
         Some(err) => {
             let col = query
                 .get(..err.pos.min(query.len()))
                 .map_or(0, |p| p.chars().count());
-            format!("{}\n  {query}\n  {}^", err.message, " ".repeat(col))
+            let reason = format!("{}\n  {query}\n  {}^", err.message, " ".repeat(col));
+            (reason, Some(col))
         }
-        None => "the query is not valid syntax".into(),
+        None => ("the query is not valid syntax".into(), None),
     }
 }
 

@@ -229,6 +229,11 @@ impl Engine {
         self.reader.searcher()
     }
 
+    /// The schema's fields as this engine reads them.
+    pub(crate) fn fields(&self) -> &Fields {
+        &self.fields
+    }
+
     /// Run a search.
     pub fn search(&self, opts: &SearchOptions) -> Result<SearchResults> {
         self.guard(|| self.search_unguarded(opts))
@@ -400,6 +405,7 @@ impl Engine {
                 return Err(Error::Query {
                     query: format!("--since {a} --until {b}"),
                     reason: "--since and --until must both be dates or both be offsets".into(),
+                    position: None,
                 })
             }
             (None, None) => {}
@@ -556,6 +562,7 @@ impl Engine {
                     reason: format!(
                         "{source} holds several conversations: name one as {source}#RECORD or by its id"
                     ),
+                    position: None,
                 });
             }
         }

@@ -234,6 +234,7 @@ pub fn collocates(
         return Err(Error::Query {
             query: "--window 0,0".into(),
             reason: "the window holds no unit: give it at least one on a side".into(),
+            position: None,
         });
     }
     let scanned = scan(engine, scope, &|| Collocates::new(&node, opts.window))?;
@@ -278,6 +279,7 @@ fn node_unit(word: &str, unit: Unit, forms: Forms) -> Result<String> {
                 units.len(),
                 units.join(" ")
             ),
+            position: None,
         }),
     }
 }

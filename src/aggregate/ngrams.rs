@@ -74,6 +74,7 @@ pub fn ngrams(engine: &Engine, scope: &Scope, n: usize, cut: Cutoff) -> Result<F
         return Err(Error::Query {
             query: format!("-n {n}"),
             reason: format!("n-grams are of 1 to {MAX_N} units"),
+            position: None,
         });
     }
     let unit = scope.unit;

@@ -16,6 +16,8 @@ pub mod formats;
 mod generate;
 pub mod precision;
 pub mod scale;
+#[cfg(feature = "server")]
+pub mod serve;
 
 /// Figures of one ingest benchmark run.
 #[derive(Debug, Clone, Serialize)]

@@ -349,8 +349,10 @@ function renderPager(st, data, shown) {
 /** A refused query: the server's message, and the query with the character it points at marked. */
 function renderError(err, st) {
   const box = $('hits');
-  const parts = [el('p', { class: 'error-msg', text: err.message })];
-  if (typeof err.position === 'number') {
+  // The message may end with the CLI's drawing of the query and a caret; the page draws its own.
+  const drawn = typeof err.position === 'number';
+  const parts = [el('p', { class: 'error-msg', text: drawn ? err.message.split('\n')[0] : err.message })];
+  if (drawn) {
     const chars = Array.from(st.q);
     const at = Math.min(err.position, chars.length);
     parts.push(el('pre', { class: 'error-query' }, chars.slice(0, at).join(''),

@@ -67,6 +67,7 @@ function readState(search) {
     sort: p.get('sort') || DEFAULTS.sort,
     view: p.get('view') === 'kwic' ? 'kwic' : 'hits',
     exact: p.get('exact') === '1' || p.get('exact') === 'true',
+    mixed: p.get('mixed') === '1' || p.get('mixed') === 'true',
     offset: int('offset', 0),
     limit: Math.max(1, Math.min(int('limit', DEFAULTS.limit), 500)),
   };
@@ -83,6 +84,7 @@ function pageQuery(st) {
   if (st.context !== DEFAULTS.context) p.set('context', String(st.context));
   if (st.sort !== DEFAULTS.sort) p.set('sort', st.sort);
   if (st.exact) p.set('exact', '1');
+  if (st.mixed) p.set('mixed', '1');
   if (st.offset) p.set('offset', String(st.offset));
   if (st.limit !== DEFAULTS.limit) p.set('limit', String(st.limit));
   return p.toString();
@@ -100,6 +102,7 @@ function apiQuery(st) {
   if (st.view === 'kwic' || !kwicSort) p.set('sort', st.sort);
   p.set('context', String(st.context));
   if (st.exact) p.set('exact', 'true');
+  if (st.mixed) p.set('mixed', 'true');
   p.set('offset', String(st.offset));
   p.set('limit', String(st.limit));
   return '/api/search?' + p.toString();
@@ -110,9 +113,11 @@ function searchUrl(st) {
   return qs ? '/?' + qs : '/';
 }
 
-function convUrl(conversation, turn) {
+/** A conversation's URL; with the query, the conversation view highlights its matches too. */
+function convUrl(conversation, turn, q) {
   const hash = turn === undefined ? '' : '#turn-' + turn;
-  return '/c/' + encodeURIComponent(conversation) + hash;
+  const search = q ? '?' + new URLSearchParams({ q }).toString() : '';
+  return '/c/' + encodeURIComponent(conversation) + search + hash;
 }
 
 /** In-page navigation: a new history entry, then draw what it names. */
@@ -252,11 +257,12 @@ function renderTurn(turn, kind) {
 
 function renderHit(hit, index) {
   const ctx = hit.context || {};
+  const href = convUrl(hit.conversation, hit.turn, currentQuery());
   const langs = (hit.languages || []).join(' ');
   return el('article', { class: 'exchange', tabindex: '-1', 'data-index': index,
-    'data-href': convUrl(hit.conversation, hit.turn) },
+    'data-href': href },
   el('header', {},
-    el('a', { class: 'conv-link', href: convUrl(hit.conversation, hit.turn), text: hit.title || hit.conversation }),
+    el('a', { class: 'conv-link', href, text: hit.title || hit.conversation }),
     el('span', { class: 'conv-id', text: hit.conversation }),
     langs ? el('span', { class: 'langs', text: langs }) : null),
   (ctx.before || []).map((t) => renderTurn(t, 'ctx')),
@@ -265,13 +271,17 @@ function renderHit(hit, index) {
 }
 
 function renderKwicRow(row, index) {
-  const href = convUrl(row.conversation, row.turn);
+  const href = convUrl(row.conversation, row.turn, currentQuery());
   return el('div', { class: 'kwic-row', tabindex: '-1', 'data-index': index, 'data-href': href },
     el('a', { class: 'ref', href, text: `${row.conversation}:${row.turn}` }),
     el('span', { class: 'spk', text: row.speaker }),
     el('span', { class: 'left' }, el('span', { text: row.left })),
     el('mark', { class: 'match', text: row.match }),
     el('span', { class: 'right', text: row.right }));
+}
+
+function currentQuery() {
+  return readState(location.search).q;
 }
 
 function plural(n, one, many) {
@@ -308,6 +318,25 @@ function renderFacets(facets, st) {
     box.append(el('section', { 'data-facet': key },
       el('h3', { text: FACET_TITLES[key] || key }), list));
   }
+  box.append(whereForm());
+}
+
+/** Metadata filters (`model=gpt-4`): the API counts no metadata facets, so they are typed. */
+function whereForm() {
+  const input = el('input', { type: 'text', id: 'where', placeholder: 'key=value',
+    'aria-label': 'metadata filter key=value', spellcheck: 'false' });
+  const form = el('form', { class: 'where', onsubmit: (e) => {
+    e.preventDefault();
+    const value = input.value.trim();
+    if (/^[^=]+=.+$/.test(value)) {
+      toggleFilter('where', value);
+    } else {
+      input.setCustomValidity('write key=value');
+      input.reportValidity();
+    }
+  } }, el('h3', { text: 'Metadata' }), input);
+  input.addEventListener('input', () => input.setCustomValidity(''));
+  return form;
 }
 
 function isActive(values, value) {
@@ -385,6 +414,7 @@ function syncControls(st) {
     opt.disabled = st.view !== 'kwic' && (opt.value === 'left1' || opt.value === 'right1');
   }
   $('exact').checked = st.exact;
+  $('mixed').checked = st.mixed;
   document.title = st.q ? `${st.q} — colloquy` : 'colloquy';
 }
 
@@ -453,6 +483,9 @@ function renderMetadata(meta) {
 async function showConversation(id, gen) {
   $('search-view').hidden = true;
   $('conv-view').hidden = false;
+  const q = currentQuery();
+  // Opened cold from a shared link: "back" goes to the search the link carries.
+  if (lastSearch === '/' && q) lastSearch = searchUrl({ ...readState(''), q });
   $('back').href = lastSearch;
   const box = $('conv');
   clear(box);
@@ -475,11 +508,35 @@ async function showConversation(id, gen) {
     el('p', { class: 'conv-meta' }, el('span', { class: 'conv-id', text: data.conversation }), ' · ',
       el('span', { text: data.location || data.source || '' }),
       ' · ', plural((data.turns || []).length, 'turn', 'turns')),
+    el('p', { class: 'conv-query', id: 'conv-query' }),
     renderMetadata(data.conversation_metadata || data.metadata),
     data.preamble ? el('pre', { class: 'preamble', text: data.preamble }) : null,
     el('div', { class: 'turns' }, (data.turns || []).map(renderConvTurn)),
   ].filter(Boolean));
   landOnTurn();
+  if (q.trim()) await highlightConversation(data, q, gen);
+}
+
+/** Marks the query's matches in the conversation shown: its hits, asked of the search API. */
+async function highlightConversation(conv, q, gen) {
+  const p = new URLSearchParams({ q, conv: conv.conversation, context: '0', limit: '500',
+    facets: 'false', sort: 'position' });
+  let data;
+  try {
+    data = await request('/api/search?' + p.toString());
+  } catch (_) {
+    return; // the conversation reads fine without its highlights
+  }
+  if (gen !== generation) return;
+  for (const hit of data.hits || []) {
+    const row = document.getElementById('turn-' + hit.turn);
+    const text = row && row.querySelector('.text');
+    if (!text || text.textContent !== hit.text) continue;
+    clear(text);
+    text.append(renderText(hit.text, hit.highlights, hit.guesses));
+    row.classList.add('matched');
+  }
+  $('conv-query').textContent = `${plural(Number(data.total_hits) || 0, 'turn', 'turns')} match ${q}`;
 }
 
 /** Marks and scrolls to the turn the URL's #turn-N names. */
@@ -614,6 +671,7 @@ function onControls() {
   st.sort = $('sort').value;
   if (st.view !== 'kwic' && (st.sort === 'left1' || st.sort === 'right1')) st.sort = 'score';
   st.exact = $('exact').checked;
+  st.mixed = $('mixed').checked;
   st.offset = 0;
   go(searchUrl(st));
 }

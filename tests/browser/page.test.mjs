@@ -146,6 +146,20 @@ test('a speaker facet filters the hits, with counts; back and forward restore th
   assert.equal(statusCount(await page.textContent('#status')), facet.count);
 });
 
+test('the code-switched toggle keeps only turns in more than one language', async (t) => {
+  const page = await newPage(t);
+  await page.goto(BASE + '/?q=art');
+  await page.waitForSelector('#hits .exchange');
+  await page.check('#mixed');
+  await page.waitForURL((u) => u.searchParams.get('mixed') === '1');
+  const expected = await api('/api/search?q=art&mixed=true');
+  assert.ok(expected.total_hits < (await api('/api/search?q=art')).total_hits, 'the toggle narrows');
+  await page.waitForFunction((n) => document.getElementById('status').textContent.startsWith(n + ' hit'),
+    String(expected.total_hits));
+  assert.ok(expected.hits.every((h) => h.code_switched));
+  assert.equal(await page.locator('#hits .exchange').count(), expected.hits.length);
+});
+
 test('a hit opens its conversation on the hit turn; deep links land on the turn', async (t) => {
   const page = await newPage(t);
   await page.goto(BASE + '/?q=' + encodeURIComponent('"social media"'));
@@ -162,13 +176,21 @@ test('a hit opens its conversation on the hit turn; deep links land on the turn'
   const shown = await api('/api/show?conversation=' + encodeURIComponent(hit.conversation));
   assert.equal(await page.locator('#conv .turn').count(), shown.turns.length);
   assert.equal(await target.locator('.text').textContent(), shown.turns[hit.turn].text);
+  // The query came along in the URL: its matches are marked in the conversation too.
+  assert.equal(url.searchParams.get('q'), '"social media"');
+  await page.waitForSelector(`#turn-${hit.turn}.matched mark`);
+  assert.deepEqual(await target.locator('mark').allTextContents(),
+    hit.highlights.map(([a, b]) => chars(hit.text, a, b)));
   await shot(page, 'conversation');
 
-  // A shared deep link, opened cold, lands on its turn too.
+  // A shared deep link, opened cold, lands on its turn too; Esc then goes to the home page.
   const last = shown.turns.length - 1;
   await page.goto(BASE + convPath(hit.conversation) + '#turn-' + last);
   await page.waitForSelector(`#turn-${last}.target`);
   assert.ok(await inViewport(page.locator('#turn-' + last)));
+  await page.keyboard.press('Escape');
+  await page.waitForURL(BASE + '/');
+  assert.ok(await page.locator('#search-view').isVisible());
 });
 
 test('repaired characters are marked; hover and focus show the original and the runners-up', async (t) => {

@@ -16,7 +16,12 @@ use std::process::{Child, Command, Stdio};
 
 use common::{run_ok, workspace};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
+/// Debian's Chromium; `COLLOQUY_CHROMIUM` names another binary.
+fn chromium() -> PathBuf {
+    std::env::var_os("COLLOQUY_CHROMIUM")
+        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
+}
+
 const INSTALL: &str = "apt-get install -y chromium nodejs npm fonts-wqy-microhei \
                        && (cd tests/browser && npm ci)";
 
@@ -48,7 +53,11 @@ impl Server {
         let at = line
             .find("http://")
             .unwrap_or_else(|| panic!("serve's first line names no address: {line:?}"));
-        let url = line[at..].split_whitespace().next().unwrap_or("").to_owned();
+        let url = line[at..]
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_owned();
         Server { child, url }
     }
 }
@@ -82,15 +91,17 @@ fn missing_tools() -> Option<String> {
             missing.push(tool.to_owned());
         }
     }
-    if !Path::new(CHROMIUM).exists() {
-        missing.push(CHROMIUM.to_owned());
+    let chromium = chromium();
+    if !chromium.exists() {
+        missing.push(chromium.display().to_string());
     }
     (!missing.is_empty()).then(|| missing.join(", "))
 }
 
 /// `npm ci` once per package-lock.json: a stamp in node_modules remembers the lock it installed.
 fn npm_ci(dir: &Path) {
-    let lock = std::fs::read(dir.join("package-lock.json")).expect("tests/browser/package-lock.json");
+    let lock =
+        std::fs::read(dir.join("package-lock.json")).expect("tests/browser/package-lock.json");
     let stamp = dir.join("node_modules/.colloquy-lock");
     if std::fs::read(&stamp).is_ok_and(|s| s == lock) {
         return;
@@ -108,10 +119,15 @@ fn npm_ci(dir: &Path) {
 fn node_tests(dir: &Path, url: &str) -> (bool, String) {
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     let mut child = Command::new("node")
-        .args(["--test", "--test-concurrency=1", "--test-timeout=60000", "page.test.mjs"])
+        .args([
+            "--test",
+            "--test-concurrency=1",
+            "--test-timeout=60000",
+            "page.test.mjs",
+        ])
         .current_dir(dir)
         .env("COLLOQUY_URL", url)
-        .env("CHROMIUM", CHROMIUM)
+        .env("CHROMIUM", chromium())
         .env("SCREENSHOT_DIR", &shots)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -138,7 +154,9 @@ fn node_tests(dir: &Path, url: &str) -> (bool, String) {
 #[test]
 fn page_in_headless_chromium() {
     if let Some(missing) = missing_tools() {
-        if std::env::var_os("CI").is_some() || std::env::var_os("COLLOQUY_REQUIRE_BROWSER").is_some() {
+        if std::env::var_os("CI").is_some()
+            || std::env::var_os("COLLOQUY_REQUIRE_BROWSER").is_some()
+        {
             panic!("browser tests need {missing}; install with: {INSTALL}");
         }
         eprintln!("skipped: browser tests need {missing} (install with: {INSTALL})");
@@ -148,14 +166,21 @@ fn page_in_headless_chromium() {
     let hostile = dir.path().join("hostile");
     std::fs::create_dir(&hostile).expect("mkdir hostile");
     std::fs::write(hostile.join("markup.txt"), HOSTILE).expect("write markup.txt");
-    run_ok(dir.path(), &["ingest", "corpus", "hostile", "--index", "index"]);
+    run_ok(
+        dir.path(),
+        &["ingest", "corpus", "hostile", "--index", "index"],
+    );
 
     let browser = browser_dir();
     npm_ci(&browser);
     let server = Server::start(dir.path());
     let (passed, output) = node_tests(&browser, &server.url);
     println!("{output}");
-    assert!(passed, "browser tests failed against {}:\n{output}", server.url);
+    assert!(
+        passed,
+        "browser tests failed against {}:\n{output}",
+        server.url
+    );
     // Every test ran: none skipped for want of the hostile conversation.
     assert!(output.contains("# skipped 0"), "{output}");
 }

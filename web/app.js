@@ -621,7 +621,10 @@ function onKey(e) {
   if (e.key === 'Escape') {
     hideTip();
     if ($('help').open) $('help').open = false;
-    else if (typing) t.blur();
+    else if (typing) {
+      e.preventDefault(); // a search input would clear itself, leaving results of a query not shown
+      t.blur();
+    }
     else if (inConversation()) back();
     return;
   }

@@ -268,6 +268,7 @@ test('keys: / focuses the search, j/k move, Enter opens, Esc goes back', async (
   assert.equal(await page.evaluate(() => document.activeElement.id), 'q');
   await page.keyboard.press('Escape');
   assert.notEqual(await page.evaluate(() => document.activeElement.id), 'q');
+  assert.equal(await page.inputValue('#q'), 'art', 'Esc leaves the search box without clearing it');
   await page.keyboard.press('j');
   await page.keyboard.press('j');
   await page.keyboard.press('j');

@@ -47,7 +47,7 @@ if [ -z "$addr" ]; then
 fi
 echo "schemathesis.sh: server at $addr on the seed index"
 
-"$venv/bin/st" run openapi.yaml \
+"$venv/bin/st" --config-file scripts/schemathesis.toml run openapi.yaml \
     --url "$addr" \
     --checks all \
     --max-examples "${ST_EXAMPLES:-50}" \

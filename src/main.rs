@@ -1115,7 +1115,7 @@ fn run_bench(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
                 seconds,
             };
             let b = serve::run(&opts)?;
-            print_bench(json, &b, |out, b| serve::print(out, b))?;
+            print_bench(json, &b, serve::print)?;
         }
         BenchCommand::Repair {
             clean,

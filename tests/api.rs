@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{run_json, run_ok, search_jsonl, workspace};
+use common::{run_json, run_ok, workspace};
 use serde_json::Value;
 
 /// A running `colloquy serve`, stopped when dropped.
@@ -269,9 +269,13 @@ fn facets_count_every_match_per_speaker_and_language() {
         ("the OR 这个", vec![], ""),
         ("art", vec!["--lang", "zh"], "&lang=zh"),
     ] {
-        let mut args = vec![query, "--all"];
+        let mut args = vec!["search", query, "--all", "--jsonl"];
         args.extend(&filter_cli);
-        let hits = search_jsonl(ws.path(), &args);
+        let (out, _) = run_ok(ws.path(), &args);
+        let hits: Vec<Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect();
         // A page of one: the facets still count every match.
         let api = server.json(&format!("/api/search?q={}{filter_api}&limit=1", enc(query)));
         assert_eq!(

@@ -220,7 +220,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(400));
             Ok(1)
         }));
-        let e = answer.err().expect("a timeout");
+        let e = answer.expect_err("a timeout");
         assert_eq!((e.status.as_u16(), e.kind), (503, "timeout"));
         assert!(started.elapsed() >= Duration::from_millis(50));
     }

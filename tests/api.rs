@@ -1,6 +1,8 @@
 //! `colloquy serve` end to end: the real binary on an index built from the seed corpus, asked over
 //! HTTP with a plain TcpStream client, its answers compared with the CLI's JSON.
 
+#![cfg(feature = "server")]
+
 mod common;
 
 use std::collections::BTreeMap;

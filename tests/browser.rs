@@ -1,7 +1,8 @@
 //! The page `colloquy serve` serves, in a real browser: an index built from the seed corpus (plus
-//! one conversation whose text is HTML, to prove the page never runs corpus text as markup), the
-//! real `colloquy serve` on a free loopback port, and tests/browser/page.test.mjs run by node
-//! against it in headless Chromium (playwright-core). Screenshots land in target/screenshots/.
+//! examples/, for metadata, and one conversation whose text is HTML, to prove the page never runs
+//! corpus text as markup), the real `colloquy serve` on a free loopback port, and
+//! tests/browser/page.test.mjs run by node against it in headless Chromium (playwright-core).
+//! Screenshots land in target/screenshots/.
 //!
 //! Without node/npm or /usr/bin/chromium the test prints "skipped: …" and passes, so `cargo test`
 //! works on a bare machine; with `CI` (or `COLLOQUY_REQUIRE_BROWSER`, which .ci/run sets) it fails
@@ -166,9 +167,12 @@ fn page_in_headless_chromium() {
     let hostile = dir.path().join("hostile");
     std::fs::create_dir(&hostile).expect("mkdir hostile");
     std::fs::write(hostile.join("markup.txt"), HOSTILE).expect("write markup.txt");
+    // examples/ brings metadata (model=gpt-4) and ids with `#` in them.
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let examples = examples.to_str().expect("a UTF-8 checkout path");
     run_ok(
         dir.path(),
-        &["ingest", "corpus", "hostile", "--index", "index"],
+        &["ingest", "corpus", "hostile", examples, "--index", "index"],
     );
 
     let browser = browser_dir();

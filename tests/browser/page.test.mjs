@@ -160,6 +160,28 @@ test('the code-switched toggle keeps only turns in more than one language', asyn
   assert.equal(await page.locator('#hits .exchange').count(), expected.hits.length);
 });
 
+test('a typed metadata filter narrows to that metadata; the conversation lists its metadata', async (t) => {
+  const page = await newPage(t);
+  const expected = await api('/api/search?q=*&where=' + encodeURIComponent('model=gpt-4'));
+  if (expected.total_hits === 0) return t.skip('no conversation with model=gpt-4 (tests/browser.rs ingests examples/)');
+  await page.goto(BASE + '/?q=*');
+  await page.waitForSelector('#hits .exchange');
+  await page.fill('#where', 'model=gpt-4');
+  await page.press('#where', 'Enter');
+  await page.waitForURL((u) => u.searchParams.get('where') === 'model=gpt-4');
+  await page.waitForFunction((n) => document.getElementById('status').textContent.startsWith(n + ' hit'),
+    String(expected.total_hits));
+  assert.equal(await page.locator('.chip').textContent(), 'where: model=gpt-4 ×');
+  const ids = await page.locator('#hits .exchange .conv-id').allTextContents();
+  assert.deepEqual(ids, expected.hits.map((h) => h.conversation));
+  await shot(page, 'metadata');
+  // Its conversation (an id with `#`, escaped in the path) shows the metadata under the title.
+  await page.locator('#hits .exchange .conv-link').first().click();
+  await page.waitForSelector('#conv .meta');
+  const meta = await page.locator('#conv .meta').textContent();
+  assert.ok(meta.includes('model') && meta.includes('gpt-4'), meta);
+});
+
 test('a hit opens its conversation on the hit turn; deep links land on the turn', async (t) => {
   const page = await newPage(t);
   await page.goto(BASE + '/?q=' + encodeURIComponent('"social media"'));

@@ -240,6 +240,18 @@ function hideTip() {
 // ---------------------------------------------------------------------------------------------
 // Search view
 
+/** Display columns of a label: CJK and other wide characters take two. */
+function columns(text) {
+  return Array.from(text).reduce((n, c) => n + (/[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\uff00-\uff60]/.test(c) ? 2 : 1), 0);
+}
+
+/** Sizes the turn-label column of `box` to its longest label (speaker names vary: A, assistant). */
+function fitLabels(box) {
+  const widest = Math.max(0, ...[...box.querySelectorAll('.who')].map((w) => columns(w.textContent)));
+  box.style.setProperty('--who', `${Math.min(Math.max(widest, 4), 16) + 1}ch`);
+  return box;
+}
+
 function turnLabel(turn, kind) {
   return `${turn.turn}${kind === 'hit' ? ':' : '-'}${turn.speaker}`;
 }
@@ -247,7 +259,7 @@ function turnLabel(turn, kind) {
 /** One turn of an exchange: number and speaker, then its text (highlights only on the hit). */
 function renderTurn(turn, kind) {
   const row = el('div', { class: 'turn ' + kind, 'data-turn': turn.turn },
-    el('span', { class: 'who', text: turnLabel(turn, kind) }),
+    el('span', { class: 'who', text: turnLabel(turn, kind), title: turnLabel(turn, kind) }),
     el('div', { class: 'text' },
       renderText(turn.text, kind === 'hit' ? turn.highlights : [], turn.guesses)));
   if (kind === 'hit') row.setAttribute('aria-label', `hit: turn ${turn.turn} by ${turn.speaker}`);
@@ -259,7 +271,7 @@ function renderHit(hit, index) {
   const ctx = hit.context || {};
   const href = convUrl(hit.conversation, hit.turn, currentQuery());
   const langs = (hit.languages || []).join(' ');
-  return el('article', { class: 'exchange', tabindex: '-1', 'data-index': index,
+  return fitLabels(el('article', { class: 'exchange', tabindex: '-1', 'data-index': index,
     'data-href': href },
   el('header', {},
     el('a', { class: 'conv-link', href, text: hit.title || hit.conversation }),
@@ -267,7 +279,7 @@ function renderHit(hit, index) {
     langs ? el('span', { class: 'langs', text: langs }) : null),
   (ctx.before || []).map((t) => renderTurn(t, 'ctx')),
   renderTurn(hit, 'hit'),
-  (ctx.after || []).map((t) => renderTurn(t, 'ctx')));
+  (ctx.after || []).map((t) => renderTurn(t, 'ctx'))));
 }
 
 function renderKwicRow(row, index) {
@@ -461,7 +473,8 @@ function drawResults(st, data) {
 function renderConvTurn(turn) {
   const id = 'turn-' + turn.turn;
   const row = el('div', { class: 'turn', id, tabindex: '-1', 'data-turn': turn.turn },
-    el('a', { class: 'who', href: '#' + id, text: `${turn.turn}:${turn.speaker}` }),
+    el('a', { class: 'who', href: '#' + id, text: `${turn.turn}:${turn.speaker}`,
+      title: `${turn.turn}:${turn.speaker}` }),
     el('div', { class: 'text' }, renderText(turn.text, [], turn.guesses)));
   if (turn.time) row.insertBefore(el('time', { text: turn.time }), row.children[1]);
   if (turn.repaired && turn.original) {
@@ -511,7 +524,7 @@ async function showConversation(id, gen) {
     el('p', { class: 'conv-query', id: 'conv-query' }),
     renderMetadata(data.conversation_metadata || data.metadata),
     data.preamble ? el('pre', { class: 'preamble', text: data.preamble }) : null,
-    el('div', { class: 'turns' }, (data.turns || []).map(renderConvTurn)),
+    fitLabels(el('div', { class: 'turns' }, (data.turns || []).map(renderConvTurn))),
   ].filter(Boolean));
   landOnTurn();
   if (q.trim()) await highlightConversation(data, q, gen);

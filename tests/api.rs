@@ -367,6 +367,11 @@ fn pages_and_assets_are_embedded() {
             std::fs::read(repo.join(file)).expect("file"),
             "{path}"
         );
+        // The page may run its own script only, whatever text it shows.
+        if kind == "text/html" {
+            let policy = r.header("content-security-policy").unwrap_or_default();
+            assert!(policy.contains("script-src 'self'"), "{path}: {policy}");
+        }
     }
 }
 

@@ -2,7 +2,8 @@
 //! match (not a page of them). Counted on the inverted index: the matches of a segment go into a
 //! bit set, then each value's posting list is walked against it, so the cost is that of the
 //! index's speaker and language postings, whatever the number of hits, and memory is a bit per
-//! turn of one segment.
+//! turn of one segment. Metadata (`key=value` terms) is counted the same way where a segment holds
+//! few enough different pairs to be worth a facet.
 
 use std::collections::HashMap;
 
@@ -21,13 +22,32 @@ pub struct FacetValue {
     pub count: u64,
 }
 
-/// Matching turns per speaker and per language (a turn with spans in two languages counts in
-/// both), most first.
+/// Matching turns per value of one metadata key (lowercased, as `--where` matches them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MetadataFacet {
+    pub key: String,
+    pub values: Vec<FacetValue>,
+}
+
+/// Matching turns per speaker, per language (a turn with spans in two languages counts in both)
+/// and per metadata value, most first.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Facets {
     pub speaker: Vec<FacetValue>,
     pub lang: Vec<FacetValue>,
+    /// Keys in order of their matching turns. Left out: keys with more than 100 different values
+    /// among the matches (ids, free text), keys whose every value belongs to one turn (cue
+    /// numbers, timestamps), and segments with more than [`MAX_METADATA_TERMS`] pairs.
+    pub metadata: Vec<MetadataFacet>,
 }
+
+/// A segment with more different `key=value` pairs holds identifiers or free text, not
+/// categories: counting them would cost every search a walk over all of them.
+pub const MAX_METADATA_TERMS: u64 = 10_000;
+/// A key with more different values among the matches is no category either.
+const MAX_METADATA_VALUES: usize = 100;
+/// Metadata keys shown.
+const MAX_METADATA_KEYS: usize = 10;
 
 /// Counts per indexed term, and a turn that has it (its stored value is what a user reads: the
 /// speaker term is lowercased).
@@ -35,7 +55,7 @@ type Tally = HashMap<String, (u64, Option<(usize, DocAddress)>)>;
 
 /// The facets of `opts`'s matches over `engines` (one or several indexes), `top` values each.
 pub fn facets(engines: &[&Engine], opts: &SearchOptions, top: usize) -> Result<Facets> {
-    let (mut speakers, mut langs) = (Tally::new(), Tally::new());
+    let (mut speakers, mut langs, mut meta) = (Tally::new(), Tally::new(), Tally::new());
     let mut searchers = Vec::with_capacity(engines.len());
     for (i, engine) in engines.iter().enumerate() {
         let searcher = engine.searcher();
@@ -48,6 +68,11 @@ pub fn facets(engines: &[&Engine], opts: &SearchOptions, top: usize) -> Result<F
                 let at = |doc| (i, DocAddress::new(s as u32, doc));
                 tally(segment, fields.speaker, &matches, &mut speakers, at)?;
                 tally(segment, fields.languages, &matches, &mut langs, at)?;
+                if segment.inverted_index(fields.meta)?.terms().num_terms() as u64
+                    <= MAX_METADATA_TERMS
+                {
+                    tally(segment, fields.meta, &matches, &mut meta, at)?;
+                }
             }
             Ok(())
         })?;
@@ -57,7 +82,40 @@ pub fn facets(engines: &[&Engine], opts: &SearchOptions, top: usize) -> Result<F
         stored_str(&searchers[i], addr, engines[i].fields().speaker)
     })?;
     let lang = ranked(langs, top, |_| Ok(None))?;
-    Ok(Facets { speaker, lang })
+    Ok(Facets {
+        speaker,
+        lang,
+        metadata: by_key(meta, top),
+    })
+}
+
+/// `key=value` counts grouped by key: categories only, the keys with most matches first.
+fn by_key(counts: Tally, top: usize) -> Vec<MetadataFacet> {
+    let mut keys: HashMap<String, Vec<FacetValue>> = HashMap::new();
+    for (term, (count, _)) in counts {
+        if let Some((key, value)) = term.split_once('=') {
+            keys.entry(key.to_owned()).or_default().push(FacetValue {
+                value: value.to_owned(),
+                count,
+            });
+        }
+    }
+    let mut facets: Vec<(u64, MetadataFacet)> = keys
+        .into_iter()
+        // A key of one turn per value (subtitle cue numbers, timestamps) narrows nothing.
+        .filter(|(_, values)| {
+            values.len() <= MAX_METADATA_VALUES && values.iter().any(|v| v.count > 1)
+        })
+        .map(|(key, mut values)| {
+            values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+            let total = values.iter().map(|v| v.count).sum();
+            values.truncate(top);
+            (total, MetadataFacet { key, values })
+        })
+        .collect();
+    facets.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.key.cmp(&b.1.key)));
+    facets.truncate(MAX_METADATA_KEYS);
+    facets.into_iter().map(|(_, f)| f).collect()
 }
 
 /// The live documents of `segment` that `docs` yields.

@@ -489,3 +489,38 @@ fn listening_beyond_loopback_warns_and_a_missing_index_stops_it() {
         "{line}"
     );
 }
+
+#[test]
+fn metadata_facets_count_what_where_filters_find() {
+    let ws = workspace();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let examples = repo.join("examples");
+    let examples = examples.to_str().expect("a UTF-8 path");
+    run_ok(ws.path(), &["ingest", "corpus", examples]);
+    let server = Server::start(ws.path(), &[]);
+    let api = server.json("/api/search?q=*&limit=1");
+    let metadata = api["facets"]["metadata"]
+        .as_array()
+        .expect("metadata facets");
+    let keys: Vec<&str> = metadata.iter().filter_map(|f| f["key"].as_str()).collect();
+    // The chat export's `model` is a category; its `id` (a value per conversation) is one too
+    // while a handful of conversations have it, so only the category is asserted here.
+    assert!(keys.contains(&"model"), "{keys:?}");
+    for facet in metadata {
+        let key = facet["key"].as_str().expect("key");
+        for v in facet["values"].as_array().expect("values") {
+            let value = v["value"].as_str().expect("value");
+            // Each count is the number of turns the CLI's --where finds.
+            let filter = format!("{key}={value}");
+            let (out, _) = run_ok(
+                ws.path(),
+                &["search", "*", "--all", "--jsonl", "--where", &filter],
+            );
+            assert_eq!(
+                v["count"].as_u64(),
+                Some(out.lines().count() as u64),
+                "{filter}"
+            );
+        }
+    }
+}

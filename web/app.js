@@ -312,9 +312,13 @@ function statusText(data, st, shown) {
 function renderFacets(facets, st) {
   const box = $('facets');
   clear(box);
-  for (const [key, values] of Object.entries(facets || {})) {
+  // Speaker and language filter by their own parameter; each metadata key by `where=key=value`.
+  const groups = Object.entries(facets || {})
+    .filter(([key]) => key !== 'metadata')
+    .map(([key, values]) => [key, values, key in FACET_TITLES ? key : 'where']);
+  for (const { key, values } of (facets && facets.metadata) || []) groups.push([key, values, 'where']);
+  for (const [key, values, param] of groups) {
     if (!Array.isArray(values) || !values.length) continue;
-    const param = key in FACET_TITLES ? key : 'where';
     const list = el('ul', {});
     for (const { value, count } of values) {
       const filter = param === 'where' ? `${key}=${value}` : String(value);
@@ -328,12 +332,12 @@ function renderFacets(facets, st) {
       el('span', { class: 'count', text: Number(count).toLocaleString('en') }))));
     }
     box.append(el('section', { 'data-facet': key },
-      el('h3', { text: FACET_TITLES[key] || key }), list));
+      el('h3', { text: param === 'where' ? key : FACET_TITLES[key] || key }), list));
   }
   box.append(whereForm());
 }
 
-/** Metadata filters (`model=gpt-4`): the API counts no metadata facets, so they are typed. */
+/** Metadata filters typed as `model=gpt-4`: for keys the facets leave out (ids, free text). */
 function whereForm() {
   const input = el('input', { type: 'text', id: 'where', placeholder: 'key=value',
     'aria-label': 'metadata filter key=value', spellcheck: 'false' });

@@ -182,6 +182,24 @@ test('a typed metadata filter narrows to that metadata; the conversation lists i
   assert.ok(meta.includes('model') && meta.includes('gpt-4'), meta);
 });
 
+test('a metadata facet counts its turns and filters by where=key=value', async (t) => {
+  const page = await newPage(t);
+  const all = await api('/api/search?q=*');
+  // tests/browser.rs ingests examples/, whose chat export names a model per conversation.
+  const model = all.facets.metadata.find((f) => f.key === 'model');
+  assert.ok(model, 'a model facet: ' + JSON.stringify(all.facets.metadata));
+  const facet = model.values[0];
+  await page.goto(BASE + '/?q=*');
+  await page.waitForSelector('#hits .exchange');
+  const button = page.locator(`.facet[data-facet="model"][data-value="${facet.value}"]`);
+  assert.equal(Number(await button.locator('.count').textContent()), facet.count);
+  await button.click();
+  await page.waitForURL((u) => u.searchParams.getAll('where').includes(`model=${facet.value}`));
+  await page.waitForFunction((n) => document.getElementById('status').textContent.startsWith(n + ' hit'),
+    String(facet.count));
+  await shot(page, 'metadata-facet');
+});
+
 test('a hit opens its conversation on the hit turn; deep links land on the turn', async (t) => {
   const page = await newPage(t);
   await page.goto(BASE + '/?q=' + encodeURIComponent('"social media"'));

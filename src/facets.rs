@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 use tantivy::query::{EnableScoring, Query};
-use tantivy::schema::{Field, IndexRecordOption, OwnedValue};
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{BitSet, DocAddress, DocSet, Searcher, SegmentReader, TERMINATED};
 
 use crate::error::{Error, Result};
@@ -194,10 +194,5 @@ fn ranked(
 
 fn stored_str(searcher: &Searcher, addr: DocAddress, field: Field) -> Result<Option<String>> {
     let doc: tantivy::TantivyDocument = searcher.doc(addr)?;
-    Ok(doc
-        .get_first(field)
-        .and_then(|v| match OwnedValue::from(v) {
-            OwnedValue::Str(s) => Some(s),
-            _ => None,
-        }))
+    Ok(crate::index::first_str(&doc, field).map(str::to_owned))
 }

@@ -10,7 +10,7 @@ use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::query::EnableScoring;
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::query_grammar::{self, Delimiter, Occur as AstOccur, UserInputAst, UserInputLeaf};
-use tantivy::schema::{IndexRecordOption, OwnedValue, Term};
+use tantivy::schema::{IndexRecordOption, OwnedValue, Term, Value};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, DocSet, Index, IndexReader, Searcher, TantivyDocument, TERMINATED};
 
@@ -746,19 +746,12 @@ fn time_of(doc: &TantivyDocument, f: &Fields) -> Option<Timestamp> {
 }
 
 fn first_str(doc: &TantivyDocument, field: tantivy::schema::Field) -> Option<String> {
-    doc.get_first(field)
-        .and_then(|v| match OwnedValue::from(v) {
-            OwnedValue::Str(s) => Some(s),
-            _ => None,
-        })
+    crate::index::first_str(doc, field).map(str::to_owned)
 }
 
 fn all_str(doc: &TantivyDocument, field: tantivy::schema::Field) -> Vec<String> {
     doc.get_all(field)
-        .filter_map(|v| match OwnedValue::from(v) {
-            OwnedValue::Str(s) => Some(s),
-            _ => None,
-        })
+        .filter_map(|v| v.as_str().map(str::to_owned))
         .collect()
 }
 

@@ -19,6 +19,7 @@ use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocSet, SegmentReader, TantivyDocument, TERMINATED};
 
 use crate::error::{Error, Result};
+use crate::index::first_str;
 use crate::index::schema::Fields;
 use crate::model::{civil_from_days, Metadata};
 use crate::search::{Engine, SearchOptions};
@@ -495,10 +496,6 @@ fn meta_key(doc: &TantivyDocument, f: &Fields, key: &str) -> String {
         }
     }
     NO_GROUP.to_owned()
-}
-
-fn first_str(doc: &TantivyDocument, field: tantivy::schema::Field) -> Option<&str> {
-    doc.get_first(field).and_then(|v| v.as_str())
 }
 
 /// Groups in the order they print: time groups chronologically, others by size (then name).

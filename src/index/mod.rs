@@ -10,6 +10,7 @@ pub mod writer;
 
 use std::path::Path;
 
+use tantivy::schema::{Field, Value};
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{Index, IndexSettings};
 
@@ -228,4 +229,9 @@ fn clear(dir: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The first stored string of `field` in a document read from the index, borrowed.
+pub fn first_str(doc: &tantivy::TantivyDocument, field: Field) -> Option<&str> {
+    doc.get_first(field).and_then(|v| v.as_str())
 }

@@ -598,6 +598,11 @@ impl Engine {
         let source = text(f.source);
         let record = first_u64(doc, f.record);
         let line = first_u64(doc, f.line).unwrap_or(0);
+        let body = text(f.text);
+        // The original and the guesses are stored as what the text does not already say.
+        let guesses =
+            first_bytes(doc, f.guesses).map_or_else(Vec::new, |g| stored::decode_guesses(g, &body));
+        let original = first_bytes(doc, f.original).and_then(|o| stored::decode_original(o, &body));
         TurnView {
             conversation: text(f.conversation),
             title: text(f.title),
@@ -616,10 +621,10 @@ impl Engine {
             } else {
                 Vec::new()
             },
-            text: text(f.text),
+            text: body,
             repaired: first_bool(doc, f.repaired).unwrap_or(false),
-            original: first_bytes(doc, f.original).and_then(stored::decode_original),
-            guesses: first_bytes(doc, f.guesses).map_or_else(Vec::new, stored::decode_guesses),
+            original,
+            guesses,
             metadata: stored(doc, f.metadata),
             conversation_metadata: stored(doc, f.conversation_metadata),
         }

@@ -12,7 +12,7 @@ use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer};
 use crate::analyzer::{ANALYZER, EXACT_ANALYZER};
 
 /// Version of the on-disk layout (schema and manifest).
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// Tokenizer for speaker labels: the whole label, lowercased, so `--speaker alice` finds `Alice`.
 pub const LABEL_TOKENIZER: &str = "colloquy_label";

@@ -83,10 +83,16 @@ fn turn_doc(f: &Fields, at: &Placement, conv: &Conversation, turn: &Turn) -> Tan
         d.add_text(f.dominant, dominant);
     }
     if let Some(original) = &turn.original {
-        d.add_bytes(f.original, &stored::encode_original(original));
+        d.add_bytes(
+            f.original,
+            &stored::encode_original(original, &turn.text, &turn.guesses),
+        );
     }
     if !turn.guesses.is_empty() {
-        d.add_bytes(f.guesses, &stored::encode_guesses(&turn.guesses));
+        d.add_bytes(
+            f.guesses,
+            &stored::encode_guesses(&turn.guesses, &turn.text),
+        );
     }
     if let Some(m) = metadata_json(&turn.metadata) {
         d.add_text(f.metadata, m);

@@ -72,7 +72,7 @@ pub struct ShortStr {
 impl ShortStr {
     const CAP: usize = 15;
 
-    fn from_chars(chars: &[char]) -> ShortStr {
+    pub(crate) fn from_chars(chars: &[char]) -> ShortStr {
         let mut s = ShortStr {
             len: 0,
             bytes: [0; Self::CAP],

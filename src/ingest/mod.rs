@@ -326,37 +326,116 @@ fn finish(
 /// The repair model's corpus statistics: characters and pairs of the undamaged turns of the files
 /// this run will (re)index, from their first [`pipeline::LEARN_BYTES`] of text. A first pass, because
 /// the damaged turns of a file may come before the clean turns that explain them.
+///
+/// Files are read in walk order, [`LEARN_GROUP`] at a time on every core, each from at most what the budget had
+/// left when its group began, and merged in order until the budget is spent: the same corpus
+/// teaches the same statistics however the threads run. (One budget shared between threads made
+/// which files taught depend on timing: two ingests of one 100 MB corpus gave confidences
+/// differing by 0.001 in 44 of 60 conversations.)
 fn learn_clean_stats(
     found: &[Found],
     manifest: &Manifest,
     forced: Option<&'static dyn Reader>,
     read: &ReadOptions,
 ) -> CorpusStats {
-    let budget = AtomicUsize::new(pipeline::LEARN_BYTES);
-    found
-        .par_iter()
+    let todo: Vec<&Found> = found
+        .iter()
         .filter(|f| {
             manifest
                 .files
                 .get(&f.source)
                 .is_none_or(|prev| !file::same_stat(prev, f))
         })
-        .fold(CorpusStats::new, |stats, f| {
-            if budget.load(Ordering::Relaxed) == 0 {
-                return stats;
+        .collect();
+    learn_in_order(&todo, forced, read, pipeline::LEARN_BYTES)
+}
+
+/// [`learn_clean_stats`] over `todo`, in its order, from at most about `budget` bytes of turns.
+fn learn_in_order(
+    todo: &[&Found],
+    forced: Option<&'static dyn Reader>,
+    read: &ReadOptions,
+    budget: usize,
+) -> CorpusStats {
+    let mut stats = CorpusStats::new();
+    let mut left = budget;
+    for files in todo.chunks(LEARN_GROUP) {
+        let learned: Vec<(CorpusStats, usize)> = files
+            .par_iter()
+            .map(|f| learn_file(f, forced, read, left))
+            .collect();
+        for (file_stats, used) in learned {
+            if left == 0 {
+                break;
             }
-            let mut sink = pipeline::LearnSink {
-                stats,
-                budget: &budget,
-            };
-            if let Ok(reader) = file::reader_for(f, forced) {
-                // A file that cannot be read is reported by the indexing pass.
-                let _ = reader.read(&f.path, read, &mut sink);
-            }
-            sink.stats
-        })
-        .reduce(CorpusStats::new, |mut a, b| {
-            a.merge(&b);
-            a
-        })
+            stats.merge(&file_stats);
+            left = left.saturating_sub(used);
+        }
+        if left == 0 {
+            break;
+        }
+    }
+    stats
+}
+
+/// Files learned from at once. Fixed, not per core: each file of a group may read what the
+/// budget had left when the group began, so the grouping decides what is learned.
+const LEARN_GROUP: usize = 16;
+
+/// One file's clean-turn statistics from at most `budget` bytes of its turns, and the bytes read.
+fn learn_file(
+    f: &Found,
+    forced: Option<&'static dyn Reader>,
+    read: &ReadOptions,
+    budget: usize,
+) -> (CorpusStats, usize) {
+    let left = AtomicUsize::new(budget);
+    let mut sink = pipeline::LearnSink {
+        stats: CorpusStats::new(),
+        budget: &left,
+    };
+    if let Ok(reader) = file::reader_for(f, forced) {
+        // A file that cannot be read is reported by the indexing pass.
+        let _ = reader.read(&f.path, read, &mut sink);
+    }
+    let used = budget - left.load(Ordering::Relaxed);
+    (sink.stats, used)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The statistics learned from a corpus larger than the budget are the same with one thread
+    /// or two, run after run.
+    #[test]
+    fn learning_does_not_depend_on_thread_timing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Eight clean files of ~6 KB, each of its own Han characters, of different lengths, so
+        // that which files a shared budget reached first would show in the counts.
+        for f in 0..8u32 {
+            let line: String = (0..40)
+                .filter_map(|k| char::from_u32(0x4E00 + f * 64 + k))
+                .collect();
+            let turns = format!("[A]: {line}\n").repeat(30 + 5 * f as usize);
+            std::fs::write(dir.path().join(format!("{f}.txt")), turns).expect("write");
+        }
+        let (found, _) = walk::walk(&[dir.path().to_path_buf()], false);
+        let todo: Vec<&Found> = found.iter().collect();
+        let learn = |threads: usize, budget: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool");
+            pool.install(|| learn_in_order(&todo, None, &ReadOptions::default(), budget))
+        };
+        let one = learn(1, 20_000);
+        for _ in 0..5 {
+            assert!(learn(2, 20_000).same_counts(&one));
+        }
+        // The budget is what bounds the pass.
+        let all = learn(2, 1 << 20);
+        assert!(one.total_chars() > 0);
+        assert!(one.total_chars() < all.total_chars());
+    }
 }

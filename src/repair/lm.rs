@@ -33,6 +33,20 @@ impl CorpusStats {
         Self::default()
     }
 
+    /// Characters counted so far.
+    pub fn total_chars(&self) -> u64 {
+        self.total_chars
+    }
+
+    /// The same counts, whatever order they were learned in.
+    #[cfg(test)]
+    pub(crate) fn same_counts(&self, other: &CorpusStats) -> bool {
+        self.chars == other.chars
+            && self.pairs == other.pairs
+            && self.total_chars == other.total_chars
+            && self.total_pairs == other.total_pairs
+    }
+
     pub(crate) fn version(&self) -> u64 {
         self.version
     }

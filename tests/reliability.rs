@@ -86,37 +86,42 @@ fn an_ingest_killed_at_any_moment_recovers_to_the_same_index() {
         ("incremental", &[]),
         ("rebuild", &["--rebuild"]),
     ];
-    for (mode, args) in modes {
-        let reference = tempfile::tempdir().unwrap();
-        corpus(reference.path());
-        if mode != "fresh" {
-            run_ingest(reference.path(), &[]);
+    // The three modes run side by side: most of each run is waiting for its kill moment.
+    std::thread::scope(|scope| {
+        for (mode, args) in modes {
+            scope.spawn(move || {
+                let reference = tempfile::tempdir().unwrap();
+                corpus(reference.path());
+                if mode != "fresh" {
+                    run_ingest(reference.path(), &[]);
+                }
+                if mode == "incremental" {
+                    change(reference.path());
+                }
+                run_ingest(reference.path(), args);
+                let expected = snapshot(reference.path());
+                // Seven moments per mode, 21 in all, spread over the run.
+                for k in 0..7u64 {
+                    let ws = tempfile::tempdir().unwrap();
+                    corpus(ws.path());
+                    if mode != "fresh" {
+                        run_ingest(ws.path(), &[]);
+                    }
+                    if mode == "incremental" {
+                        change(ws.path());
+                    }
+                    kill_ingest_after(ws.path(), args, Duration::from_millis(20 + k * 170));
+                    run_ingest(ws.path(), &[]);
+                    assert_eq!(
+                        snapshot(ws.path()),
+                        expected,
+                        "{mode}, killed after {} ms",
+                        20 + k * 170
+                    );
+                }
+            });
         }
-        if mode == "incremental" {
-            change(reference.path());
-        }
-        run_ingest(reference.path(), args);
-        let expected = snapshot(reference.path());
-        // Seven moments per mode, 21 in all, spread over the run.
-        for k in 0..7u64 {
-            let ws = tempfile::tempdir().unwrap();
-            corpus(ws.path());
-            if mode != "fresh" {
-                run_ingest(ws.path(), &[]);
-            }
-            if mode == "incremental" {
-                change(ws.path());
-            }
-            kill_ingest_after(ws.path(), args, Duration::from_millis(20 + k * 170));
-            run_ingest(ws.path(), &[]);
-            assert_eq!(
-                snapshot(ws.path()),
-                expected,
-                "{mode}, killed after {} ms",
-                20 + k * 170
-            );
-        }
-    }
+    });
 }
 
 #[test]

@@ -78,6 +78,18 @@ fn kill_ingest_after(dir: &Path, args: &[&str], delay: Duration) {
     let _ = child.wait();
 }
 
+/// The corpus and index an ingest of `mode` starts from: none, or a first ingest (changed since,
+/// for an incremental run).
+fn prepare(dir: &Path, mode: &str) {
+    corpus(dir);
+    if mode != "fresh" {
+        run_ingest(dir, &[]);
+    }
+    if mode == "incremental" {
+        change(dir);
+    }
+}
+
 #[test]
 fn an_ingest_killed_at_any_moment_recovers_to_the_same_index() {
     // The reference: each mode run without interruption.
@@ -91,25 +103,13 @@ fn an_ingest_killed_at_any_moment_recovers_to_the_same_index() {
         for (mode, args) in modes {
             scope.spawn(move || {
                 let reference = tempfile::tempdir().unwrap();
-                corpus(reference.path());
-                if mode != "fresh" {
-                    run_ingest(reference.path(), &[]);
-                }
-                if mode == "incremental" {
-                    change(reference.path());
-                }
+                prepare(reference.path(), mode);
                 run_ingest(reference.path(), args);
                 let expected = snapshot(reference.path());
                 // Seven moments per mode, 21 in all, spread over the run.
                 for k in 0..7u64 {
                     let ws = tempfile::tempdir().unwrap();
-                    corpus(ws.path());
-                    if mode != "fresh" {
-                        run_ingest(ws.path(), &[]);
-                    }
-                    if mode == "incremental" {
-                        change(ws.path());
-                    }
+                    prepare(ws.path(), mode);
                     kill_ingest_after(ws.path(), args, Duration::from_millis(20 + k * 170));
                     run_ingest(ws.path(), &[]);
                     assert_eq!(

@@ -502,15 +502,24 @@ mod tests {
         assert!(decode_spans(&[]).is_empty());
     }
 
-    #[test]
-    fn originals_of_the_damaged_seeds_come_back_exactly_in_their_page() {
-        for seed in [
+    /// The three damaged seeds, by name, as read.
+    fn damaged_seeds() -> Vec<(&'static str, String)> {
+        [
             "000_69e3827c508b06a3",
             "002_a46578f8551527d5",
             "003_c8cacc78d537ad71",
-        ] {
+        ]
+        .into_iter()
+        .map(|seed| {
             let path = format!("{}/corpus/{seed}.txt", env!("CARGO_MANIFEST_DIR"));
-            let text = std::fs::read_to_string(path).expect("seed");
+            (seed, std::fs::read_to_string(path).expect("seed"))
+        })
+        .collect()
+    }
+
+    #[test]
+    fn originals_of_the_damaged_seeds_come_back_exactly_in_their_page() {
+        for (seed, text) in damaged_seeds() {
             let repaired = Repairer::new().repair(&text).text;
             // Without guesses to name a page: page bytes, no more than the repaired text's own
             // UTF-8 (fewer where bytes were lost), not its mojibake's.
@@ -529,13 +538,7 @@ mod tests {
     #[test]
     fn originals_of_damaged_turns_are_mostly_the_pages_reading_of_the_repair() {
         let (mut lines, mut readings) = (0, 0);
-        for seed in [
-            "000_69e3827c508b06a3",
-            "002_a46578f8551527d5",
-            "003_c8cacc78d537ad71",
-        ] {
-            let path = format!("{}/corpus/{seed}.txt", env!("CARGO_MANIFEST_DIR"));
-            let text = std::fs::read_to_string(path).expect("seed");
+        for (_, text) in damaged_seeds() {
             for line in text.lines() {
                 let r = Repairer::new().repair(line);
                 if r.guesses.is_empty() {

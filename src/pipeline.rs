@@ -7,7 +7,6 @@
 //! metadata values are not: they are matched exactly by `--where`.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
@@ -19,31 +18,26 @@ use crate::spans::{self, SegmentConfig, Span};
 
 /// A reader's sink that feeds the repair model the clean turns it reads, until a byte budget
 /// shared between threads runs out: the corpus's own emoji, punctuation and names.
-pub struct LearnSink<'a> {
+pub struct LearnSink {
     pub stats: CorpusStats,
-    pub budget: &'a AtomicUsize,
+    /// Bytes of turn text still to be read; learning stops at 0.
+    pub left: usize,
 }
 
-impl Sink for LearnSink<'_> {
+impl Sink for LearnSink {
     fn conversation(&mut self, conv: model::Conversation) {
         for turn in &conv.turns {
-            let n = turn.text.len();
-            let took = self
-                .budget
-                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
-                    (left > 0).then(|| left.saturating_sub(n))
-                })
-                .is_ok();
-            if !took {
+            if self.left == 0 {
                 return;
             }
+            self.left = self.left.saturating_sub(turn.text.len());
             self.stats.observe_if_clean(&turn.text);
         }
     }
     fn skipped(&mut self, _: Origin, _: String) {}
     fn warning(&mut self, _: Origin, _: String) {}
     fn full(&self) -> bool {
-        self.budget.load(Ordering::Relaxed) == 0
+        self.left == 0
     }
 }
 
@@ -64,10 +58,9 @@ pub struct RepairedFile {
 pub fn repair_file(path: Option<&Path>, bytes: Vec<u8>) -> Result<RepairedFile, decode::NotText> {
     let head: Vec<u8> = bytes.iter().take(64 << 10).copied().collect();
     let decoded = decode::decode(bytes)?;
-    let budget = AtomicUsize::new(LEARN_BYTES);
     let mut sink = LearnSink {
         stats: CorpusStats::new(),
-        budget: &budget,
+        left: LEARN_BYTES,
     };
     let read = path.is_some_and(|p| {
         formats::choose(p, &head)

@@ -159,17 +159,16 @@ fn first_conversation(addr: &str) -> Result<Option<String>> {
     Ok(v["hits"][0]["conversation"].as_str().map(str::to_owned))
 }
 
-/// A query value percent-encoded (ids of records hold `#`, which would start a fragment).
+/// A query value percent-encoded (ids of records hold `#`, which would start a fragment): all
+/// but RFC 3986's unreserved characters.
 fn percent_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    const RESERVED: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    utf8_percent_encode(value, RESERVED).to_string()
 }
 
 /// wrk's script: each request takes the next URL of the mix.

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::repair::{damage, CodePage, DamageModel, Guess, UndefinedState};
+use crate::repair::{damage_once, CodePage, Guess, UndefinedState};
 use crate::spans::Span;
 
 /// Runners-up kept per guess in the index, and the smallest probability worth keeping.
@@ -97,9 +97,14 @@ pub fn encode_guesses(guesses: &[Guess], text: &str) -> Vec<u8> {
     for g in guesses.iter().map(StoredGuess::of) {
         let len = g.end.saturating_sub(g.start);
         let chosen_in_text = chars.at(g.start) == Some(g.chosen);
-        let lost = LOSSES
-            .iter()
-            .position(|&u| lost_reading(g.chosen, g.code_page, u) == g.original);
+        let lost = LOSSES.iter().position(|&u| {
+            reads_as(
+                g.chosen.encode_utf8(&mut [0; 4]),
+                g.code_page,
+                u,
+                &g.original,
+            )
+        });
         let mut flags = lost.map_or(0, |i| (i as u8 + 1) << 2);
         if chosen_in_text {
             flags |= Flags::CHOSEN_IN_TEXT;
@@ -155,21 +160,21 @@ const LOSSES: [(UndefinedState, bool); 5] = [
 ];
 
 /// What `page` shows for `text`'s UTF-8 bytes with its undefined bytes lost as `lost` says.
-fn reading(text: &str, page: CodePage, (undefined, soft_hyphen): (UndefinedState, bool)) -> String {
-    let model = DamageModel {
-        code_page: page,
-        undefined,
-        rounds: 1,
-    };
-    let mut out = damage(text, model);
-    if soft_hyphen {
-        out.retain(|c| c != '\u{AD}');
-    }
-    out
+fn reading<'t>(
+    text: &'t str,
+    page: CodePage,
+    (undefined, soft_hyphen): (UndefinedState, bool),
+) -> impl Iterator<Item = char> + 't {
+    damage_once(text, page, undefined).filter(move |&c| !(soft_hyphen && c == '\u{AD}'))
+}
+
+/// Whether `page`'s reading of `text` under `lost` is `original`, without building it.
+fn reads_as(text: &str, page: CodePage, lost: (UndefinedState, bool), original: &str) -> bool {
+    reading(text, page, lost).eq(original.chars())
 }
 
 fn lost_reading(c: char, page: CodePage, lost: (UndefinedState, bool)) -> String {
-    reading(c.encode_utf8(&mut [0; 4]), page, lost)
+    reading(c.encode_utf8(&mut [0; 4]), page, lost).collect()
 }
 
 fn zigzag(n: i64) -> u64 {
@@ -322,7 +327,7 @@ fn reading_of(original: &str, text: &str, guesses: &[Guess]) -> Option<[u8; 3]> 
     let page = guesses.first()?.code_page;
     let number = STORED_PAGES.iter().position(|&p| p == page)?;
     LOSSES.iter().enumerate().find_map(|(n, &loss)| {
-        (reading(text, page, loss) == original).then_some([ORIGINAL_READING, number as u8, n as u8])
+        reads_as(text, page, loss, original).then_some([ORIGINAL_READING, number as u8, n as u8])
     })
 }
 
@@ -336,7 +341,7 @@ pub fn decode_original(bytes: &[u8], text: &str) -> Option<String> {
         ORIGINAL_READING => {
             let [page, loss] = rest else { return None };
             let page = *STORED_PAGES.get(usize::from(*page))?;
-            Some(reading(text, page, *LOSSES.get(usize::from(*loss))?))
+            Some(reading(text, page, *LOSSES.get(usize::from(*loss))?).collect())
         }
         n => {
             let page = ORIGINAL_PAGES.get(usize::from(n))?;

@@ -12,7 +12,6 @@ mod walk;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -340,11 +339,11 @@ fn finish(
 /// this run will (re)index, from their first [`pipeline::LEARN_BYTES`] of text. A first pass, because
 /// the damaged turns of a file may come before the clean turns that explain them.
 ///
-/// Files are read in walk order, [`LEARN_GROUP`] at a time on every core, each from at most what the budget had
-/// left when its group began, and merged in order until the budget is spent: the same corpus
-/// teaches the same statistics however the threads run. (One budget shared between threads made
-/// which files taught depend on timing: two ingests of one 100 MB corpus gave confidences
-/// differing by 0.001 in 44 of 60 conversations.)
+/// Files are read in walk order, [`LEARN_GROUP`] at a time on every core, each from at most what
+/// the budget had left when its group began, and merged in order until the budget is spent: the
+/// same corpus teaches the same statistics however the threads run. (One budget shared between
+/// threads made which files taught depend on timing: two ingests of one 100 MB corpus gave
+/// confidences differing by 0.001 in 44 of 60 conversations.)
 fn learn_clean_stats(
     found: &[Found],
     manifest: &Manifest,
@@ -373,6 +372,9 @@ fn learn_in_order(
     let mut stats = CorpusStats::new();
     let mut left = budget;
     for files in todo.chunks(LEARN_GROUP) {
+        if left == 0 {
+            break;
+        }
         let learned: Vec<(CorpusStats, usize)> = files
             .par_iter()
             .map(|f| learn_file(f, forced, read, left))
@@ -383,9 +385,6 @@ fn learn_in_order(
             }
             stats.merge(&file_stats);
             left = left.saturating_sub(used);
-        }
-        if left == 0 {
-            break;
         }
     }
     stats
@@ -402,17 +401,15 @@ fn learn_file(
     read: &ReadOptions,
     budget: usize,
 ) -> (CorpusStats, usize) {
-    let left = AtomicUsize::new(budget);
     let mut sink = pipeline::LearnSink {
         stats: CorpusStats::new(),
-        budget: &left,
+        left: budget,
     };
     if let Ok(reader) = file::reader_for(f, forced) {
         // A file that cannot be read is reported by the indexing pass.
         let _ = reader.read(&f.path, read, &mut sink);
     }
-    let used = budget - left.load(Ordering::Relaxed);
-    (sink.stats, used)
+    (sink.stats, budget - sink.left)
 }
 
 #[cfg(test)]

@@ -108,27 +108,35 @@ pub(super) fn damages(model: DamageModel, c: char) -> bool {
 
 /// Produce the mojibake `model` makes of `clean`.
 pub fn damage(clean: &str, model: DamageModel) -> String {
-    let t = model.code_page.table();
     let mut text = clean.to_string();
     for _ in 0..model.rounds.max(1) {
-        let mut out = String::with_capacity(text.len() * 2);
-        for &b in text.as_bytes() {
-            if b < 0x80 {
-                out.push(char::from(b));
-            } else if t.is_undefined(b) {
-                match model.undefined {
-                    UndefinedState::Dropped => {}
-                    UndefinedState::C1Control => out.push(char::from(b)),
-                    UndefinedState::Replacement => out.push('\u{FFFD}'),
-                    UndefinedState::QuestionMark => out.push('?'),
-                }
-            } else {
-                out.push(t.decode[b as usize]);
-            }
-        }
-        text = out;
+        text = damage_once(&text, model.code_page, model.undefined).collect();
     }
     text
+}
+
+/// One round of mojibake, char by char: `clean`'s UTF-8 bytes read through `code_page`, the bytes
+/// it leaves undefined handled as `undefined` says.
+pub fn damage_once(
+    clean: &str,
+    code_page: CodePage,
+    undefined: UndefinedState,
+) -> impl Iterator<Item = char> + '_ {
+    let t = code_page.table();
+    clean.bytes().filter_map(move |b| {
+        if b < 0x80 {
+            Some(char::from(b))
+        } else if t.is_undefined(b) {
+            match undefined {
+                UndefinedState::Dropped => None,
+                UndefinedState::C1Control => Some(char::from(b)),
+                UndefinedState::Replacement => Some('\u{FFFD}'),
+                UndefinedState::QuestionMark => Some('?'),
+            }
+        } else {
+            Some(t.decode[b as usize])
+        }
+    })
 }
 
 /// Accuracy figures for one damage model over all evaluation texts.

@@ -19,7 +19,8 @@ mod variant;
 
 pub use codepage::CodePage;
 pub use damage::{
-    damage, evaluate, evaluate_with, DamageModel, EvalReport, ModelEval, UndefinedState,
+    damage, damage_once, evaluate, evaluate_with, DamageModel, EvalReport, ModelEval,
+    UndefinedState,
 };
 pub use detect::{forget_patterns, looks_damaged};
 pub use dict::{dict_load_time, preload_dict};

@@ -235,62 +235,98 @@ impl Scan {
 
 /// Enumerate the characters a damaged sequence could have been.
 fn completions(lead: u8, obs: &[Obs], missing: usize, sets: (&[u8], &[u8]), out: &mut Vec<char>) {
-    fn rec(
-        obs: &[Obs],
-        missing: usize,
-        sets: (&[u8], &[u8]),
-        buf: &mut [u8; 4],
-        len: usize,
-        out: &mut Vec<char>,
-        trials: &mut usize,
-    ) {
-        if out.len() >= MAX_CANDS || *trials >= MAX_TRIALS {
+    if !is_lead(lead) {
+        return;
+    }
+    // Distinct byte strings decode to distinct characters, and one string can be built twice
+    // only where a lost byte may sit on either side of a byte equal to it: beside a wildcard, or
+    // beside an observed byte that could also have been lost.
+    let twice = missing > 0
+        && obs.iter().any(|o| match *o {
+            Obs::Wild => true,
+            Obs::Byte(b) => sets.1.contains(&b),
+        });
+    let mut e = Enumeration {
+        sets,
+        buf: [lead, 0, 0, 0],
+        out,
+        trials: 0,
+        twice,
+    };
+    e.rec(obs, missing, 1);
+}
+
+/// The state of one `completions` enumeration.
+struct Enumeration<'a> {
+    sets: (&'a [u8], &'a [u8]),
+    buf: [u8; 4],
+    out: &'a mut Vec<char>,
+    trials: usize,
+    /// Whether one character can be reached twice (see `completions`).
+    twice: bool,
+}
+
+impl Enumeration<'_> {
+    fn rec(&mut self, obs: &[Obs], missing: usize, len: usize) {
+        if self.out.len() >= MAX_CANDS || self.trials >= MAX_TRIALS {
             return;
         }
         // Prune prefixes that can never be valid UTF-8 (overlong forms,
         // surrogates, beyond U+10FFFF) before multiplying them out.
-        if len == 2 && !valid_prefix(buf[0], buf[1]) {
+        if len == 2 && !valid_prefix(self.buf[0], self.buf[1]) {
             return;
         }
         if obs.is_empty() && missing == 0 {
-            *trials += 1;
-            if let Ok(s) = std::str::from_utf8(&buf[..len]) {
-                if let Some(ch) = s.chars().next() {
-                    if credible(ch) && !out.contains(&ch) {
-                        out.push(ch);
-                    }
-                }
-            }
+            self.trials += 1;
+            self.leaf(len);
             return;
         }
         if len >= 4 {
             return;
         }
-        let (undefined, droppable) = sets;
+        let (undefined, droppable) = self.sets;
         if missing > 0 {
             for &u in droppable {
-                buf[len] = u;
-                rec(obs, missing - 1, sets, buf, len + 1, out, trials);
+                self.buf[len] = u;
+                self.rec(obs, missing - 1, len + 1);
             }
         }
         if let Some((first, rest)) = obs.split_first() {
             match *first {
                 Obs::Byte(b) => {
-                    buf[len] = b;
-                    rec(rest, missing, sets, buf, len + 1, out, trials);
+                    self.buf[len] = b;
+                    self.rec(rest, missing, len + 1);
                 }
                 Obs::Wild => {
                     for &u in undefined {
-                        buf[len] = u;
-                        rec(rest, missing, sets, buf, len + 1, out, trials);
+                        self.buf[len] = u;
+                        self.rec(rest, missing, len + 1);
                     }
                 }
             }
         }
     }
-    let mut buf = [lead, 0, 0, 0];
-    let mut trials = 0;
-    rec(obs, missing, sets, &mut buf, 1, out, &mut trials);
+
+    /// Decode a complete candidate sequence; the lead byte and the second
+    /// byte are valid by now, so it is UTF-8 if every byte after the lead
+    /// is a continuation byte (an undefined byte need not be one).
+    #[inline]
+    fn leaf(&mut self, len: usize) {
+        let Some(tail) = self.buf.get(1..len) else {
+            return;
+        };
+        if len != seq_len(self.buf[0]) || !tail.iter().all(|&b| is_cont(b)) {
+            return;
+        }
+        let mut u = u32::from(self.buf[0]) & (0x7F >> len);
+        for &b in tail {
+            u = (u << 6) | (u32::from(b) & 0x3F);
+        }
+        let Some(ch) = char::from_u32(u) else { return };
+        if credible(ch) && !(self.twice && self.out.contains(&ch)) {
+            self.out.push(ch);
+        }
+    }
 }
 
 /// Whether `lead, second` can begin a valid UTF-8 sequence.

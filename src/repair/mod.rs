@@ -840,29 +840,6 @@ fn accept_page(
     probe: &mut Candidates,
 ) -> (Vec<usize>, f32) {
     let ci = cp.index();
-    // A cluster that detection rejects even in a strong document needs no verdict: judging is
-    // the costly part of a page's scan.
-    let verdicts: Vec<Verdict> = page
-        .clusters
-        .iter()
-        .enumerate()
-        .map(|(k, c)| {
-            if detect::accept(c, true) {
-                judge_result(chars, page, k, probe)
-            } else {
-                Verdict::Reject
-            }
-        })
-        .collect();
-    let judged = |k: usize, c: &Cluster, doc_strong: bool| match verdicts.get(k) {
-        Some(Verdict::Detection) => detect::accept(c, doc_strong),
-        Some(Verdict::OwnEvidence) => detect::accept(c, false),
-        Some(Verdict::KnownWord) => detect::accept(c, true),
-        Some(Verdict::LoneLetter { weird }) => {
-            detect::accept(c, false) && (*weird >= 2 || (doc_strong && *weird >= 1))
-        }
-        Some(Verdict::Reject) | None => false,
-    };
     let whole = |c: &Cluster| {
         page.tokens
             .get(c.tok_lo..c.tok_hi)
@@ -870,8 +847,51 @@ fn accept_page(
             .iter()
             .all(|t| t.fixed.is_some())
     };
-    let evidenced =
-        !cp.gated() || has_own_run(page, ranges, ci, |k, c| judged(k, c, false) && whole(c));
+    // A cluster that detection rejects even in a strong document needs no verdict: judging is
+    // the costly part of a page's scan. Nor does a lossy run of a gated page until the page has
+    // shown a run of its own, read whole: without one, no lossy run of it is accepted.
+    let gated = cp.gated();
+    let judge = |k: usize, c: &Cluster, probe: &mut Candidates| {
+        if detect::accept(c, true) {
+            judge_result(chars, page, k, probe)
+        } else {
+            Verdict::Reject
+        }
+    };
+    let mut verdicts: Vec<Verdict> = page
+        .clusters
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            if gated && !whole(c) {
+                Verdict::Reject
+            } else {
+                judge(k, c, probe)
+            }
+        })
+        .collect();
+    let judged =
+        |verdicts: &[Verdict], k: usize, c: &Cluster, doc_strong: bool| match verdicts.get(k) {
+            Some(Verdict::Detection) => detect::accept(c, doc_strong),
+            Some(Verdict::OwnEvidence) => detect::accept(c, false),
+            Some(Verdict::KnownWord) => detect::accept(c, true),
+            Some(Verdict::LoneLetter { weird }) => {
+                detect::accept(c, false) && (*weird >= 2 || (doc_strong && *weird >= 1))
+            }
+            Some(Verdict::Reject) | None => false,
+        };
+    let evidenced = !gated
+        || has_own_run(page, ranges, ci, |k, c| {
+            judged(&verdicts, k, c, false) && whole(c)
+        });
+    if gated && evidenced {
+        for (k, c) in page.clusters.iter().enumerate() {
+            if let (false, Some(v)) = (whole(c), verdicts.get_mut(k)) {
+                *v = judge(k, c, probe);
+            }
+        }
+    }
+    let judged = |k: usize, c: &Cluster, doc_strong: bool| judged(&verdicts, k, c, doc_strong);
     let accepted = |k: usize, c: &Cluster, doc_strong: bool| {
         judged(k, c, doc_strong) && (evidenced || whole(c))
     };
@@ -1086,20 +1106,33 @@ fn defer_to_better_runs(
         let page = pages.get(ci).and_then(|p| p.as_ref())?;
         Some((page, page.clusters.get(k)?))
     };
+    // Per page, the starts of its accepted runs (ascending, as the runs are disjoint), searched
+    // for every cluster of every other page.
+    let starts: Vec<Vec<usize>> = spans
+        .iter()
+        .enumerate()
+        .map(|(cj, sp)| {
+            sp.iter()
+                .filter_map(|&j| cluster(cj, j).map(|(_, c)| c.start))
+                .collect()
+        })
+        .collect();
     let deferred = |ci: usize, k: usize| {
         let Some(x) = cluster(ci, k) else {
             return false;
         };
-        spans.iter().enumerate().any(|(cj, sp)| {
+        spans.iter().zip(&starts).enumerate().any(|(cj, (sp, st))| {
+            if cj == ci || st.len() != sp.len() {
+                return false;
+            }
             // Runs of one page are disjoint: only the last one starting at
             // or before `x` can contain it.
-            let n =
-                sp.partition_point(|&j| cluster(cj, j).is_some_and(|(_, c)| c.start <= x.1.start));
+            let n = st.partition_point(|&s| s <= x.1.start);
             let y = n
                 .checked_sub(1)
                 .and_then(|i| sp.get(i))
                 .and_then(|&j| cluster(cj, j));
-            cj != ci && y.is_some_and(|y| explains_better(y, x))
+            y.is_some_and(|y| explains_better(y, x))
         })
     };
     // Two sorts of plain keys, not one of (deferred, key) pairs: this sort is on every repair's

@@ -98,16 +98,16 @@ pub fn collect(dir: &Path) -> Result<Stats> {
         turns += entry.turns;
         characters += entry.stats.characters;
         code_switched += entry.stats.code_switched;
-        for (name, (t, c)) in &entry.stats.speakers {
+        for (name, (t, c)) in entry.stats.speakers.iter() {
             update(&mut speakers, name, |s: &mut (usize, usize)| {
                 s.0 += t;
                 s.1 += c;
             });
         }
-        for (lang, n) in &entry.stats.languages {
+        for (lang, n) in entry.stats.languages.iter() {
             update(&mut languages, lang, |l: &mut (usize, usize)| l.0 += n);
         }
-        for (lang, n) in &entry.stats.dominant {
+        for (lang, n) in entry.stats.dominant.iter() {
             update(&mut languages, lang, |l: &mut (usize, usize)| l.1 += n);
         }
         repair.files_touched += usize::from(entry.repaired_turns > 0);

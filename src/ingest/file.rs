@@ -118,6 +118,7 @@ pub fn ingest_file(ctx: &Context, file: &Found, previous: Option<&FileEntry>) ->
         });
     }
     let mut entry = std::mem::take(&mut run.entry);
+    entry.stats.shrink_to_fit();
     entry.format = reader.name().to_owned();
     entry.sha256 = sha256;
     Ok(run.outcome(Status::Indexed(entry)))

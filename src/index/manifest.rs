@@ -258,7 +258,10 @@ mod tests {
         ba.merge(&a);
         assert_eq!(ab, ba);
         assert_eq!(
-            ab.speakers.iter().map(|(k, v)| (k, v.0)).collect::<Vec<_>>(),
+            ab.speakers
+                .iter()
+                .map(|(k, v)| (k, v.0))
+                .collect::<Vec<_>>(),
             [("A", 4), ("B", 2), ("C", 4)]
         );
         assert_eq!(ab.languages.len(), 3);

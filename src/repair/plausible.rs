@@ -67,30 +67,24 @@ fn script_by_table(c: char) -> Option<Script> {
     })
 }
 
+// `LETTERS`: `char::is_alphabetic` of U+0000..U+23FF, written by build.rs.
+include!(concat!(env!("OUT_DIR"), "/letters.rs"));
+
 /// `char::is_alphabetic`, with U+0000..U+23FF (the characters mojibake is made of, Windows
 /// punctuation and letterlike symbols included, asked about for every run of every code page)
-/// from a table.
+/// from a table compiled in.
 #[inline]
 pub(crate) fn is_letter(c: char) -> bool {
-    const N: usize = 0x2400;
-    static TABLE: std::sync::OnceLock<[u64; N / 64 + 1]> = std::sync::OnceLock::new();
     let u = c as usize;
-    if u >= N {
+    if u >= 0x2400 {
         // Han, kana and Hangul letters without the standard library's search: every lost byte's
         // completion asks about its neighbours, and in CJK text those are these blocks.
         return matches!(u, 0x3041..=0x3096 | 0x30A1..=0x30FA | 0x4E00..=0x9FFF | 0xAC00..=0xD7A3)
             || c.is_alphabetic();
     }
-    let t = TABLE.get_or_init(|| {
-        let mut t = [0u64; N / 64 + 1];
-        for (u, c) in (0..N as u32).filter_map(|u| Some((u as usize, char::from_u32(u)?))) {
-            if c.is_alphabetic() {
-                t[u / 64] |= 1 << (u % 64);
-            }
-        }
-        t
-    });
-    t.get(u / 64).is_some_and(|w| w & (1 << (u % 64)) != 0)
+    LETTERS
+        .get(u / 64)
+        .is_some_and(|w| w & (1 << (u % 64)) != 0)
 }
 
 /// A combining mark: writing only right after a letter.

@@ -763,6 +763,15 @@ impl PageScan {
         detect::tokenize(chars, scan, cp, wild_q, &mut p.tokens, &mut p.clusters);
         p
     }
+
+    /// Whether the cluster reads as complete sequences only: nothing lost.
+    fn whole(&self, c: &Cluster) -> bool {
+        self.tokens
+            .get(c.tok_lo..c.tok_hi)
+            .unwrap_or(&[])
+            .iter()
+            .all(|t| t.fixed.is_some())
+    }
 }
 
 /// Tokenize under every code page, keep the clusters judged mojibake, and
@@ -839,61 +848,9 @@ fn accept_page(
     ranges: &[Vec<(usize, usize)>; codepage::N_PAGES],
     probe: &mut Candidates,
 ) -> (Vec<usize>, f32) {
-    let ci = cp.index();
-    let whole = |c: &Cluster| {
-        page.tokens
-            .get(c.tok_lo..c.tok_hi)
-            .unwrap_or(&[])
-            .iter()
-            .all(|t| t.fixed.is_some())
-    };
-    // A cluster that detection rejects even in a strong document needs no verdict: judging is
-    // the costly part of a page's scan. Nor does a lossy run of a gated page until the page has
-    // shown a run of its own, read whole: without one, no lossy run of it is accepted.
-    let gated = cp.gated();
-    let judge = |k: usize, c: &Cluster, probe: &mut Candidates| {
-        if detect::accept(c, true) {
-            judge_result(chars, page, k, probe)
-        } else {
-            Verdict::Reject
-        }
-    };
-    let mut verdicts: Vec<Verdict> = page
-        .clusters
-        .iter()
-        .enumerate()
-        .map(|(k, c)| {
-            if gated && !whole(c) {
-                Verdict::Reject
-            } else {
-                judge(k, c, probe)
-            }
-        })
-        .collect();
-    let judged =
-        |verdicts: &[Verdict], k: usize, c: &Cluster, doc_strong: bool| match verdicts.get(k) {
-            Some(Verdict::Detection) => detect::accept(c, doc_strong),
-            Some(Verdict::OwnEvidence) => detect::accept(c, false),
-            Some(Verdict::KnownWord) => detect::accept(c, true),
-            Some(Verdict::LoneLetter { weird }) => {
-                detect::accept(c, false) && (*weird >= 2 || (doc_strong && *weird >= 1))
-            }
-            Some(Verdict::Reject) | None => false,
-        };
-    let evidenced = !gated
-        || has_own_run(page, ranges, ci, |k, c| {
-            judged(&verdicts, k, c, false) && whole(c)
-        });
-    if gated && evidenced {
-        for (k, c) in page.clusters.iter().enumerate() {
-            if let (false, Some(v)) = (whole(c), verdicts.get_mut(k)) {
-                *v = judge(k, c, probe);
-            }
-        }
-    }
-    let judged = |k: usize, c: &Cluster, doc_strong: bool| judged(&verdicts, k, c, doc_strong);
+    let (verdicts, evidenced) = page_verdicts(chars, page, cp, ranges, probe);
     let accepted = |k: usize, c: &Cluster, doc_strong: bool| {
-        judged(k, c, doc_strong) && (evidenced || whole(c))
+        admitted(verdicts.get(k), c, doc_strong) && (evidenced || page.whole(c))
     };
     let strong = page
         .clusters
@@ -915,6 +872,68 @@ fn accept_page(
         .map(|c| c.score)
         .sum();
     (kept, total)
+}
+
+/// The verdict on each of a page's clusters, and whether the page may repair runs that need lost
+/// bytes: every page may but the gated ones, which need a run of their own first (a strong run,
+/// read whole, that no earlier page reads).
+///
+/// A cluster that detection rejects even in a strong document needs no verdict: judging is the
+/// costly part of a page's scan. Nor does a lossy run of a gated page without such a run, since
+/// none of its lossy runs is accepted then.
+fn page_verdicts(
+    chars: &[char],
+    page: &PageScan,
+    cp: CodePage,
+    ranges: &[Vec<(usize, usize)>; codepage::N_PAGES],
+    probe: &mut Candidates,
+) -> (Vec<Verdict>, bool) {
+    let judge = |k: usize, c: &Cluster, probe: &mut Candidates| {
+        if detect::accept(c, true) {
+            judge_result(chars, page, k, probe)
+        } else {
+            Verdict::Reject
+        }
+    };
+    let gated = cp.gated();
+    let mut verdicts: Vec<Verdict> = page
+        .clusters
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            if gated && !page.whole(c) {
+                Verdict::Reject
+            } else {
+                judge(k, c, probe)
+            }
+        })
+        .collect();
+    let evidenced = !gated
+        || has_own_run(page, ranges, cp.index(), |k, c| {
+            admitted(verdicts.get(k), c, false) && page.whole(c)
+        });
+    if gated && evidenced {
+        for (k, c) in page.clusters.iter().enumerate() {
+            if let (false, Some(v)) = (page.whole(c), verdicts.get_mut(k)) {
+                *v = judge(k, c, probe);
+            }
+        }
+    }
+    (verdicts, evidenced)
+}
+
+/// Whether a cluster with this verdict is accepted, in a document that has (`doc_strong`) or
+/// has not shown strong mojibake of the page.
+fn admitted(verdict: Option<&Verdict>, c: &Cluster, doc_strong: bool) -> bool {
+    match verdict {
+        Some(Verdict::Detection) => detect::accept(c, doc_strong),
+        Some(Verdict::OwnEvidence) => detect::accept(c, false),
+        Some(Verdict::KnownWord) => detect::accept(c, true),
+        Some(Verdict::LoneLetter { weird }) => {
+            detect::accept(c, false) && (*weird >= 2 || (doc_strong && *weird >= 1))
+        }
+        Some(Verdict::Reject) | None => false,
+    }
 }
 
 /// The chosen clusters `(start, page, index)`, in text order, with their tokens copied out of

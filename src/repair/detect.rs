@@ -307,22 +307,17 @@ impl Enumeration<'_> {
         }
     }
 
-    /// Decode a complete candidate sequence; the lead byte and the second
-    /// byte are valid by now, so it is UTF-8 if every byte after the lead
-    /// is a continuation byte (an undefined byte need not be one).
+    /// Keep the candidate in `buf[..len]` if it decodes to a credible character (an undefined
+    /// byte need not be a continuation byte).
     #[inline]
     fn leaf(&mut self, len: usize) {
-        let Some(tail) = self.buf.get(1..len) else {
+        let Some(ch) = self
+            .buf
+            .get(1..len)
+            .and_then(|tail| decode_utf8(self.buf[0], tail))
+        else {
             return;
         };
-        if len != seq_len(self.buf[0]) || !tail.iter().all(|&b| is_cont(b)) {
-            return;
-        }
-        let mut u = u32::from(self.buf[0]) & (0x7F >> len);
-        for &b in tail {
-            u = (u << 6) | (u32::from(b) & 0x3F);
-        }
-        let Some(ch) = char::from_u32(u) else { return };
         if credible(ch) && !(self.twice && self.out.contains(&ch)) {
             self.out.push(ch);
         }
@@ -634,12 +629,29 @@ fn glued_to_letter(chars: &[char], start: usize, end: usize) -> bool {
 /// overlong forms, surrogates and values beyond U+10FFFF.
 #[inline]
 fn decode_complete(lead: u8, obs: &[Obs]) -> Option<char> {
-    let mut u = u32::from(lead) & (0x7F >> (obs.len() + 1).min(7));
-    for (k, o) in obs.iter().enumerate() {
+    let mut tail = [0u8; 3];
+    for (slot, o) in tail.iter_mut().zip(obs) {
         let Obs::Byte(b) = *o else { return None };
-        if k == 0 && !valid_prefix(lead, b) {
-            return None;
-        }
+        *slot = b;
+    }
+    decode_utf8(lead, tail.get(..obs.len())?)
+}
+
+/// The character whose UTF-8 encoding is `lead` followed by `tail`, if that is one whole, valid
+/// sequence: the length the lead byte announces, continuation bytes only, no overlong form,
+/// surrogate or value beyond U+10FFFF.
+#[inline]
+fn decode_utf8(lead: u8, tail: &[u8]) -> Option<char> {
+    let first = *tail.first()?;
+    if !is_lead(lead)
+        || tail.len() + 1 != seq_len(lead)
+        || !valid_prefix(lead, first)
+        || !tail.iter().all(|&b| is_cont(b))
+    {
+        return None;
+    }
+    let mut u = u32::from(lead) & (0x7F >> (tail.len() + 1));
+    for &b in tail {
         u = (u << 6) | (u32::from(b) & 0x3F);
     }
     char::from_u32(u)

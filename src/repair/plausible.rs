@@ -67,7 +67,7 @@ fn script_by_table(c: char) -> Option<Script> {
     })
 }
 
-// `LETTERS`: `char::is_alphabetic` of U+0000..U+23FF, written by build.rs.
+// `LETTERS`: `char::is_alphabetic` of U+0000..`LETTERS_END`, written by build.rs.
 include!(concat!(env!("OUT_DIR"), "/letters.rs"));
 
 /// `char::is_alphabetic`, with U+0000..U+23FF (the characters mojibake is made of, Windows
@@ -76,7 +76,7 @@ include!(concat!(env!("OUT_DIR"), "/letters.rs"));
 #[inline]
 pub(crate) fn is_letter(c: char) -> bool {
     let u = c as usize;
-    if u >= 0x2400 {
+    if u >= LETTERS_END {
         // Han, kana and Hangul letters without the standard library's search: every lost byte's
         // completion asks about its neighbours, and in CJK text those are these blocks.
         return matches!(u, 0x3041..=0x3096 | 0x30A1..=0x30FA | 0x4E00..=0x9FFF | 0xAC00..=0xD7A3)

@@ -687,10 +687,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => run_serve(args),
         Command::Bench(cmd) => run_bench(cmd),
         Command::Repair(args) => run_repair(args),
-        Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "colloquy", &mut io::stdout());
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Completions { shell } => run_completions(shell),
     };
     match result {
         Ok(code) => code,
@@ -702,6 +699,16 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// clap_complete's generators panic when their writer fails (`completions bash | head`): the
+/// script (~40 KB) is generated into memory, and a closed pipe ends quietly, as with every other
+/// command.
+fn run_completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "colloquy", &mut script);
+    io::stdout().lock().write_all(&script)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -366,3 +366,35 @@ fn an_index_on_read_only_media_can_be_searched() {
         String::from_utf8_lossy(&show.stderr)
     );
 }
+
+#[test]
+fn a_reader_that_went_away_ends_every_command_quietly() {
+    // `colloquy completions bash | head -n 3` printed "internal error: panicked": clap_complete's
+    // generators panic when their writer fails. Writing to a pipe nobody reads, every command
+    // exits 0 and says nothing.
+    let ws = workspace();
+    ingest(ws.path());
+    for args in [
+        &["completions", "bash"][..],
+        &["completions", "fish"],
+        &["search", "the", "-C", "2"],
+        &["search", "the", "--jsonl"],
+        &["show", "000_69e3827c508b06a3"],
+        &["repair", "corpus/000_69e3827c508b06a3.txt", "--explain"],
+        &["freq"],
+        &["stats"],
+        &["--help"],
+    ] {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_colloquy"))
+            .args(args)
+            .current_dir(ws.path())
+            .env("NO_COLOR", "1")
+            .stdout(writer)
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{args:?}: {:?}", out.status);
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{args:?}");
+    }
+}

@@ -7,6 +7,7 @@ mod codepage;
 mod damage;
 mod detect;
 mod dict;
+mod eojeol;
 mod lexicon;
 mod lm;
 mod parallel;
@@ -852,11 +853,17 @@ fn accept_page(
     let accepted = |k: usize, c: &Cluster, doc_strong: bool| {
         admitted(verdicts.get(k), c, doc_strong) && (evidenced || page.whole(c))
     };
+    // A strong run counts as the document's evidence for this page only if no page scanned
+    // before reads a longer run around it: pieces of another page's mojibake (Mac Roman's `‚´ì`
+    // inside windows-1254's Korean runs) are no sign of this page's, and would let its weak runs
+    // through (`ã…ã…`, two windows-1254 `ㅎ` that lost bytes, read `ãɋ…`).
     let strong = page
         .clusters
         .iter()
         .enumerate()
-        .filter(|&(k, c)| c.score >= 1.0 && accepted(k, c, false))
+        .filter(|&(k, c)| {
+            c.score >= 1.0 && accepted(k, c, false) && !inside_longer_run(c, ranges, cp.index())
+        })
         .count();
     let doc_strong = strong >= 2;
     let kept: Vec<usize> = page
@@ -872,6 +879,23 @@ fn accept_page(
         .map(|c| c.score)
         .sum();
     (kept, total)
+}
+
+/// Whether a page other than `ci` has accepted a run that covers `c` and is longer: `ranges`
+/// holds each page's accepted runs in text order.
+fn inside_longer_run(
+    c: &Cluster,
+    ranges: &[Vec<(usize, usize)>; codepage::N_PAGES],
+    ci: usize,
+) -> bool {
+    ranges.iter().enumerate().any(|(cj, r)| {
+        // Runs of one page are disjoint: only the last one starting at or before `c` can hold it.
+        let i = r.partition_point(|x| x.0 <= c.start);
+        cj != ci
+            && i.checked_sub(1)
+                .and_then(|i| r.get(i))
+                .is_some_and(|&(s, e)| e >= c.end && e - s > c.end - c.start)
+    })
 }
 
 /// The verdict on each of a page's clusters, and whether the page may repair runs that need lost

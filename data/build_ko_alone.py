@@ -17,8 +17,8 @@ syllable is
 
 in eighths of a nat (CAP when no analysis is a whole eojeol, or the
 dictionary lacks the syllable: 큗 is no word either): the repair lattice
-charges it to a syllable that would stand alone between non-Hangul
-characters.
+charges it to a syllable that would stand alone: after a space, before a
+non-Hangul character.
 
 Format: 11,172 bytes, one per syllable U+AC00..U+D7A3 in order.
 

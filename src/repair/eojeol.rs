@@ -19,7 +19,7 @@ pub(crate) fn is_hangul(c: char) -> bool {
     matches!(c as u32, 0x3131..=0x318E | 0xAC00..=0xD7A3)
 }
 
-/// Nats a syllable pays for standing alone between non-Hangul characters:
+/// Nats a syllable pays for standing alone (after a space, before a non-Hangul character):
 /// 0 for free words; the most for syllables the dictionary lacks (큗).
 #[inline]
 pub(crate) fn alone_cost(c: char) -> f32 {

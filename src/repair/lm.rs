@@ -592,16 +592,20 @@ impl Scorer<'_> {
             };
             single_off.push(single.len() as u32);
             let multi = s.cands.len() > 1;
-            // A syllable between non-Hangul characters is a whole eojeol; a damaged neighbour
-            // that may be Hangul, or a `?` or U+FFFD that may stand for its lost bytes, may make
-            // it part of a longer one.
+            // A syllable after a space (or nothing) and before a non-Hangul character is a whole
+            // eojeol. Particles follow whatever they attach to (`API의`, `"단어"의`, `10개의`), so
+            // the space is needed; a damaged neighbour after it that may be Hangul, or a `?` or
+            // U+FFFD that may stand for its lost bytes, may make it part of a longer word.
             let joins = |c: char| eojeol::is_hangul(c) || matches!(c, '?' | '\u{FFFD}');
-            let hangul_at = |k: Option<usize>, edge: Option<char>| match k.map(|k| slots.get(k)) {
-                Some(Some(n)) => n.cands.iter().any(|&c| joins(c)),
-                _ => edge.is_some_and(joins),
+            let space_before = match a.checked_sub(1).map(|k| slots.get(k)) {
+                Some(Some(n)) => n.cands.iter().all(|c| c.is_whitespace()),
+                _ => left.is_none_or(char::is_whitespace),
             };
-            let alone =
-                multi && !hangul_at(a.checked_sub(1), left) && !hangul_at(Some(a + 1), right);
+            let joined_after = match slots.get(a + 1) {
+                Some(n) => n.cands.iter().any(|&c| joins(c)),
+                None => right.is_some_and(joins),
+            };
+            let alone = multi && space_before && !joined_after;
             let mut best_k = None;
             let mut best_v = f32::NEG_INFINITY;
             for (k, &c) in s.cands.iter().enumerate() {

@@ -481,7 +481,11 @@ fn errors_name_the_problem() {
         "{err}"
     );
     for (args, message) in [
-        (&["collocates", "red ball"][..], "takes one word"),
+        (
+            &["collocates", "red ball"][..],
+            "takes one word; this is 2 words (red, ball)",
+        ),
+        (&["collocates", " ,"][..], "needs a word; this has none"),
         (
             &["collocates", "red", "--window", "x"][..],
             "--window takes L,R",

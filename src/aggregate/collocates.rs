@@ -266,22 +266,24 @@ fn node_unit(word: &str, unit: Unit, forms: Forms) -> Result<String> {
             units.push(u.to_owned());
         }
     });
-    match units.as_slice() {
-        [one] => Ok(one.clone()),
-        _ => Err(Error::Query {
-            query: word.to_owned(),
-            reason: format!(
-                "collocates takes one {}; this is {} ({})",
-                match unit {
-                    Unit::Word => "word",
-                    Unit::Char => "character",
-                },
-                units.len(),
-                units.join(" ")
-            ),
-            position: None,
-        }),
-    }
+    let what = match unit {
+        Unit::Word => "word",
+        Unit::Char => "character",
+    };
+    let reason = match units.as_slice() {
+        [one] => return Ok(one.clone()),
+        [] => format!("collocates needs a {what}; this has none (only spaces or punctuation)"),
+        many => format!(
+            "collocates takes one {what}; this is {} {what}s ({})",
+            many.len(),
+            many.join(", ")
+        ),
+    };
+    Err(Error::Query {
+        query: word.to_owned(),
+        reason,
+        position: None,
+    })
 }
 
 fn table(group: Option<String>, c: &Collocates, opts: &CollocateOptions) -> CollocateGroup {

@@ -14,7 +14,7 @@ pub(crate) use crate::spans::is_han;
 /// script of the candidates decides which match.
 #[inline]
 pub(crate) fn is_lexical(c: char) -> bool {
-    is_han(c) || matches!(c as u32, 0x3041..=0x30FF | 0x3131..=0x318E | 0xAC00..=0xD7A3)
+    is_han(c) || matches!(c as u32, 0x3041..=0x30FF) || eojeol::is_hangul(c)
 }
 
 /// Statistics from the corpus's own undamaged text.
@@ -596,16 +596,17 @@ impl Scorer<'_> {
             // eojeol. Particles follow whatever they attach to (`API의`, `"단어"의`, `10개의`), so
             // the space is needed; a damaged neighbour after it that may be Hangul, or a `?` or
             // U+FFFD that may stand for its lost bytes, may make it part of a longer word.
+            // Checked only for a damaged slot: this loop runs for every slot of every run.
             let joins = |c: char| eojeol::is_hangul(c) || matches!(c, '?' | '\u{FFFD}');
-            let space_before = match a.checked_sub(1).map(|k| slots.get(k)) {
+            let space_before = || match a.checked_sub(1).map(|k| slots.get(k)) {
                 Some(Some(n)) => n.cands.iter().all(|c| c.is_whitespace()),
                 _ => left.is_none_or(char::is_whitespace),
             };
-            let joined_after = match slots.get(a + 1) {
+            let joined_after = || match slots.get(a + 1) {
                 Some(n) => n.cands.iter().any(|&c| joins(c)),
                 None => right.is_some_and(joins),
             };
-            let alone = multi && space_before && !joined_after;
+            let alone = multi && space_before() && !joined_after();
             let mut best_k = None;
             let mut best_v = f32::NEG_INFINITY;
             for (k, &c) in s.cands.iter().enumerate() {

@@ -6,6 +6,8 @@
 
 use std::sync::OnceLock;
 
+use super::eojeol::is_hangul;
+
 static VARIANT_BYTES: &[u8] =
     include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/zh_variants.bin"));
 
@@ -102,10 +104,6 @@ pub(crate) fn to_simplified(c: char) -> char {
 
 fn is_kana(c: char) -> bool {
     matches!(c as u32, 0x3041..=0x30FA)
-}
-
-fn is_hangul(c: char) -> bool {
-    matches!(c as u32, 0xAC00..=0xD7A3 | 0x3131..=0x318E)
 }
 
 /// How many characters of each kind the undamaged text showed.

@@ -867,7 +867,9 @@ fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
         })?,
         None => output::FieldSet::all(),
     };
-    let mut indexes = Indexes::open(&args.index.index)?;
+    // One search, answered on every core (a server shares its cores among searches instead).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut indexes = Indexes::open(&args.index.index)?.with_rank_threads(cores);
     if !(args.json || args.jsonl) || !fields.has("spans") || args.kwic {
         indexes = indexes.without_spans();
     }

@@ -49,6 +49,19 @@ impl Indexes {
         self.members.iter().map(|m| &m.engine).collect()
     }
 
+    /// Rank each search's hits on up to `threads` threads ([`Engine::with_rank_threads`]).
+    pub fn with_rank_threads(self, threads: usize) -> Self {
+        let members = self
+            .members
+            .into_iter()
+            .map(|m| Member {
+                engine: m.engine.with_rank_threads(threads),
+                ..m
+            })
+            .collect();
+        Indexes { members }
+    }
+
     /// Leave turns' language spans out of results.
     pub fn without_spans(self) -> Self {
         let members = self

@@ -98,6 +98,46 @@ pub struct Mode {
     pub snowball: bool,
 }
 
+/// A user's query as tantivy reads it.
+pub struct Parsed {
+    pub query: Box<dyn Query>,
+    /// Only turns can match: the caller needs no `kind:turn` clause (intersecting with every
+    /// turn of the index was a fifth of a common word's search).
+    pub only_turns: bool,
+}
+
+/// Whether every document `ast` can match is a turn. Conversation documents have no text, so a
+/// query that requires a text match (or offers nothing but text matches) finds turns only;
+/// anything else (titles, `*`, field values, negations alone) is assumed to reach conversations.
+fn only_turns(ast: &UserInputAst) -> bool {
+    match ast {
+        UserInputAst::Clause(clauses) => {
+            let required = |o: &Option<AstOccur>| matches!(o, Some(AstOccur::Must) | None);
+            let musts: Vec<&UserInputAst> = (clauses.iter())
+                .filter(|(o, _)| required(o))
+                .map(|(_, c)| c)
+                .collect();
+            if !musts.is_empty() {
+                return musts.into_iter().any(only_turns);
+            }
+            let shoulds: Vec<&UserInputAst> = (clauses.iter())
+                .filter(|(o, _)| *o == Some(AstOccur::Should))
+                .map(|(_, c)| c)
+                .collect();
+            !shoulds.is_empty() && shoulds.into_iter().all(only_turns)
+        }
+        UserInputAst::Boost(inner, _) => only_turns(inner),
+        UserInputAst::Leaf(leaf) => match &**leaf {
+            UserInputLeaf::Literal(lit) => match lit.field_name.as_deref() {
+                None | Some("text") => true,
+                Some(field) => LANG_FIELDS.contains(&field),
+            },
+            UserInputLeaf::Regex { field, .. } => matches!(field.as_deref(), None | Some("text")),
+            _ => false,
+        },
+    }
+}
+
 /// Builds queries against one index.
 pub struct Builder<'a> {
     index: &'a Index,
@@ -124,7 +164,7 @@ impl<'a> Builder<'a> {
     }
 
     /// The tantivy query for `query`; `NOT art` alone means every turn without art.
-    pub fn build(mut self, query: &'a str) -> Result<Box<dyn Query>> {
+    pub fn build(mut self, query: &'a str) -> Result<Parsed> {
         check_depth(query)?;
         self.source = query;
         let escaped = escape_apostrophes(query);
@@ -139,7 +179,10 @@ impl<'a> Builder<'a> {
                 position: at.map(|n| n - (added(n) - given(n).min(added(n)))),
             }
         })?;
-        self.node(&ast)
+        Ok(Parsed {
+            query: self.node(&ast)?,
+            only_turns: only_turns(&ast),
+        })
     }
 
     fn node(&mut self, ast: &UserInputAst) -> Result<Box<dyn Query>> {
@@ -682,6 +725,39 @@ mod tests {
 
     fn reduced(q: &str) -> Vec<(usize, String)> {
         without_implied_unigrams(tokens_of(&mut crate::analyzer::query_analyzer(), q))
+    }
+
+    fn turns_only(q: &str) -> bool {
+        let ast = query_grammar::parse_query(q).expect("a query the grammar reads");
+        only_turns(&ast)
+    }
+
+    #[test]
+    fn text_requirements_reach_turns_only() {
+        for q in [
+            "art",
+            "\"mental health\"",
+            "art AND title:photography",
+            "art -music",
+            "art OR music",
+            "(art OR music) speaker:B",
+            "zh:话题",
+            "text:art^2",
+            "/colou?r/",
+        ] {
+            assert!(turns_only(q), "{q}");
+        }
+        // Conversations have titles, fields and no text: these need the turn filter.
+        for q in [
+            "title:photography",
+            "art OR title:photography",
+            "*",
+            "-art",
+            "speaker:B",
+            "turn:[0 TO 3]",
+        ] {
+            assert!(!turns_only(q), "{q}");
+        }
     }
 
     #[test]

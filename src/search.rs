@@ -12,7 +12,9 @@ use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::query_grammar::{self, Delimiter, Occur as AstOccur, UserInputAst, UserInputLeaf};
 use tantivy::schema::{IndexRecordOption, OwnedValue, Term, Value};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{DocAddress, DocSet, Index, IndexReader, Searcher, TantivyDocument, TERMINATED};
+use tantivy::{
+    DocAddress, DocSet, Executor, Index, IndexReader, Searcher, TantivyDocument, TERMINATED,
+};
 
 use crate::analyzer::ANALYZER;
 use crate::error::{Error, Result};
@@ -192,6 +194,10 @@ pub struct Engine {
     /// Read each turn's language spans back (JSON output needs them; a terminal does not, and
     /// a long mixed-script turn has a great many).
     spans: bool,
+    /// Threads that rank a page's hits, one segment each at a time.
+    rank_threads: usize,
+    /// Their pool, made at the first ranking that has segments to share.
+    ranking_pool: std::sync::OnceLock<Executor>,
 }
 
 impl Engine {
@@ -216,6 +222,28 @@ impl Engine {
             reader,
             fields,
             spans: true,
+            rank_threads: 1,
+            ranking_pool: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// Rank hits on up to `threads` threads, segments shared among them: a single search's
+    /// answer comes sooner (a common word at 1 GB scores 160,000 turns in 13 segments). A
+    /// server answering many searches at once gains nothing from it and keeps one.
+    pub fn with_rank_threads(mut self, threads: usize) -> Self {
+        self.rank_threads = threads.max(1);
+        self
+    }
+
+    /// The executor that ranks over `searcher`'s segments.
+    fn ranking_executor(&self, searcher: &Searcher) -> &Executor {
+        const ONE: Executor = Executor::SingleThread;
+        let threads = self.rank_threads.min(searcher.segment_readers().len());
+        if threads < 2 {
+            return &ONE;
+        }
+        self.ranking_pool.get_or_init(|| {
+            Executor::multi_thread(threads, "colloquy-rank-").unwrap_or(Executor::SingleThread)
         })
     }
 
@@ -273,9 +301,8 @@ impl Engine {
                 Some(limit) => {
                     let (total_hits, top) = emit.top(opts.offset.saturating_add(limit))?;
                     sink.begin(&opts.query, Some(total_hits)).map_err(write)?;
-                    for r in top.iter().skip(opts.offset) {
-                        sink.hit(emit.hit(r.score, r.addr)?).map_err(write)?;
-                    }
+                    let page = top.get(opts.offset..).unwrap_or_default();
+                    emit.page(page, &mut |hit| sink.hit(hit).map_err(write))?;
                     total_hits
                 }
                 None => {
@@ -306,7 +333,7 @@ impl Engine {
 
     /// The user's query with every filter, restricted to turn documents.
     pub(crate) fn build_query(&self, opts: &SearchOptions) -> Result<BooleanQuery> {
-        let user_query = self.parse(&opts.query, opts.mode)?;
+        let parsed = self.parse(&opts.query, opts.mode)?;
         let f = &self.fields;
         // Values of one flag are ORed; flags are ANDed. Labels and languages are stored lowercased.
         let filters = [
@@ -318,13 +345,17 @@ impl Engine {
         for (flag, field, values, lowercase) in filters {
             self.check_values(flag, field, values, lowercase)?;
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
-            (Occur::Must, user_query),
-            (
+        // Speakers, languages and code-switching are fields of turns only, as the text is.
+        let only_turns = parsed.only_turns
+            || opts.mixed
+            || !(opts.speakers.is_empty() && opts.langs.is_empty() && opts.dominant.is_empty());
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, parsed.query)];
+        if !only_turns {
+            clauses.push((
                 Occur::Must,
                 term_query(Term::from_field_text(f.kind, KIND_TURN)),
-            ),
-        ];
+            ));
+        }
         for (_, field, values, lowercase) in filters {
             if values.is_empty() {
                 continue;
@@ -582,7 +613,7 @@ impl Engine {
         }
     }
 
-    fn parse(&self, query: &str, mode: crate::query::Mode) -> Result<Box<dyn Query>> {
+    fn parse(&self, query: &str, mode: crate::query::Mode) -> Result<crate::query::Parsed> {
         let searcher = self.searcher();
         crate::query::Builder::new(&self.index, &self.fields, &searcher, mode).build(query)
     }
@@ -628,6 +659,18 @@ impl Engine {
             metadata: stored(doc, f.metadata),
             conversation_metadata: stored(doc, f.conversation_metadata),
         }
+    }
+
+    /// The turn at `addr` and the turns `opts` asks around it.
+    fn read_hit(
+        &self,
+        searcher: &Searcher,
+        addr: DocAddress,
+        opts: &SearchOptions,
+    ) -> Result<(TurnView, Context)> {
+        let turn = self.turn_at(searcher, addr)?;
+        let context = self.context(searcher, &turn, opts.before, opts.after)?;
+        Ok((turn, context))
     }
 
     /// Turns `turn - before ..= turn + after` of the hit's conversation, without the hit.
@@ -794,7 +837,11 @@ impl Emitter<'_> {
             order: self.opts.order,
             k,
         };
-        Ok(self.searcher.search(&self.query, &(Count, top))?)
+        let executor = self.engine.ranking_executor(&self.searcher);
+        let scoring = EnableScoring::enabled_from_searcher(&self.searcher);
+        Ok(self
+            .searcher
+            .search_with_executor(&self.query, &(Count, top), executor, scoring)?)
     }
 
     /// Every hit after the first `skip`, segment by segment in document order, as the query's
@@ -827,21 +874,44 @@ impl Emitter<'_> {
         Ok(total_hits)
     }
 
+    /// The hits of a ranked page, in order, handed to `each`. Their turns and contexts (a
+    /// decompressed store block each) are read on the ranking threads a few hits at a time, so
+    /// memory stays that of a few hits however long the page.
+    pub fn page(&mut self, page: &[Ranked], each: &mut dyn FnMut(Hit) -> Result<()>) -> Result<()> {
+        let executor = self.engine.ranking_executor(&self.searcher);
+        let (engine, searcher, opts) = (self.engine, self.searcher.clone(), self.opts);
+        let read = |r: &Ranked| Ok(engine.read_hit(&searcher, r.addr, opts));
+        for chunk in page.chunks(PAGE_CHUNK) {
+            let read = executor.map(read, chunk.iter())?;
+            for (r, turns) in chunk.iter().zip(read) {
+                let (turn, context) = turns?;
+                each(self.highlighted(r.score, turn, context))?;
+            }
+        }
+        Ok(())
+    }
+
     /// The hit at `addr`: its turn, the turns around it and where the query matched in it.
     pub fn hit(&mut self, score: f32, addr: DocAddress) -> Result<Hit> {
-        let (engine, opts) = (self.engine, self.opts);
-        let turn = engine.turn_at(&self.searcher, addr)?;
-        let context = engine.context(&self.searcher, &turn, opts.before, opts.after)?;
-        let limit = opts.highlight_limit.unwrap_or(usize::MAX);
+        let (turn, context) = self.engine.read_hit(&self.searcher, addr, self.opts)?;
+        Ok(self.highlighted(score, turn, context))
+    }
+
+    fn highlighted(&mut self, score: f32, turn: TurnView, context: Context) -> Hit {
+        let limit = self.opts.highlight_limit.unwrap_or(usize::MAX);
         let highlights = self.highlighter.highlight(&turn.text, limit);
-        Ok(Hit {
+        Hit {
             turn,
             score,
             highlights,
             context,
-        })
+        }
     }
 }
+
+/// Hits of a page read at once: enough to keep two or four threads busy, few enough that a long
+/// page's memory stays small.
+const PAGE_CHUNK: usize = 16;
 
 /// Finds the query's positive literals in a text: each literal is analysed into tokens with their
 /// relative positions (a phrase, or a Chinese word indexed both as a word and as characters), and

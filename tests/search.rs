@@ -335,6 +335,33 @@ fn title_field_is_searchable() {
     );
 }
 
+/// Conversation records share the index with turns; whatever the query's shape (text, title,
+/// everything, negation, a mix), only turns come back, and `*` counts each turn once.
+#[test]
+fn every_query_shape_finds_turns_only() {
+    let ws = workspace();
+    let all = |q: &str| search_jsonl(ws.path(), &[q, "-C", "0"]);
+    assert_eq!(all("*").len(), 80);
+    for q in [
+        "*",
+        "NOT art",
+        "title:photography",
+        "art OR title:photography",
+        "art speaker:B",
+        "art",
+    ] {
+        let hits = all(q);
+        assert!(!hits.is_empty(), "{q}");
+        for h in &hits {
+            assert!(!h["text"].as_str().unwrap_or("").is_empty(), "{q}: {h}");
+            assert!(!h["speaker"].as_str().unwrap_or("").is_empty(), "{q}: {h}");
+        }
+    }
+    let title = all("title:photography").len();
+    let either = all("art OR title:photography").len();
+    assert!(either >= title && either <= 80, "{either} {title}");
+}
+
 #[test]
 fn unknown_filter_values_list_the_known_ones() {
     let ws = workspace();

@@ -33,6 +33,21 @@ pub use walk::Found;
 /// threads, before: a 100 MB corpus never filled it and peaked at 215 MB, a 1 GB one at 338-372.)
 const WRITER_MEMORY_PER_THREAD: usize = 100_000_000;
 
+/// Makes every large allocation a mapping of its own, given back to the system when freed.
+/// tantivy's indexing arena is made of 1 MiB pages, freed when a segment is flushed; glibc's
+/// default raises its mmap threshold to the size of the first such block freed, then serves the
+/// next arenas from the heap, which it keeps. Peak RSS of `colloquy bench scale`'s corpora:
+/// 1 GB 242 -> 220 MB, 100 MB 180 -> 179 MB; ingest time unchanged. (Trimming the heap every
+/// 64 files as well: no further change.)
+fn return_flushed_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a tunable of glibc's allocator; any value is valid, and
+    // allocations made before keep working under the new threshold.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
 /// tantivy indexing threads: one per four cores. Repair, on every core, is most of an ingest's
 /// work; one indexing thread kept up with two cores of it (a 100 MB corpus: 35.7 s with one,
 /// 34.4 s with two, peak 186 MB against 215 MB).
@@ -127,6 +142,7 @@ pub struct IngestSummary {
 /// Ingest `opts.roots` into the index at `opts.index_dir`.
 pub fn ingest(opts: &IngestOptions, progress: &dyn Progress) -> Result<IngestSummary> {
     let started = Instant::now();
+    return_flushed_arenas();
     for root in &opts.roots {
         if !root.exists() {
             return Err(Error::CorpusMissing { path: root.clone() });

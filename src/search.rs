@@ -289,7 +289,8 @@ impl Engine {
     }
 
     /// Run a search and hand each hit, in order, to `sink` as soon as it is assembled: memory
-    /// stays that of one hit however many there are. With a limit, the page of `offset..offset +
+    /// stays that of a few hits however many there are (a ranked page is read `PAGE_CHUNK` hits
+    /// at a time, a stream one by one). With a limit, the page of `offset..offset +
     /// limit` hits in `opts.order` (ties in corpus order); without one, every hit after the first
     /// `offset` streamed in index order, unranked, so the first comes at once (`--all` of a whole
     /// corpus). Returns the number of matching turns.

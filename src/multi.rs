@@ -51,24 +51,21 @@ impl Indexes {
 
     /// Rank each search's hits on up to `threads` threads ([`Engine::with_rank_threads`]).
     pub fn with_rank_threads(self, threads: usize) -> Self {
-        let members = self
-            .members
-            .into_iter()
-            .map(|m| Member {
-                engine: m.engine.with_rank_threads(threads),
-                ..m
-            })
-            .collect();
-        Indexes { members }
+        self.each_engine(|e| e.with_rank_threads(threads))
     }
 
     /// Leave turns' language spans out of results.
     pub fn without_spans(self) -> Self {
+        self.each_engine(Engine::without_spans)
+    }
+
+    /// The same indexes with each engine set up by `f`.
+    fn each_engine(self, f: impl Fn(Engine) -> Engine) -> Self {
         let members = self
             .members
             .into_iter()
             .map(|m| Member {
-                engine: m.engine.without_spans(),
+                engine: f(m.engine),
                 ..m
             })
             .collect();

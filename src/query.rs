@@ -112,19 +112,18 @@ pub struct Parsed {
 fn only_turns(ast: &UserInputAst) -> bool {
     match ast {
         UserInputAst::Clause(clauses) => {
-            let required = |o: &Option<AstOccur>| matches!(o, Some(AstOccur::Must) | None);
-            let musts: Vec<&UserInputAst> = (clauses.iter())
-                .filter(|(o, _)| required(o))
-                .map(|(_, c)| c)
-                .collect();
-            if !musts.is_empty() {
-                return musts.into_iter().any(only_turns);
+            let with = |wanted: fn(&Option<AstOccur>) -> bool| {
+                (clauses.iter())
+                    .filter(move |(o, _)| wanted(o))
+                    .map(|(_, c)| c)
+                    .peekable()
+            };
+            let mut musts = with(|o| matches!(o, Some(AstOccur::Must) | None));
+            if musts.peek().is_some() {
+                return musts.any(only_turns);
             }
-            let shoulds: Vec<&UserInputAst> = (clauses.iter())
-                .filter(|(o, _)| *o == Some(AstOccur::Should))
-                .map(|(_, c)| c)
-                .collect();
-            !shoulds.is_empty() && shoulds.into_iter().all(only_turns)
+            let mut shoulds = with(|o| *o == Some(AstOccur::Should));
+            shoulds.peek().is_some() && shoulds.all(only_turns)
         }
         UserInputAst::Boost(inner, _) => only_turns(inner),
         UserInputAst::Leaf(leaf) => match &**leaf {

@@ -3,6 +3,7 @@
 //! writes through it and `search`/`stats` read through it.
 
 pub mod manifest;
+mod queue;
 mod reading;
 pub mod schema;
 pub mod stored;

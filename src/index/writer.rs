@@ -1,8 +1,11 @@
 //! Processed conversations → tantivy documents: one per turn, plus one per conversation.
 
+use std::sync::Arc;
+
 use tantivy::schema::Term;
 use tantivy::{doc, DateTime, IndexWriter, TantivyDocument};
 
+use super::queue::{Gate, Queued, IN_FLIGHT_BYTES};
 use super::schema::{Fields, KIND_CONVERSATION, KIND_TURN};
 use super::stored;
 use crate::error::Result;
@@ -17,14 +20,40 @@ pub struct Placement<'a> {
     pub source: &'a str,
 }
 
-/// Delete every document of a source file.
-pub fn delete_source(writer: &IndexWriter<TantivyDocument>, f: &Fields, source: &str) {
-    writer.delete_term(Term::from_field_text(f.source, source));
+/// tantivy's index writer, fed through a queue bounded in bytes (see [`super::queue`]).
+pub struct Writer {
+    pub tantivy: IndexWriter<Queued>,
+    gate: Arc<Gate>,
 }
+
+impl Writer {
+    pub fn new(tantivy: IndexWriter<Queued>) -> Writer {
+        Writer {
+            tantivy,
+            gate: Gate::new(IN_FLIGHT_BYTES),
+        }
+    }
+
+    /// Add `doc` of about `bytes`, once the documents in flight leave room for it.
+    fn add(&self, doc: TantivyDocument, bytes: usize) -> Result<()> {
+        self.tantivy.add_document(self.gate.admit(doc, bytes))?;
+        Ok(())
+    }
+}
+
+/// Delete every document of a source file.
+pub fn delete_source(writer: &Writer, f: &Fields, source: &str) {
+    writer
+        .tantivy
+        .delete_term(Term::from_field_text(f.source, source));
+}
+
+/// What a document's values and its container take, besides the text fields counted apart.
+const DOC_OVERHEAD: usize = 256;
 
 /// Add a conversation's documents.
 pub fn add_conversation(
-    writer: &IndexWriter<TantivyDocument>,
+    writer: &Writer,
     f: &Fields,
     at: &Placement,
     conv: &Conversation,
@@ -47,18 +76,32 @@ pub fn add_conversation(
     }
     add_meta_terms(&mut head, f, &conv.metadata);
     add_time(&mut head, f, conv.time);
-    writer.add_document(head)?;
+    let placed = at.id.len() + at.source.len() + DOC_OVERHEAD;
+    let meta_bytes = conv_meta.as_ref().map_or(0, String::len);
+    writer.add(
+        head,
+        placed + conv.title.len() + conv.preamble.len() + meta_bytes,
+    )?;
     for turn in &conv.turns {
-        let mut d = turn_doc(f, at, conv, turn);
+        let (mut d, bytes) = turn_doc(f, at, conv, turn);
         if let Some(m) = &conv_meta {
             d.add_text(f.conversation_metadata, m);
         }
-        writer.add_document(d)?;
+        writer.add(d, placed + meta_bytes + bytes)?;
     }
     Ok(())
 }
 
-fn turn_doc(f: &Fields, at: &Placement, conv: &Conversation, turn: &Turn) -> TantivyDocument {
+/// A turn's document and about how many bytes its values take beyond placement and the
+/// conversation's metadata.
+fn turn_doc(
+    f: &Fields,
+    at: &Placement,
+    conv: &Conversation,
+    turn: &Turn,
+) -> (TantivyDocument, usize) {
+    let spans = stored::encode_spans(&turn.spans);
+    let mut bytes = 2 * turn.text.len() + conv.title.len() + spans.len();
     let mut d = doc!(
         f.kind => KIND_TURN,
         f.conversation => at.id,
@@ -71,7 +114,7 @@ fn turn_doc(f: &Fields, at: &Placement, conv: &Conversation, turn: &Turn) -> Tan
         f.exact => turn.text.as_str(),
         f.repaired => turn.repaired(),
         f.code_switched => turn.code_switched,
-        f.spans => stored::encode_spans(&turn.spans),
+        f.spans => spans,
     );
     if let Some(r) = turn.origin.record {
         d.add_u64(f.record, r);
@@ -83,25 +126,24 @@ fn turn_doc(f: &Fields, at: &Placement, conv: &Conversation, turn: &Turn) -> Tan
         d.add_text(f.dominant, dominant);
     }
     if let Some(original) = &turn.original {
-        d.add_bytes(
-            f.original,
-            &stored::encode_original(original, &turn.text, &turn.guesses),
-        );
+        let encoded = stored::encode_original(original, &turn.text, &turn.guesses);
+        bytes += encoded.len();
+        d.add_bytes(f.original, &encoded);
     }
     if !turn.guesses.is_empty() {
-        d.add_bytes(
-            f.guesses,
-            &stored::encode_guesses(&turn.guesses, &turn.text),
-        );
+        let encoded = stored::encode_guesses(&turn.guesses, &turn.text);
+        bytes += encoded.len();
+        d.add_bytes(f.guesses, &encoded);
     }
     if let Some(m) = metadata_json(&turn.metadata) {
+        bytes += m.len();
         d.add_text(f.metadata, m);
     }
     // A turn is found by its conversation's metadata and, without a time of its own, its time.
     add_meta_terms(&mut d, f, &conv.metadata);
     add_meta_terms(&mut d, f, &turn.metadata);
     add_time(&mut d, f, turn.time.or(conv.time));
-    d
+    (d, bytes)
 }
 
 fn metadata_json(m: &Metadata) -> Option<String> {

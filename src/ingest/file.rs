@@ -6,14 +6,13 @@ use std::io::Read;
 
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
-use tantivy::{IndexWriter, TantivyDocument};
 
 use super::walk::Found;
 use super::{Skipped, Warning};
 use crate::error::{Error, Result};
 use crate::formats::{self, ReadOptions, Reader, Sink};
 use crate::index::schema::Fields;
-use crate::index::writer::{self, Placement};
+use crate::index::writer::{self, Placement, Writer};
 use crate::index::{FileEntry, FileStats};
 use crate::model::{Conversation, Origin};
 use crate::pipeline;
@@ -27,7 +26,7 @@ const BATCH_BYTES: usize = 8 << 20;
 
 /// What every file of a run shares.
 pub struct Context<'a> {
-    pub writer: &'a IndexWriter<TantivyDocument>,
+    pub writer: &'a Writer,
     pub fields: &'a Fields,
     pub repairer: Repairer,
     pub segment_config: &'a SegmentConfig,
@@ -37,7 +36,8 @@ pub struct Context<'a> {
 
 /// What became of a file.
 pub enum Status {
-    Unchanged(FileEntry),
+    /// Nothing to index; the manifest's entry stands (`None`) or is refreshed.
+    Unchanged(Option<FileEntry>),
     Indexed(FileEntry),
     Skipped(String),
 }
@@ -78,8 +78,8 @@ pub fn reader_for(
 /// Ingest one file; `Err` only when the index cannot be written.
 pub fn ingest_file(ctx: &Context, file: &Found, previous: Option<&FileEntry>) -> Result<Outcome> {
     let same_id = previous.is_some_and(|p| p.conversation == file.id);
-    if let Some(prev) = previous.filter(|p| same_id && same_stat(p, file)) {
-        return Ok(Outcome::of(Status::Unchanged(prev.clone())));
+    if previous.is_some_and(|p| same_id && same_stat(p, file)) {
+        return Ok(Outcome::of(Status::Unchanged(None)));
     }
     let sha256 = match hash(file) {
         Ok(h) => h,
@@ -89,7 +89,7 @@ pub fn ingest_file(ctx: &Context, file: &Found, previous: Option<&FileEntry>) ->
         let mut entry = prev.clone();
         entry.mtime_ns = file.mtime_ns;
         entry.size = file.size;
-        return Ok(Outcome::of(Status::Unchanged(entry)));
+        return Ok(Outcome::of(Status::Unchanged(Some(entry))));
     }
     // A changed or new file: its old documents go first, so the delete precedes the adds.
     if previous.is_some() {

@@ -7,6 +7,7 @@
 //! the manifest. The index remembers its roots: an ingest adds and updates, and removes files only
 //! under the roots it walks; files of other roots stay until `--prune`.
 
+mod collect;
 mod file;
 mod walk;
 
@@ -17,11 +18,11 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use serde::Serialize;
-use tantivy::{IndexWriter, TantivyDocument};
 
 use crate::error::{Error, Result};
 use crate::formats::{self, ReadOptions, Reader};
-use crate::index::{self, schema::Fields, writer, FileEntry, Manifest};
+use crate::index::writer::{self, Writer};
+use crate::index::{self, schema::Fields, FileEntry, Manifest};
 use crate::pipeline;
 use crate::repair::{CorpusStats, Repairer};
 use crate::spans::SegmentConfig;
@@ -161,16 +162,18 @@ pub fn ingest(opts: &IngestOptions, progress: &dyn Progress) -> Result<IngestSum
     let segment_config = segment_config(opts, &manifest, &mut summary);
     let fields = Fields::new(&idx.schema())?;
     let threads = indexing_threads();
-    let writer: IndexWriter<TantivyDocument> = idx
-        .writer_with_num_threads(threads, WRITER_MEMORY_PER_THREAD * threads)
-        .map_err(|source| Error::Index {
-            path: opts.index_dir.clone(),
-            source,
-        })?;
-    writer.set_merge_policy(Box::new(merge_policy()));
+    let writer = Writer::new(
+        idx.writer_with_num_threads(threads, WRITER_MEMORY_PER_THREAD * threads)
+            .map_err(|source| Error::Index {
+                path: opts.index_dir.clone(),
+                source,
+            })?,
+    );
+    writer.tantivy.set_merge_policy(Box::new(merge_policy()));
     // A writer killed mid-commit leaves files no commit refers to, a deletes file named by its
     // segment and opstamp among them; this run's commit would reuse the name and fail.
     writer
+        .tantivy
         .garbage_collect_files()
         .wait()
         .map_err(|source| Error::Index {
@@ -178,7 +181,7 @@ pub fn ingest(opts: &IngestOptions, progress: &dyn Progress) -> Result<IngestSum
             source,
         })?;
     if summary.rebuilt {
-        writer.delete_all_documents()?;
+        writer.tantivy.delete_all_documents()?;
         manifest.files.clear();
     }
 
@@ -203,24 +206,33 @@ pub fn ingest(opts: &IngestOptions, progress: &dyn Progress) -> Result<IngestSum
         read: &opts.read,
         forced,
     };
-    let outcomes = Mutex::new(Vec::new());
+    let collector = Mutex::new(collect::Collector::new(&opts.index_dir)?);
     progress.start(found.len());
     found.par_iter().for_each(|f| {
         let outcome = file::ingest_file(&ctx, f, manifest.files.get(&f.source));
-        if let Ok(mut o) = outcomes.lock() {
-            o.push((f.source.clone(), outcome));
+        if let Ok(mut c) = collector.lock() {
+            c.add(&f.source, outcome);
         }
         progress.advance();
     });
     progress.finish();
     drop(ctx);
-
-    let mut outcomes = outcomes.into_inner().unwrap_or_default();
-    outcomes.sort_by(|a, b| a.0.cmp(&b.0));
-    for (source, outcome) in outcomes {
-        apply(&mut summary, &mut manifest, source, outcome?);
-    }
-    finish(writer, manifest, opts, &segment_config, summary, started)
+    drop(found);
+    let collected = collector.into_inner().map_err(|_| {
+        Error::io(
+            "an ingest thread panicked",
+            std::io::ErrorKind::Other.into(),
+        )
+    })?;
+    finish(
+        writer,
+        manifest,
+        collected,
+        opts,
+        &segment_config,
+        summary,
+        started,
+    )
 }
 
 /// tantivy's log merge policy, except that segments past [`MERGE_MAX_DOCS`] are left as they are:
@@ -263,7 +275,7 @@ fn segment_config(
 /// Delete files that are gone from the roots being walked (and, with `prune`, every file of
 /// other roots); the number removed.
 fn remove_gone(
-    writer: &IndexWriter<TantivyDocument>,
+    writer: &Writer,
     fields: &Fields,
     manifest: &mut Manifest,
     found: &[Found],
@@ -291,45 +303,23 @@ fn remove_gone(
     gone.len()
 }
 
-/// Fold one file's outcome into the summary and the manifest.
-fn apply(summary: &mut IngestSummary, manifest: &mut Manifest, source: String, o: file::Outcome) {
-    summary.warnings.extend(o.warnings);
-    summary.records_skipped += o.records_skipped.len();
-    for s in o.records_skipped {
-        if summary.skipped_records.len() < MAX_RECORD_MESSAGES {
-            summary.skipped_records.push(s);
-        }
-    }
-    match o.status {
-        file::Status::Unchanged(entry) => {
-            summary.unchanged += 1;
-            manifest.files.insert(source, entry);
-        }
-        file::Status::Indexed(entry) => {
-            summary.indexed += 1;
-            summary.turns_indexed += entry.turns;
-            manifest.files.insert(source, entry);
-        }
-        file::Status::Skipped(reason) => {
-            summary.skipped.push(Skipped {
-                path: source.clone(),
-                reason,
-            });
-            manifest.files.remove(&source);
-        }
-    }
-}
-
+/// Commit, then bring the files' outcomes into the manifest and write it.
 fn finish(
-    mut writer: IndexWriter<TantivyDocument>,
+    writer: Writer,
     mut manifest: Manifest,
+    mut collected: collect::Collector,
     opts: &IngestOptions,
     segment_config: &SegmentConfig,
     mut summary: IngestSummary,
     started: Instant,
 ) -> Result<IngestSummary> {
-    let opstamp = writer.commit()?;
-    writer.wait_merging_threads()?;
+    if let Some(e) = collected.take_error() {
+        return Err(e);
+    }
+    let mut tantivy = writer.tantivy;
+    let opstamp = tantivy.commit()?;
+    tantivy.wait_merging_threads()?;
+    collected.finish(&mut summary, &mut manifest)?;
     manifest.opstamp = opstamp;
     manifest.schema_version = index::schema::SCHEMA_VERSION;
     manifest.languages = segment_config.allowed.clone();

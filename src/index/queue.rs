@@ -2,7 +2,9 @@
 //!
 //! tantivy's queue is bounded in documents (10,000), not bytes, and fills whenever its indexing
 //! thread stops to write a segment out: at 1 GB, each of a dozen flushes found ~20 MB of turns
-//! waiting, on top of a full indexing arena, and the heap kept that high-water mark. A document
+//! waiting, on top of a full indexing arena, and the heap kept that high-water mark (peak RSS of a
+//! 1 GB ingest: 223 MB with tantivy's bound alone, 211 with 8 MB here, 185 with 2 MB, ingest time
+//! unchanged: producers waiting during a flush had a full queue to wait on before). A document
 //! here carries its size and gives it back when the indexing thread has indexed and dropped it;
 //! a thread adding one waits while the documents in flight hold more than the budget.
 
@@ -12,7 +14,7 @@ use std::time::{Duration, Instant};
 use tantivy::{Document, TantivyDocument};
 
 /// Bytes of documents in flight before a thread adding one waits.
-pub const IN_FLIGHT_BYTES: usize = 8 << 20;
+pub const IN_FLIGHT_BYTES: usize = 2 << 20;
 
 /// How long one add waits for room at most. Past it the document is added anyway (tantivy's own
 /// bound still holds): a stalled or failed indexing thread must never hang an ingest, and its

@@ -166,7 +166,7 @@ impl<'a> FileRun<'a> {
             batch_bytes: 0,
             keys: HashSet::new(),
             entry: FileEntry {
-                root: file.root.clone(),
+                root: file.root.to_string(),
                 conversation: file.id.clone(),
                 size: file.size,
                 mtime_ns: file.mtime_ns,

@@ -12,6 +12,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 use super::Skipped;
@@ -21,17 +22,25 @@ use super::Skipped;
 pub struct Found {
     /// The path as shown and stored (`/` separators).
     pub source: String,
-    /// The root it was found under, absolute.
-    pub root: String,
+    /// The root it was found under, absolute (one allocation shared by the root's files: a
+    /// walk's list lives through the whole ingest).
+    pub root: Arc<str>,
     /// The root's last path component, used to tell roots apart in ids.
-    root_label: String,
-    /// Path relative to the root.
-    rel: String,
+    root_label: Arc<str>,
+    /// Where the path relative to the root starts in `source` (its tail).
+    rel_start: usize,
     pub path: PathBuf,
     pub size: u64,
     pub mtime_ns: u128,
     /// The conversation id of the file (conversations inside it are `id#key`).
     pub id: String,
+}
+
+impl Found {
+    /// The path relative to the root.
+    fn rel(&self) -> &str {
+        self.source.get(self.rel_start..).unwrap_or(&self.source)
+    }
 }
 
 /// An absolute, normalised form of a root, so one folder named two ways is one root.
@@ -57,7 +66,6 @@ pub fn walk(roots: &[PathBuf], follow_links: bool) -> (Vec<Found>, Vec<Skipped>)
                 n += 1;
             }
             f.source = format!("{base}~{n}");
-            f.rel = format!("{}~{n}", f.rel);
         }
     }
     (found, skipped)
@@ -99,11 +107,12 @@ fn walk_root(root: &Path, follow_links: bool, found: &mut Vec<Found>, skipped: &
     } else {
         root.to_path_buf()
     };
-    let key = root_key(root);
-    let label = Path::new(&root_key(&base))
+    let key: Arc<str> = root_key(root).into();
+    let label: Arc<str> = Path::new(&root_key(&base))
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .into();
     let canonical_base = std::fs::canonicalize(&base).unwrap_or_else(|_| base.clone());
     let inside = (!follow_links).then_some(canonical_base.as_path());
     let refused = RefCell::new(Vec::new());
@@ -145,12 +154,20 @@ fn walk_root(root: &Path, follow_links: bool, found: &mut Vec<Found>, skipped: &
             .ok()
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_nanos());
-        let rel = display(path.strip_prefix(&base).unwrap_or(&path));
+        let source = display(&path);
+        // The relative path is the tail of the shown one: the cut falls on a separator.
+        let rel_len = display(path.strip_prefix(&base).unwrap_or(&path)).len();
+        let rel_start =
+            if source.len() >= rel_len && source.is_char_boundary(source.len() - rel_len) {
+                source.len() - rel_len
+            } else {
+                0
+            };
         found.push(Found {
-            source: display(&path),
-            root: key.clone(),
-            root_label: label.clone(),
-            rel,
+            source,
+            root: Arc::clone(&key),
+            root_label: Arc::clone(&label),
+            rel_start,
             path,
             size: metadata.len(),
             mtime_ns,
@@ -164,9 +181,9 @@ fn walk_root(root: &Path, follow_links: bool, found: &mut Vec<Found>, skipped: &
 /// index from other roots.
 pub fn assign_ids(found: &mut [Found], taken: &BTreeSet<String>) {
     let forms: [fn(&Found) -> String; 3] = [
-        |f| strip_extension(&f.rel),
-        |f| f.rel.clone(),
-        |f| format!("{}/{}", f.root_label, f.rel),
+        |f| strip_extension(f.rel()),
+        |f| f.rel().to_owned(),
+        |f| format!("{}/{}", f.root_label, f.rel()),
     ];
     let mut settled = vec![false; found.len()];
     for (level, form) in forms.iter().enumerate() {
@@ -232,11 +249,12 @@ mod tests {
     use super::*;
 
     fn found(root_label: &str, rel: &str) -> Found {
+        let source = format!("{root_label}/{rel}");
         Found {
-            source: format!("{root_label}/{rel}"),
-            root: format!("/x/{root_label}"),
+            rel_start: source.len() - rel.len(),
+            source,
+            root: format!("/x/{root_label}").into(),
             root_label: root_label.into(),
-            rel: rel.into(),
             path: PathBuf::from(rel),
             size: 0,
             mtime_ns: 0,

@@ -29,13 +29,13 @@ use crate::spans::SegmentConfig;
 pub use walk::Found;
 
 /// The indexing memory budget of one tantivy indexing thread: each fills an arena this big, then
-/// writes it out as a segment. Peak memory is this budget plus what a flush allocates, so it is
-/// flat across corpus sizes only if every corpus of a bench size fills it: with 100 MB a 100 MB
-/// corpus never did, and peaked at its final commit while a 1 GB one peaked at a mid-run flush
-/// with its producers still running (168 against 185 MB); with 80 MB both flush mid-run (148
-/// against 162 MB), for 17 segments at 1 GB instead of 13. (200 MB shared by two threads,
-/// before: 215 MB at 100 MB, 338-372 at 1 GB.)
-const WRITER_MEMORY_PER_THREAD: usize = 80_000_000;
+/// writes it out as a segment. It is reached early in a big ingest and by ~100 MB of text, so
+/// peak memory is a function of the cores, not of the corpus's size. (200 MB shared by two
+/// threads, before: a 100 MB corpus never filled it and peaked at 215 MB, a 1 GB one at 338-372.)
+/// 80 MB was tried: peak RSS 145 and 160 MB at 100 MB and 1 GB instead of ~168 and ~185, the
+/// same +10 % between them (what grows is not the arena), for 17 segments at 1 GB instead of 13:
+/// index/corpus 1.00 -> 1.01x, the Chinese word 14.1 -> 16.0 ms.
+const WRITER_MEMORY_PER_THREAD: usize = 100_000_000;
 
 /// Makes every large allocation a mapping of its own, given back to the system when freed.
 /// tantivy's indexing arena is made of 1 MiB pages, freed when a segment is flushed; glibc's

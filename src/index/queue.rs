@@ -24,41 +24,51 @@ const MAX_WAIT: Duration = Duration::from_secs(10);
 /// The bytes in flight, shared by the queued documents and the threads adding them.
 #[derive(Debug)]
 pub struct Gate {
-    in_flight: Mutex<usize>,
+    state: Mutex<InFlight>,
     room: Condvar,
     budget: usize,
+}
+
+#[derive(Debug, Default)]
+struct InFlight {
+    bytes: usize,
+    /// Threads waiting for room: a dropped document wakes them only if there are any, so the
+    /// common case (the indexing thread keeping up) costs no system call per document.
+    waiting: usize,
 }
 
 impl Gate {
     pub fn new(budget: usize) -> Arc<Gate> {
         Arc::new(Gate {
-            in_flight: Mutex::new(0),
+            state: Mutex::new(InFlight::default()),
             room: Condvar::new(),
             budget,
         })
     }
 
     /// Wrap `doc` of about `bytes`, first waiting until it fits the budget (a document alone
-    /// larger than the budget waits for an empty queue).
+    /// larger than the budget waits for an empty queue). A poisoned lock stops the counting:
+    /// it is only a bound on memory.
     pub fn admit(self: &Arc<Gate>, doc: TantivyDocument, bytes: usize) -> Queued {
+        let Ok(mut held) = self.state.lock() else {
+            return self.queued(doc, 0);
+        };
         let started = Instant::now();
-        if let Ok(mut held) = self.in_flight.lock() {
-            while *held > 0 && *held + bytes > self.budget {
-                let left = MAX_WAIT.saturating_sub(started.elapsed());
-                if left.is_zero() {
-                    break;
-                }
-                match self.room.wait_timeout(held, left) {
-                    Ok((guard, _)) => held = guard,
-                    // A poisoned lock: the count is only a bound on memory; stop waiting.
-                    Err(_) => return self.queued(doc, 0),
-                }
+        while held.bytes > 0 && held.bytes + bytes > self.budget {
+            let left = MAX_WAIT.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                break;
             }
-            *held += bytes;
-            drop(held);
-            return self.queued(doc, bytes);
+            held.waiting += 1;
+            let Ok((guard, _)) = self.room.wait_timeout(held, left) else {
+                return self.queued(doc, 0);
+            };
+            held = guard;
+            held.waiting -= 1;
         }
-        self.queued(doc, 0)
+        held.bytes += bytes;
+        drop(held);
+        self.queued(doc, bytes)
     }
 
     fn queued(self: &Arc<Gate>, doc: TantivyDocument, bytes: usize) -> Queued {
@@ -70,16 +80,19 @@ impl Gate {
     }
 
     fn give_back(&self, bytes: usize) {
-        if let Ok(mut held) = self.in_flight.lock() {
-            *held = held.saturating_sub(bytes);
+        let Ok(mut held) = self.state.lock() else {
+            return;
+        };
+        held.bytes = held.bytes.saturating_sub(bytes);
+        if held.waiting > 0 {
+            self.room.notify_all();
         }
-        self.room.notify_all();
     }
 
     /// Bytes of documents not yet indexed.
     #[cfg(test)]
     pub fn in_flight(&self) -> usize {
-        self.in_flight.lock().map_or(0, |held| *held)
+        self.state.lock().map_or(0, |held| held.bytes)
     }
 }
 

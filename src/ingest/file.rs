@@ -71,13 +71,13 @@ pub fn reader_for(
     if let Some(r) = forced {
         return Ok(r);
     }
-    let head = formats::head(&file.path).map_err(|e| format!("cannot read: {e}"))?;
-    Ok(formats::choose(&file.path, &head))
+    let head = formats::head(file.path()).map_err(|e| format!("cannot read: {e}"))?;
+    Ok(formats::choose(file.path(), &head))
 }
 
 /// Ingest one file; `Err` only when the index cannot be written.
 pub fn ingest_file(ctx: &Context, file: &Found, previous: Option<&FileEntry>) -> Result<Outcome> {
-    let same_id = previous.is_some_and(|p| p.conversation == file.id);
+    let same_id = previous.is_some_and(|p| p.conversation == file.id());
     if previous.is_some_and(|p| same_id && same_stat(p, file)) {
         return Ok(Outcome::of(Status::Unchanged(None)));
     }
@@ -100,7 +100,7 @@ pub fn ingest_file(ctx: &Context, file: &Found, previous: Option<&FileEntry>) ->
         Err(reason) => return Ok(Outcome::of(Status::Skipped(reason))),
     };
     let mut run = FileRun::new(ctx, file);
-    let read = reader.read(&file.path, ctx.read, &mut run);
+    let read = reader.read(file.path(), ctx.read, &mut run);
     run.flush();
     if let Some(e) = run.error.take() {
         return Err(e);
@@ -113,7 +113,7 @@ pub fn ingest_file(ctx: &Context, file: &Found, previous: Option<&FileEntry>) ->
             return Ok(outcome);
         }
         run.warnings.push(Warning {
-            path: file.source.clone(),
+            path: file.source.to_string(),
             message: format!("stopped reading: {e}; the conversations before were indexed"),
         });
     }
@@ -125,7 +125,7 @@ pub fn ingest_file(ctx: &Context, file: &Found, previous: Option<&FileEntry>) ->
 }
 
 fn hash(file: &Found) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(&file.path)?;
+    let mut f = std::fs::File::open(file.path())?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
@@ -166,8 +166,8 @@ impl<'a> FileRun<'a> {
             batch_bytes: 0,
             keys: HashSet::new(),
             entry: FileEntry {
-                root: file.root.to_string(),
-                conversation: file.id.clone(),
+                root: file.root().to_owned(),
+                conversation: file.id().to_owned(),
                 size: file.size,
                 mtime_ns: file.mtime_ns,
                 ..FileEntry::default()
@@ -182,7 +182,7 @@ impl<'a> FileRun<'a> {
     fn id_for(&mut self, conv: &Conversation) -> String {
         let multi = conv.key.is_some() || self.entry.conversations > 0;
         if !multi {
-            return self.file.id.clone();
+            return self.file.id().to_owned();
         }
         let key = match &conv.key {
             Some(k) if !k.is_empty() => k.clone(),
@@ -198,7 +198,7 @@ impl<'a> FileRun<'a> {
             unique = format!("{key}~{n}");
             n += 1;
         }
-        format!("{}#{unique}", self.file.id)
+        format!("{}#{unique}", self.file.id())
     }
 
     /// Process and write the batch on every core.
@@ -208,7 +208,7 @@ impl<'a> FileRun<'a> {
             return;
         }
         let ctx = self.ctx;
-        let source = self.file.source.as_str();
+        let source = &*self.file.source;
         let results: Vec<Result<(FileEntry, FileStats)>> = std::mem::take(&mut self.batch)
             .into_par_iter()
             .map(|(id, raw)| {
@@ -280,7 +280,7 @@ impl Sink for FileRun<'_> {
 
     fn warning(&mut self, at: Origin, message: String) {
         let path = if at.line == 0 && at.record.is_none() {
-            self.file.source.clone()
+            self.file.source.to_string()
         } else {
             at.locate(&self.file.source)
         };

@@ -212,7 +212,7 @@ pub fn ingest(opts: &IngestOptions, progress: &dyn Progress) -> Result<IngestSum
     let collector = Mutex::new(collect::Collector::new(&opts.index_dir)?);
     progress.start(found.len());
     found.par_iter().for_each(|f| {
-        let outcome = file::ingest_file(&ctx, f, manifest.files.get(&f.source));
+        let outcome = file::ingest_file(&ctx, f, manifest.files.get(&*f.source));
         if let Ok(mut c) = collector.lock() {
             c.add(&f.source, outcome);
         }
@@ -285,7 +285,7 @@ fn remove_gone(
     roots: &BTreeSet<String>,
     prune: bool,
 ) -> usize {
-    let seen: BTreeSet<&str> = found.iter().map(|f| f.source.as_str()).collect();
+    let seen: BTreeSet<&str> = found.iter().map(|f| &*f.source).collect();
     let gone: Vec<String> = manifest
         .files
         .iter()
@@ -364,7 +364,7 @@ fn learn_clean_stats(
         .filter(|f| {
             manifest
                 .files
-                .get(&f.source)
+                .get(&*f.source)
                 .is_none_or(|prev| !file::same_stat(prev, f))
         })
         .collect();
@@ -416,7 +416,7 @@ fn learn_file(
     };
     if let Ok(reader) = file::reader_for(f, forced) {
         // A file that cannot be read is reported by the indexing pass.
-        let _ = reader.read(&f.path, read, &mut sink);
+        let _ = reader.read(f.path(), read, &mut sink);
     }
     (sink.stats, budget - sink.left)
 }

@@ -17,29 +17,81 @@ use std::time::UNIX_EPOCH;
 
 use super::Skipped;
 
-/// A file found by the walk.
+/// A file found by the walk. A walk's list lives through the whole ingest, so a file costs
+/// one string (its shown path) and a few numbers: the OS path, the relative path and the id are
+/// read from that string wherever they are part of it.
 #[derive(Debug, Clone)]
 pub struct Found {
     /// The path as shown and stored (`/` separators).
-    pub source: String,
-    /// The root it was found under, absolute (one allocation shared by the root's files: a
-    /// walk's list lives through the whole ingest).
-    pub root: Arc<str>,
-    /// The root's last path component, used to tell roots apart in ids.
-    root_label: Arc<str>,
+    pub source: Box<str>,
+    /// The root it was found under (shared by the root's files).
+    root: Arc<Root>,
     /// Where the path relative to the root starts in `source` (its tail).
     rel_start: usize,
-    pub path: PathBuf,
+    /// The OS path, where it is not `source` itself (a name that is not UTF-8, a renamed twin).
+    os_path: Option<Box<Path>>,
     pub size: u64,
     pub mtime_ns: u128,
     /// The conversation id of the file (conversations inside it are `id#key`).
-    pub id: String,
+    id: Id,
+}
+
+/// A root as the walk's files refer to it.
+#[derive(Debug)]
+struct Root {
+    /// Absolute and normalised ([`root_key`]).
+    key: String,
+    /// Its last path component, used to tell roots apart in ids.
+    label: String,
+}
+
+/// A file's id: most often its relative path or a prefix of it, kept as a length.
+#[derive(Debug, Clone)]
+enum Id {
+    RelPrefix(usize),
+    Own(Box<str>),
 }
 
 impl Found {
     /// The path relative to the root.
     fn rel(&self) -> &str {
         self.source.get(self.rel_start..).unwrap_or(&self.source)
+    }
+
+    /// The path to open.
+    pub fn path(&self) -> &Path {
+        self.os_path
+            .as_deref()
+            .unwrap_or_else(|| Path::new(&*self.source))
+    }
+
+    /// The root it was found under, absolute and normalised.
+    pub fn root(&self) -> &str {
+        &self.root.key
+    }
+
+    /// The conversation id of the file.
+    pub fn id(&self) -> &str {
+        match &self.id {
+            Id::RelPrefix(len) => self.rel().get(..*len).unwrap_or(""),
+            Id::Own(id) => id,
+        }
+    }
+
+    fn set_id(&mut self, id: String) {
+        self.id = if self.rel().starts_with(&id) {
+            Id::RelPrefix(id.len())
+        } else {
+            Id::Own(id.into_boxed_str())
+        };
+    }
+
+    /// Show the file under another name; the OS path stays.
+    fn rename(&mut self, source: String) {
+        if self.os_path.is_none() {
+            self.os_path = Some(Path::new(&*self.source).into());
+        }
+        self.source = source.into_boxed_str();
     }
 }
 
@@ -59,13 +111,13 @@ pub fn walk(roots: &[PathBuf], follow_links: bool) -> (Vec<Found>, Vec<Skipped>)
     }
     let mut seen: BTreeSet<String> = BTreeSet::new();
     for f in &mut found {
-        if !seen.insert(f.source.clone()) {
-            let base = f.source.clone();
+        if !seen.insert(f.source.to_string()) {
+            let base = f.source.to_string();
             let mut n = 2;
             while !seen.insert(format!("{base}~{n}")) {
                 n += 1;
             }
-            f.source = format!("{base}~{n}");
+            f.rename(format!("{base}~{n}"));
         }
     }
     (found, skipped)
@@ -107,12 +159,13 @@ fn walk_root(root: &Path, follow_links: bool, found: &mut Vec<Found>, skipped: &
     } else {
         root.to_path_buf()
     };
-    let key: Arc<str> = root_key(root).into();
-    let label: Arc<str> = Path::new(&root_key(&base))
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-        .into();
+    let shared = Arc::new(Root {
+        key: root_key(root),
+        label: Path::new(&root_key(&base))
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    });
     let canonical_base = std::fs::canonicalize(&base).unwrap_or_else(|_| base.clone());
     let inside = (!follow_links).then_some(canonical_base.as_path());
     let refused = RefCell::new(Vec::new());
@@ -163,15 +216,15 @@ fn walk_root(root: &Path, follow_links: bool, found: &mut Vec<Found>, skipped: &
             } else {
                 0
             };
+        let os_path = (path.to_str() != Some(source.as_str())).then(|| path.into_boxed_path());
         found.push(Found {
-            source,
-            root: Arc::clone(&key),
-            root_label: Arc::clone(&label),
+            source: source.into_boxed_str(),
+            root: Arc::clone(&shared),
             rel_start,
-            path,
+            os_path,
             size: metadata.len(),
             mtime_ns,
-            id: String::new(),
+            id: Id::RelPrefix(0),
         });
     }
     skipped.append(&mut refused.borrow_mut());
@@ -183,19 +236,20 @@ pub fn assign_ids(found: &mut [Found], taken: &BTreeSet<String>) {
     let forms: [fn(&Found) -> String; 3] = [
         |f| strip_extension(f.rel()),
         |f| f.rel().to_owned(),
-        |f| format!("{}/{}", f.root_label, f.rel()),
+        |f| format!("{}/{}", f.root.label, f.rel()),
     ];
     let mut settled = vec![false; found.len()];
     for (level, form) in forms.iter().enumerate() {
         let mut count: BTreeMap<String, usize> = BTreeMap::new();
         for (i, f) in found.iter_mut().enumerate() {
             if !settled[i] {
-                f.id = form(f);
+                let id = form(f);
+                f.set_id(id);
             }
-            *count.entry(f.id.clone()).or_default() += 1;
+            *count.entry(f.id().to_owned()).or_default() += 1;
         }
         for (i, f) in found.iter().enumerate() {
-            let unique = count[&f.id] == 1 && !taken.contains(&f.id);
+            let unique = count[f.id()] == 1 && !taken.contains(f.id());
             // An id that is unique at a level stays; the last level settles everything left.
             if unique || level == forms.len() - 1 {
                 settled[i] = true;
@@ -204,13 +258,13 @@ pub fn assign_ids(found: &mut [Found], taken: &BTreeSet<String>) {
     }
     let mut used: BTreeSet<String> = taken.clone();
     for f in found.iter_mut() {
-        if !used.insert(f.id.clone()) {
-            let base = f.id.clone();
+        if !used.insert(f.id().to_owned()) {
+            let base = f.id().to_owned();
             let mut n = 2;
             while !used.insert(format!("{base}~{n}")) {
                 n += 1;
             }
-            f.id = format!("{base}~{n}");
+            f.set_id(format!("{base}~{n}"));
         }
     }
 }
@@ -252,20 +306,42 @@ mod tests {
         let source = format!("{root_label}/{rel}");
         Found {
             rel_start: source.len() - rel.len(),
-            source,
-            root: format!("/x/{root_label}").into(),
-            root_label: root_label.into(),
-            path: PathBuf::from(rel),
+            source: source.into_boxed_str(),
+            root: Arc::new(Root {
+                key: format!("/x/{root_label}"),
+                label: root_label.into(),
+            }),
+            os_path: None,
             size: 0,
             mtime_ns: 0,
-            id: String::new(),
+            id: Id::RelPrefix(0),
         }
     }
 
     fn ids(mut files: Vec<Found>, taken: &[&str]) -> Vec<String> {
         let taken = taken.iter().map(|s| s.to_string()).collect();
         assign_ids(&mut files, &taken);
-        files.into_iter().map(|f| f.id).collect()
+        files.iter().map(|f| f.id().to_owned()).collect()
+    }
+
+    #[test]
+    fn a_file_shown_under_another_name_is_still_read_from_its_own_path() {
+        let mut f = found("c", "notes.txt");
+        assert_eq!(f.path(), Path::new("c/notes.txt"));
+        f.rename("c/notes.txt~2".into());
+        assert_eq!(&*f.source, "c/notes.txt~2");
+        assert_eq!(f.path(), Path::new("c/notes.txt"));
+    }
+
+    #[test]
+    fn ids_are_read_from_the_path_or_kept_apart() {
+        let mut f = found("c", "sub/x.jsonl");
+        f.set_id("sub/x".into());
+        assert!(matches!(f.id, Id::RelPrefix(5)));
+        assert_eq!(f.id(), "sub/x");
+        f.set_id("c/sub/x.jsonl".into());
+        assert!(matches!(f.id, Id::Own(_)));
+        assert_eq!(f.id(), "c/sub/x.jsonl");
     }
 
     #[test]

@@ -308,7 +308,7 @@ pub(crate) fn credible(c: char) -> bool {
 /// thousand.
 fn assigned(c: char) -> bool {
     matches!(c as u32, 0x20..=0x036F | 0x4E00..=0x9FFF | 0xAC00..=0xD7A3)
-        || unicode_script::UnicodeScript::script(&c) != unicode_script::Script::Unknown
+        || super::plausible::unicode_script(c) != unicode_script::Script::Unknown
 }
 
 /// One position of the lattice: the fixed character, or the completions of

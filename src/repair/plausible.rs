@@ -54,9 +54,28 @@ pub(crate) fn script(c: char) -> Option<Script> {
     script_by_table(c)
 }
 
+// `SCRIPT_INDEX`, `SCRIPT_BLOCKS`, `SCRIPT_OF_CODE`: the Unicode script of U+0000..U+3FFFF,
+// written by build.rs from the `unicode-script` crate.
+include!(concat!(env!("OUT_DIR"), "/scripts.rs"));
+
+/// The Unicode script property of `c`: from the compiled-in table in the first four planes
+/// (completions of a lost byte of a four-byte sequence land in planes 1-3), from the crate's
+/// search beyond them.
+#[inline]
+pub(crate) fn unicode_script(c: char) -> Uscript {
+    let u = c as usize;
+    let code = SCRIPT_INDEX
+        .get(u / SCRIPT_BLOCK)
+        .and_then(|&b| SCRIPT_BLOCKS.get(b as usize * SCRIPT_BLOCK + u % SCRIPT_BLOCK));
+    match code {
+        Some(&code) => SCRIPT_OF_CODE[code as usize],
+        None => c.script(),
+    }
+}
+
 /// `script` by the Unicode tables alone.
 fn script_by_table(c: char) -> Option<Script> {
-    Some(match c.script() {
+    Some(match unicode_script(c) {
         Uscript::Common | Uscript::Inherited => return None,
         Uscript::Latin => Script::Latin,
         Uscript::Greek => Script::Greek,
@@ -89,7 +108,7 @@ pub(crate) fn is_letter(c: char) -> bool {
 
 /// A combining mark: writing only right after a letter.
 pub(crate) fn combining(c: char) -> bool {
-    c.script() == Uscript::Inherited
+    unicode_script(c) == Uscript::Inherited
 }
 
 /// How a run's result meets one neighbouring letter, best first.
@@ -249,6 +268,23 @@ pub(crate) fn neighbours(chars: &[char], start: usize, end: usize) -> (Option<ch
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_script_table_agrees_with_unicode_script() {
+        let differ: Vec<char> = (0..0x50000)
+            .filter_map(char::from_u32)
+            .filter(|&c| unicode_script(c) != c.script())
+            .collect();
+        assert!(
+            differ.is_empty(),
+            "{} differ, first {:?}",
+            differ.len(),
+            differ.first()
+        );
+        assert_eq!(unicode_script('\u{300}'), Uscript::Inherited);
+        assert_eq!(unicode_script('\u{378}'), Uscript::Unknown);
+        assert_eq!(unicode_script('한'), Uscript::Hangul);
+    }
 
     #[test]
     fn scripts_of_letters_and_non_letters() {

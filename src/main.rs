@@ -1164,12 +1164,13 @@ fn run_repair(args: RepairArgs) -> anyhow::Result<ExitCode> {
         Ok(buf)
     }
     let path = args.file.as_deref().filter(|p| *p != Path::new("-"));
-    let colloquy::pipeline::RepairedFile { decoded, repaired } =
-        colloquy::pipeline::repair_file(path, bytes).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-    let report = FileReport::new(&name, &repaired);
+    let job = colloquy::pipeline::RepairJob::prepare(path, bytes)
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     if args.json {
+        let repaired = job.repair_whole();
+        let report = FileReport::new(&name, &repaired);
         // Serialized straight from the repair's own structs: a JSON tree of every guess first
         // took gigabytes on a 20 MB file.
         #[derive(serde::Serialize)]
@@ -1183,7 +1184,7 @@ fn run_repair(args: RepairArgs) -> anyhow::Result<ExitCode> {
         }
         let doc = Doc {
             file: &name,
-            encoding: decoded.encoding,
+            encoding: job.decoded.encoding,
             report: &report,
             text: &repaired.text,
             runs: &repaired.runs,
@@ -1191,11 +1192,25 @@ fn run_repair(args: RepairArgs) -> anyhow::Result<ExitCode> {
         };
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
-    } else if args.explain {
-        output::print_repair_explain(&mut out, &name, &repaired, &report)?;
     } else {
-        out.write_all(repaired.text.as_bytes())?;
-        eprintln!("{}", output::repair_summary(&report));
+        // Piece by piece: the text (or the explanations) of a large file goes out as it is
+        // repaired, and memory holds a few pieces rather than the whole repair.
+        let mut report = FileReport::empty(&name);
+        let mut line = 1;
+        job.repair_in_pieces(|piece| -> io::Result<()> {
+            report.add(&piece);
+            if args.explain {
+                line += output::print_repair_explain_piece(&mut out, &name, line, &piece)?;
+            } else {
+                out.write_all(piece.text.as_bytes())?;
+            }
+            Ok(())
+        })?;
+        if args.explain {
+            writeln!(out, "{}", output::repair_summary(&report))?;
+        } else {
+            eprintln!("{}", output::repair_summary(&report));
+        }
     }
     out.flush().context("writing output")?;
     Ok(ExitCode::SUCCESS)

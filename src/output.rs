@@ -1028,13 +1028,15 @@ pub fn repair_summary(r: &crate::repair::FileReport) -> String {
     )
 }
 
-/// `colloquy repair --explain`: every run and guess, located by `line:column` in the repaired text.
-pub fn print_repair_explain(
+/// `colloquy repair --explain` for one piece of a file (pieces come in text order, each with its
+/// own offsets, and start at a line): each run and guess at `file:line:column`, counting lines
+/// from `first_line`. Returns the number of line breaks in the piece, so the caller can count on.
+pub fn print_repair_explain_piece(
     out: &mut impl Write,
     name: &str,
+    first_line: usize,
     repaired: &crate::repair::Repaired,
-    report: &crate::repair::FileReport,
-) -> io::Result<()> {
+) -> io::Result<usize> {
     // Line starts in code points, so offsets can be shown as line:column.
     let mut starts = vec![0usize];
     for (i, c) in repaired.text.chars().enumerate() {
@@ -1044,7 +1046,8 @@ pub fn print_repair_explain(
     }
     let locate = |offset: usize| {
         let line = starts.partition_point(|&s| s <= offset).max(1);
-        format!("{name}:{line}:{}", offset - starts[line - 1] + 1)
+        let column = offset - starts.get(line - 1).copied().unwrap_or(0) + 1;
+        format!("{name}:{}:{column}", first_line + line - 1)
     };
     for e in crate::repair::explain(repaired) {
         let indent = match e {
@@ -1053,7 +1056,7 @@ pub fn print_repair_explain(
         };
         writeln!(out, "{indent}{} {}", locate(e.start()), e.body())?;
     }
-    writeln!(out, "{}", repair_summary(report))
+    Ok(starts.len() - 1)
 }
 
 #[cfg(test)]

@@ -46,34 +46,52 @@ impl Sink for LearnSink {
 /// large corpus changed.
 pub const LEARN_BYTES: usize = 64 << 20;
 
-/// A whole file through `colloquy repair`: its decoding and the repair of all of its text.
-pub struct RepairedFile {
+/// A file made ready for `colloquy repair`: its decoding, and a repair model that learned from
+/// its clean turns as ingest would.
+pub struct RepairJob {
     pub decoded: Decoded,
-    pub repaired: Repaired,
+    pub repairer: Repairer,
 }
 
-/// Decode `bytes`, learn from the clean turns of the file as ingest does (through the reader its
-/// format picks; from each line when there is no file, as for stdin), and repair the whole text
-/// on every core.
-pub fn repair_file(path: Option<&Path>, bytes: Vec<u8>) -> Result<RepairedFile, decode::NotText> {
-    let head: Vec<u8> = bytes.iter().take(64 << 10).copied().collect();
-    let decoded = decode::decode(bytes)?;
-    let mut sink = LearnSink {
-        stats: CorpusStats::new(),
-        left: LEARN_BYTES,
-    };
-    let read = path.is_some_and(|p| {
-        formats::choose(p, &head)
-            .read(p, &ReadOptions::default(), &mut sink)
-            .is_ok()
-    });
-    if !read {
-        for line in decoded.text.lines() {
-            sink.stats.observe_if_clean(line);
+impl RepairJob {
+    /// Decode `bytes` and learn from the clean turns of the file as ingest does (through the
+    /// reader its format picks; from each line when there is no file, as for stdin).
+    pub fn prepare(path: Option<&Path>, bytes: Vec<u8>) -> Result<RepairJob, decode::NotText> {
+        let head: Vec<u8> = bytes.iter().take(64 << 10).copied().collect();
+        let decoded = decode::decode(bytes)?;
+        let mut sink = LearnSink {
+            stats: CorpusStats::new(),
+            left: LEARN_BYTES,
+        };
+        let read = path.is_some_and(|p| {
+            formats::choose(p, &head)
+                .read(p, &ReadOptions::default(), &mut sink)
+                .is_ok()
+        });
+        if !read {
+            for line in decoded.text.lines() {
+                sink.stats.observe_if_clean(line);
+            }
         }
+        Ok(RepairJob {
+            decoded,
+            repairer: Repairer::with_stats(sink.stats),
+        })
     }
-    let repaired = Repairer::with_stats(sink.stats).repair_parallel(&decoded.text);
-    Ok(RepairedFile { decoded, repaired })
+
+    /// The repair of the whole text at once, on every core (for output that needs all of it).
+    pub fn repair_whole(&self) -> Repaired {
+        self.repairer.repair_parallel(&self.decoded.text)
+    }
+
+    /// The repair, piece by piece in text order, each piece's offsets its own; memory stays
+    /// that of a few pieces (see [`Repairer::repair_in_chunks`]).
+    pub fn repair_in_pieces<E>(
+        &self,
+        each: impl FnMut(Repaired) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.repairer.repair_in_chunks(&self.decoded.text, each)
+    }
 }
 
 /// One turn, ready to index.

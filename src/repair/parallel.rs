@@ -1,7 +1,9 @@
 //! Repair of one large text on every core: the text is cut at line breaks into chunks repaired
-//! independently, then stitched back with their offsets shifted. Mojibake runs and the lattice
-//! never cross a line break, so the result is the same as repairing the text whole (a test holds
-//! the two equal on the seeds).
+//! independently, then stitched back with their offsets shifted, or handed on chunk by chunk so
+//! that a file of gigabytes is repaired in the memory of a few chunks. Mojibake runs and the
+//! lattice never cross a line break, so the result is the same as repairing the text whole (a
+//! test holds the two equal on the seeds). The cut depends on the text alone, never on the
+//! number of cores, so every machine repairs a file alike.
 
 use rayon::prelude::*;
 
@@ -10,16 +12,19 @@ use super::{Repaired, Repairer};
 /// Below this many bytes a chunk is not worth a thread.
 const MIN_CHUNK: usize = 4096;
 
+/// Above this many bytes a chunk's repair holds too much at once: its working set is some thirty
+/// times its size (characters, tokens and clusters under every code page).
+const MAX_CHUNK: usize = 256 << 10;
+
+/// About a sixteenth of the text per chunk, within the bounds: enough pieces for the cores of a
+/// small machine on a seed-sized text.
+fn chunk_target(len: usize) -> usize {
+    (len / 16).clamp(MIN_CHUNK, MAX_CHUNK)
+}
+
 impl Repairer {
     /// [`Repairer::repair`] on every core, for texts large enough to split.
     pub fn repair_parallel(&self, text: &str) -> Repaired {
-        let threads = rayon::current_num_threads().max(1);
-        let target = (text.len() / (threads * 4)).max(MIN_CHUNK);
-        let chunks = split_at_lines(text, target);
-        if chunks.len() < 2 {
-            return self.repair(text);
-        }
-        let parts: Vec<Repaired> = chunks.par_iter().map(|c| self.repair(c)).collect();
         let mut out = Repaired {
             text: String::with_capacity(text.len()),
             changed: false,
@@ -29,7 +34,7 @@ impl Repairer {
             chars_replaced: 0,
         };
         let mut offset = 0;
-        for part in parts {
+        let stitched = self.repair_in_chunks(text, |part| {
             out.changed |= part.changed;
             out.bytes_restored += part.bytes_restored;
             out.chars_replaced += part.chars_replaced;
@@ -45,8 +50,35 @@ impl Repairer {
             }));
             offset += part.text.chars().count();
             out.text.push_str(&part.text);
+            Ok::<(), std::convert::Infallible>(())
+        });
+        match stitched {
+            Ok(()) => out,
+            Err(never) => match never {},
         }
-        out
+    }
+
+    /// Repair `text` on every core, chunk by chunk (cut at line breaks), and hand each chunk's
+    /// repair to `each` in text order; offsets in it are the chunk's own. At most four chunks a
+    /// core are held at once, so memory is bounded whatever the text's length. Stops at the
+    /// first error `each` returns (a closed pipe).
+    pub fn repair_in_chunks<E>(
+        &self,
+        text: &str,
+        mut each: impl FnMut(Repaired) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let chunks = split_at_lines(text, chunk_target(text.len()));
+        if chunks.len() < 2 {
+            return each(self.repair(text));
+        }
+        let batch = rayon::current_num_threads().max(1) * 4;
+        for group in chunks.chunks(batch) {
+            let parts: Vec<Repaired> = group.par_iter().map(|c| self.repair(c)).collect();
+            for part in parts {
+                each(part)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -106,5 +138,41 @@ mod tests {
             assert_eq!(parallel.runs.len(), whole.runs.len(), "{name}");
             assert_eq!(parallel.bytes_restored, whole.bytes_restored, "{name}");
         }
+    }
+
+    #[test]
+    fn chunks_depend_on_the_text_alone_and_are_bounded() {
+        assert_eq!(chunk_target(1000), MIN_CHUNK);
+        assert_eq!(chunk_target(160_000), 10_000);
+        assert_eq!(chunk_target(1 << 30), MAX_CHUNK);
+        let text = "x".repeat(100) + "\n";
+        let big = text.repeat(50_000);
+        let chunks = split_at_lines(&big, chunk_target(big.len()));
+        assert!(chunks.len() >= 16);
+        assert!(chunks.iter().all(|c| c.len() <= MAX_CHUNK + text.len()));
+    }
+
+    #[test]
+    fn chunked_repair_hands_on_every_chunk_in_order() {
+        let path = format!(
+            "{}/corpus/000_69e3827c508b06a3.txt",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let r = Repairer::new();
+        let mut pieces = Vec::new();
+        r.repair_in_chunks(&text, |part| {
+            pieces.push(part.text);
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        assert!(pieces.len() > 1);
+        assert_eq!(pieces.concat(), r.repair(&text).text);
+        let mut calls = 0;
+        let stopped = r.repair_in_chunks(&text, |_| {
+            calls += 1;
+            Err("closed")
+        });
+        assert_eq!((stopped, calls), (Err("closed"), 1));
     }
 }

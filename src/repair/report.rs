@@ -20,26 +20,45 @@ pub struct FileReport {
     pub low_confidence_threshold: f64,
     /// Mean posterior of the guesses (1.0 when there were none).
     pub mean_confidence: f64,
+    /// The sum behind `mean_confidence`, so pieces add up.
+    #[serde(skip)]
+    confidence_sum: f64,
 }
 
 impl FileReport {
     pub fn new(name: &str, r: &Repaired) -> Self {
-        let n = r.guesses.len();
-        let mean = if n == 0 {
-            1.0
-        } else {
-            r.guesses.iter().map(|g| g.confidence).sum::<f64>() / n as f64
-        };
+        let mut report = FileReport::empty(name);
+        report.add(r);
+        report
+    }
+
+    /// The report of a file nothing was repaired in yet: [`FileReport::add`] each piece.
+    pub fn empty(name: &str) -> Self {
         FileReport {
             name: name.to_string(),
-            changed: r.changed,
-            runs_repaired: r.runs.len(),
-            chars_replaced: r.chars_replaced,
-            bytes_restored: r.bytes_restored,
-            guesses: n,
-            low_confidence_guesses: r.guesses.iter().filter(|g| g.low_confidence()).count(),
+            changed: false,
+            runs_repaired: 0,
+            chars_replaced: 0,
+            bytes_restored: 0,
+            guesses: 0,
+            low_confidence_guesses: 0,
             low_confidence_threshold: LOW_CONFIDENCE,
-            mean_confidence: mean,
+            mean_confidence: 1.0,
+            confidence_sum: 0.0,
+        }
+    }
+
+    /// Count one more piece of the file (a chunk `colloquy repair` wrote out).
+    pub fn add(&mut self, r: &Repaired) {
+        self.changed |= r.changed;
+        self.runs_repaired += r.runs.len();
+        self.chars_replaced += r.chars_replaced;
+        self.bytes_restored += r.bytes_restored;
+        self.guesses += r.guesses.len();
+        self.low_confidence_guesses += r.guesses.iter().filter(|g| g.low_confidence()).count();
+        self.confidence_sum += r.guesses.iter().map(|g| g.confidence).sum::<f64>();
+        if self.guesses > 0 {
+            self.mean_confidence = self.confidence_sum / self.guesses as f64;
         }
     }
 }

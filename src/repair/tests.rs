@@ -912,3 +912,31 @@ fn print_page_misses() {
         }
     }
 }
+
+/// The judging shortcut of `select_clusters` (clusters inside a better run of an earlier page go
+/// unjudged) chooses the runs that judging every cluster chooses, without falling back, on the
+/// damaged seeds and the development texts damaged the seeds' way.
+#[test]
+fn skipping_outscored_clusters_chooses_what_judging_all_does() {
+    let damaged_dev = damage::damage(DEV_1, DamageModel::SEEDS);
+    for (name, text) in [
+        ("000", SEED_000),
+        ("002", SEED_002),
+        ("003", SEED_003),
+        ("dev 1", damaged_dev.as_str()),
+    ] {
+        let chars: Vec<char> = text.chars().collect();
+        let scan = detect::Scan::new(&chars);
+        let runs = |sel: &Selection| -> Vec<(usize, usize, CodePage)> {
+            sel.clusters
+                .iter()
+                .map(|c| (c.start, c.end, c.cp))
+                .collect()
+        };
+        let fast = select_with(&chars, &scan, true);
+        let full = select_with(&chars, &scan, false).expect("judging all never falls back");
+        let fast = fast.unwrap_or_else(|| panic!("{name}: the shortcut fell back"));
+        assert!(runs(&full).len() > 30, "{name}");
+        assert_eq!(runs(&fast), runs(&full), "{name}");
+    }
+}

@@ -40,7 +40,17 @@ pub(crate) struct Token {
     pub wild: u8,
     /// Evidence the source characters are not legitimate text.
     pub weird: u8,
+    /// The text shows soft hyphens kept inside whole sequences of this code page: its lost
+    /// bytes are the undefined ones only (see `SHY_KEPT`).
+    shy_kept: bool,
 }
+
+/// Whole sequences with a soft hyphen (byte 0xAD) among their bytes, above which a text is taken
+/// to keep its soft hyphens. Text pipelines that drop undefined bytes often strip the soft hyphen
+/// too, as invisible (the seeds lost every one: `中` is `ä¸` there), so a lost byte may be one;
+/// but a text that shows two or more kept, as whole `ä¸\u{AD}`, did not strip them, and
+/// completing a lost byte with one there invents characters (`不` read `中`).
+const SHY_KEPT: usize = 2;
 
 impl Token {
     /// The characters this token may stand for.
@@ -71,7 +81,7 @@ impl Token {
     }
     /// Everything completions depend on besides the code page, packed.
     fn pattern_key(&self, ci: usize) -> u64 {
-        let mut k = ci as u64;
+        let mut k = (u64::from(self.shy_kept) << 4) | ci as u64;
         k = (k << 8) | u64::from(self.lead);
         k = (k << 2) | u64::from(self.n_obs);
         k = (k << 3) | u64::from(self.missing);
@@ -406,7 +416,11 @@ impl Candidates {
                 tok.lead,
                 obs,
                 usize::from(tok.missing),
-                (&t.undefined_list, &t.droppable),
+                if tok.shy_kept {
+                    (&t.undefined_list, &t.undefined_list)
+                } else {
+                    (&t.undefined_list, &t.droppable)
+                },
                 &mut self.tmp,
             );
             self.pool.extend_from_slice(&self.tmp);
@@ -493,6 +507,7 @@ pub(crate) fn tokenize(
     let n = chars.len();
     let mut next = 0usize;
     let leads = scan.leads.get(ci).map_or(&[][..], |l| l.as_slice());
+    let first_token = tokens.len();
     tokens.reserve(leads.len());
     for &li in leads {
         let i = li as usize;
@@ -572,6 +587,7 @@ pub(crate) fn tokenize(
             missing: missing as u8,
             wild,
             weird,
+            shy_kept: false,
         };
         next = j;
         // Group adjacent tokens into clusters and score each.
@@ -616,6 +632,30 @@ pub(crate) fn tokenize(
             }
         }
         tokens.push(tok);
+    }
+    if let Some(page_tokens) = tokens.get_mut(first_token..) {
+        mark_kept_soft_hyphens(page_tokens, t);
+    }
+}
+
+/// Set `shy_kept` on the lossy tokens of one page's scan when its whole sequences show the
+/// soft hyphen kept (`SHY_KEPT`).
+fn mark_kept_soft_hyphens(tokens: &mut [Token], t: &Table) {
+    if !t.droppable.contains(&0xAD) {
+        return;
+    }
+    let kept = tokens
+        .iter()
+        .filter(|tok| {
+            tok.fixed.is_some()
+                && tok.obs[..usize::from(tok.n_obs).min(3)].contains(&Obs::Byte(0xAD))
+        })
+        .take(SHY_KEPT)
+        .count();
+    if kept >= SHY_KEPT {
+        for tok in tokens.iter_mut().filter(|tok| tok.fixed.is_none()) {
+            tok.shy_kept = true;
+        }
     }
 }
 

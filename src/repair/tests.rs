@@ -940,3 +940,23 @@ fn skipping_outscored_clusters_chooses_what_judging_all_does() {
         assert_eq!(runs(&fast), runs(&full), "{name}");
     }
 }
+
+/// A lost byte is completed with a soft hyphen (0xAD, which pipelines strip as invisible) only
+/// where the text does not show its soft hyphens kept: `ä¸` is 中 with its 0xAD stripped, or
+/// 不 with its undefined 0x8D dropped.
+#[test]
+fn soft_hyphens_the_text_kept_are_not_taken_for_lost_bytes() {
+    let clean = "[B]: 你就把思路说出来，哪怕答案不完美，面试官更看重你怎么分析问题\n\
+                 [A]: 中文和中国的面试都一样\n";
+    let damaged = damage::damage(clean, DamageModel::SEEDS);
+    // 中文和中国: two whole sequences with their soft hyphen.
+    assert_eq!(damaged.matches("ä¸\u{AD}").count(), 2);
+    assert_eq!(Repairer::new().repair(&damaged).text, clean);
+    // The seeds' pipeline stripped every soft hyphen: 中 must still come back.
+    let stripped = damaged.replace('\u{AD}', "");
+    let repaired = Repairer::new().repair(&stripped).text;
+    assert!(
+        repaired.contains("[A]: 中文和中国的面试都一样"),
+        "{repaired}"
+    );
+}

@@ -508,6 +508,8 @@ pub(crate) fn tokenize(
     let mut next = 0usize;
     let leads = scan.leads.get(ci).map_or(&[][..], |l| l.as_slice());
     let first_token = tokens.len();
+    // Whole sequences holding a soft hyphen (see `SHY_KEPT`).
+    let mut shy_seen = 0usize;
     tokens.reserve(leads.len());
     for &li in leads {
         let i = li as usize;
@@ -573,6 +575,7 @@ pub(crate) fn tokenize(
             if fixed.is_none() {
                 continue;
             }
+            shy_seen += usize::from(obs[..need].contains(&Obs::Byte(0xAD)));
         }
         let tok = Token {
             start: i,
@@ -633,27 +636,9 @@ pub(crate) fn tokenize(
         }
         tokens.push(tok);
     }
-    if let Some(page_tokens) = tokens.get_mut(first_token..) {
-        mark_kept_soft_hyphens(page_tokens, t);
-    }
-}
-
-/// Set `shy_kept` on the lossy tokens of one page's scan when its whole sequences show the
-/// soft hyphen kept (`SHY_KEPT`).
-fn mark_kept_soft_hyphens(tokens: &mut [Token], t: &Table) {
-    if !t.droppable.contains(&0xAD) {
-        return;
-    }
-    let kept = tokens
-        .iter()
-        .filter(|tok| {
-            tok.fixed.is_some()
-                && tok.obs[..usize::from(tok.n_obs).min(3)].contains(&Obs::Byte(0xAD))
-        })
-        .take(SHY_KEPT)
-        .count();
-    if kept >= SHY_KEPT {
-        for tok in tokens.iter_mut().filter(|tok| tok.fixed.is_none()) {
+    if shy_seen >= SHY_KEPT && t.droppable.contains(&0xAD) {
+        let page_tokens = tokens.get_mut(first_token..).unwrap_or_default();
+        for tok in page_tokens.iter_mut().filter(|tok| tok.fixed.is_none()) {
             tok.shy_kept = true;
         }
     }

@@ -33,9 +33,7 @@ fn damaged_text(bytes: usize) -> String {
 /// `colloquy repair` with `args` in `dir` on `threads` cores: exit status, stdout, peak RSS in MB.
 fn repair(dir: &Path, args: &[&str], threads: usize) -> (bool, Vec<u8>, f64) {
     let out_path = dir.join(format!("out-{threads}.txt"));
-    // Reaped by wait4 below, which also reports the peak memory std's `wait` does not.
-    #[allow(clippy::zombie_processes)]
-    let child = Command::new(env!("CARGO_BIN_EXE_colloquy"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_colloquy"))
         .arg("repair")
         .args(args)
         .current_dir(dir)
@@ -45,19 +43,8 @@ fn repair(dir: &Path, args: &[&str], threads: usize) -> (bool, Vec<u8>, f64) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut status: libc::c_int = 0;
-    // SAFETY: `rusage` is plain data that wait4 fills in; the pid is our own child, waited once.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = child.id() as libc::pid_t;
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid);
-    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
-    // ru_maxrss is in KiB on Linux.
-    (
-        ok,
-        std::fs::read(out_path).unwrap(),
-        usage.ru_maxrss as f64 / 1024.0,
-    )
+    let exit = colloquy::bench::child::wait_peak(&mut child).unwrap();
+    (exit.ok, std::fs::read(out_path).unwrap(), exit.peak_rss_mb)
 }
 
 #[test]

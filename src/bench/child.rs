@@ -34,21 +34,27 @@ pub(crate) fn measure(cmd: &mut Command) -> Result<Run> {
         let mut buf = vec![0u8; 1 << 16];
         while matches!(out.read(&mut buf), Ok(n) if n > 0) {}
     }
+    let exit = wait_peak(&mut child).map_err(|e| Error::io(format!("waiting for {cmd:?}"), e))?;
+    Ok(Run {
+        secs: started.elapsed().as_secs_f64(),
+        ..exit
+    })
+}
+
+/// Wait for `child` to end: its exit status and peak resident memory (`wait4`; std's `wait`
+/// does not report memory). `secs` is left 0 for the caller, who knows when it started.
+pub fn wait_peak(child: &mut std::process::Child) -> std::io::Result<Run> {
     let pid = child.id() as libc::pid_t;
     let mut status: libc::c_int = 0;
     // SAFETY: `rusage` is plain data that wait4 fills in; the pid is our own child, waited once
     // (std's Child is dropped without waiting, which neither kills nor reaps it).
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let secs = started.elapsed().as_secs_f64();
     if waited != pid {
-        return Err(Error::io(
-            format!("waiting for {cmd:?}"),
-            std::io::Error::last_os_error(),
-        ));
+        return Err(std::io::Error::last_os_error());
     }
     Ok(Run {
-        secs,
+        secs: 0.0,
         // ru_maxrss is in KiB on Linux.
         peak_rss_mb: usage.ru_maxrss as f64 / 1024.0,
         ok: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,

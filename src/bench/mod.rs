@@ -11,7 +11,7 @@ use tantivy::{doc, Index, IndexWriter, TantivyDocument};
 use crate::error::{Error, Result};
 use crate::ingest::{self, IngestOptions, NoProgress};
 
-mod child;
+pub mod child;
 pub mod formats;
 mod generate;
 pub mod precision;

@@ -38,13 +38,11 @@ use tantivy::tokenizer::{
 use crate::spans::{normalize_width, script_of, Script};
 
 pub mod inflect;
+pub mod terms;
 
 /// Name under which [`register`] installs the analyzer; use it in
 /// `TextFieldIndexing::set_tokenizer`.
 pub const ANALYZER: &str = "colloquy";
-
-/// Name of [`exact_analyzer`] for the `exact` field.
-pub const EXACT_ANALYZER: &str = "colloquy_exact";
 
 /// Tokens longer than this (bytes) are dropped: base64 blobs, URLs glued
 /// together, etc. are noise and would bloat the term dictionary.
@@ -70,8 +68,9 @@ pub fn analyzer_without_words() -> TextAnalyzer {
 }
 
 /// The surface forms of alphabetic words, lowercased and folded, uninflected (`feelings` stays
-/// `feelings`): the `exact` field, for `=word`, prefixes, fuzzy and regular expressions. Han,
-/// kana and Hangul have no inflection to undo and are left to the main field.
+/// `feelings`): the `exact` field (through [`terms::exact_terms`]) and its queries, for `=word`,
+/// prefixes, fuzzy and regular expressions. Han, kana and Hangul have no inflection to undo and
+/// are left to the main field.
 pub fn exact_analyzer() -> TextAnalyzer {
     build(true, Forms::Exact)
 }
@@ -89,12 +88,13 @@ fn build(skip_words: bool, forms: Forms) -> TextAnalyzer {
     .build()
 }
 
-/// Registers the analyzers on `index`: [`ANALYZER`] and [`EXACT_ANALYZER`].
+/// Registers the analyzers on `index`: [`ANALYZER`], and for the `exact` field, whose value
+/// the ingest workers analyse ([`terms::exact_terms`]), [`terms::TERMS_TOKENIZER`].
 pub fn register(index: &tantivy::Index) {
     index.tokenizers().register(ANALYZER, analyzer());
     index
         .tokenizers()
-        .register(EXACT_ANALYZER, exact_analyzer());
+        .register(terms::TERMS_TOKENIZER, terms::TermListTokenizer::default());
 }
 
 /// Tokenizer producing the raw (not yet lowercased/stemmed) tokens.
@@ -478,10 +478,7 @@ impl TokenFilter for LatinNormalizer {
             state: NormalizerState {
                 forms: self.forms,
                 cache: HashMap::default(),
-                fold: TextAnalyzer::builder(RawTokenizer::default())
-                    .filter(LowerCaser)
-                    .filter(AsciiFoldingFilter)
-                    .build(),
+                fold: folder(),
             },
         }
     }
@@ -514,15 +511,8 @@ pub struct LatinNormalizerStream<'a, S> {
 
 impl NormalizerState {
     fn normalize(&mut self, word: &str) -> (String, Option<String>) {
-        let folded = if word.is_ascii() {
-            word.to_ascii_lowercase()
-        } else {
-            let mut folded = String::new();
-            self.fold
-                .token_stream(word)
-                .process(&mut |t| folded.push_str(&t.text));
-            folded
-        };
+        let mut folded = String::new();
+        fold_into(&mut self.fold, word, &mut folded);
         match self.forms {
             Forms::Exact => (folded, None),
             Forms::Query => (inflect::query_form(&folded), None),
@@ -531,6 +521,24 @@ impl NormalizerState {
                 (r.primary, r.also)
             }
         }
+    }
+}
+
+/// The analyser that lowercases and folds a whole word (see [`fold_into`]).
+fn folder() -> TextAnalyzer {
+    TextAnalyzer::builder(RawTokenizer::default())
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+/// Append `word` lowercased and folded (`Café` → `cafe`) to `out`; `fold` is a [`folder`].
+fn fold_into(fold: &mut TextAnalyzer, word: &str, out: &mut String) {
+    if word.is_ascii() {
+        out.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+    } else {
+        fold.token_stream(word)
+            .process(&mut |t| out.push_str(&t.text));
     }
 }
 

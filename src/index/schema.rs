@@ -9,10 +9,11 @@ use tantivy::schema::{
 };
 use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer};
 
-use crate::analyzer::{ANALYZER, EXACT_ANALYZER};
+use crate::analyzer::terms::TERMS_TOKENIZER;
+use crate::analyzer::ANALYZER;
 
 /// Version of the on-disk layout (schema and manifest).
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// Tokenizer for speaker labels: the whole label, lowercased, so `--speaker alice` finds `Alice`.
 pub const LABEL_TOKENIZER: &str = "colloquy_label";
@@ -90,12 +91,13 @@ pub fn build() -> Schema {
     b.add_bytes_field("spans", STORED);
     b.add_text_field("text", analyzed(true));
     // Surface forms of alphabetic words (`=feelings`, `photo*`, `photograpy~1`, `/colou?r/`):
-    // document ids only, no frequencies or positions, so it costs little beside `text`.
+    // document ids only, no frequencies or positions, so a turn's value is its distinct terms,
+    // analysed by the ingest workers (analyzer::terms).
     b.add_text_field(
         "exact",
         TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
-                .set_tokenizer(EXACT_ANALYZER)
+                .set_tokenizer(TERMS_TOKENIZER)
                 .set_index_option(IndexRecordOption::Basic),
         ),
     );

@@ -8,6 +8,7 @@ use tantivy::{doc, DateTime, IndexWriter, TantivyDocument};
 use super::queue::{Gate, Queued, IN_FLIGHT_BYTES};
 use super::schema::{Fields, KIND_CONVERSATION, KIND_TURN};
 use super::stored;
+use crate::analyzer::terms::exact_terms;
 use crate::error::Result;
 use crate::model::{Metadata, Timestamp};
 use crate::pipeline::{Conversation, Turn};
@@ -101,7 +102,8 @@ fn turn_doc(
     turn: &Turn,
 ) -> (TantivyDocument, usize) {
     let spans = stored::encode_spans(&turn.spans);
-    let mut bytes = 2 * turn.text.len() + conv.title.len() + spans.len();
+    let exact = exact_terms(&turn.text);
+    let mut bytes = turn.text.len() + exact.len() + conv.title.len() + spans.len();
     let mut d = doc!(
         f.kind => KIND_TURN,
         f.conversation => at.id,
@@ -111,7 +113,7 @@ fn turn_doc(
         f.speaker => turn.speaker.as_str(),
         f.title => conv.title.as_str(),
         f.text => turn.text.as_str(),
-        f.exact => turn.text.as_str(),
+        f.exact => exact,
         f.repaired => turn.repaired(),
         f.code_switched => turn.code_switched,
         f.spans => spans,

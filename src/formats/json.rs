@@ -10,7 +10,8 @@
 //! a `{` whose first line is not a whole object) looks at the first byte after an optional UTF-8
 //! BOM and whitespace:
 //! - `[`: the array is streamed element by element, never held whole, each element a record with
-//!   the line where it starts. An element that is not a record is skipped. An array cut off in the
+//!   the line where it starts ([`super::json_array`] finds the elements). An element that is not a
+//!   record is skipped; invalid UTF-8 in an element is replaced by U+FFFD with a warning. An array cut off in the
 //!   middle of a record (as real dumps are) yields every complete record and then a warning with
 //!   the byte offset and line of the cut; a syntax error stops the reading with the broken record
 //!   skipped. An array whose first element is itself a turn (`{"role": …, "content": …}`) is one
@@ -24,18 +25,14 @@
 //! is one conversation has none.
 
 use std::borrow::Cow;
-use std::cell::Cell;
-use std::fmt;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::rc::Rc;
 
-use serde::de::{DeserializeSeed, Deserializer as _, SeqAccess, Visitor};
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::chat;
+use super::json_array::{Elements, Position, Step};
 use super::{FormatError, ReadOptions, Reader, Sink};
 use crate::decode::NotText;
 use crate::model::{Conversation, Origin};
@@ -135,20 +132,16 @@ fn reject_binary(reader: &mut BufReader<File>) -> Result<(), FormatError> {
     }
 }
 
-/// Bytes and lines consumed so far from a file.
-#[derive(Debug, Clone, Copy)]
-struct Position {
-    bytes: u64,
-    /// 1-based line of the next byte.
-    line: u64,
-}
-
 /// Consume a BOM and whitespace; the first content byte (not consumed) and where it is.
 fn skip_to_content(reader: &mut impl BufRead) -> std::io::Result<Option<(u8, Position)>> {
-    let mut pos = Position { bytes: 0, line: 1 };
+    let mut pos = Position {
+        line: 1,
+        ..Position::default()
+    };
     if reader.fill_buf()?.starts_with(BOM) {
         reader.consume(BOM.len());
         pos.bytes = BOM.len() as u64;
+        pos.line_start = pos.bytes;
     }
     loop {
         let buf = reader.fill_buf()?;
@@ -156,8 +149,7 @@ fn skip_to_content(reader: &mut impl BufRead) -> std::io::Result<Option<(u8, Pos
             return Ok(None);
         }
         let blank = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
-        pos.line += buf[..blank].iter().filter(|&&b| b == b'\n').count() as u64;
-        pos.bytes += blank as u64;
+        pos.advance(buf.get(..blank).unwrap_or_default());
         let first = buf.get(blank).copied();
         reader.consume(blank);
         if let Some(first) = first {
@@ -220,160 +212,169 @@ fn deliver(value: Value, origin: Origin, opts: &ReadOptions, sink: &mut dyn Sink
     }
 }
 
-/// A reader that counts the bytes and lines the JSON parser has taken.
-struct Counting<R> {
-    inner: R,
-    pos: Rc<Cell<Position>>,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let mut pos = self.pos.get();
-        pos.bytes += n as u64;
-        pos.line += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
-        self.pos.set(pos);
-        Ok(n)
-    }
-}
-
 /// What the array reader has done so far.
 struct ArrayState<'a> {
     opts: &'a ReadOptions,
     sink: &'a mut dyn Sink,
-    pos: Rc<Cell<Position>>,
     /// Elements seen, complete or not.
     records: u64,
-    /// The sink was full: the rest of the array was left unread on purpose.
-    stopped: bool,
     /// The conversation when the array is a list of turns.
     turns: Option<Conversation>,
-    /// The line of the `[`, where the parser's own line count starts.
-    first_line: u64,
 }
 
-impl ArrayState<'_> {
-    /// The file's line of a parser error.
-    fn line_of(&self, e: &serde_json::Error) -> u64 {
-        e.line() as u64 + self.first_line - 1
-    }
-}
-
-/// Stream the array that starts at the reader's next byte.
+/// Stream the array that starts at the reader's next byte (its `[`, at `start`).
 fn read_array(
-    reader: BufReader<File>,
+    mut reader: BufReader<File>,
     start: Position,
     opts: &ReadOptions,
     sink: &mut dyn Sink,
 ) -> Result<(), FormatError> {
-    let pos = Rc::new(Cell::new(start));
-    let counting = Counting {
-        inner: reader,
-        pos: Rc::clone(&pos),
-    };
-    let mut de = serde_json::Deserializer::from_reader(counting);
+    reader.consume(1);
+    let mut pos = start;
+    pos.advance(b"[");
+    let mut elements = Elements::new(reader, pos);
     let mut state = ArrayState {
         opts,
         sink,
-        pos,
         records: 0,
-        stopped: false,
         turns: None,
-        first_line: start.line,
     };
-    let result = (&mut de).deserialize_seq(Records(&mut state));
+    let mut bytes = Vec::new();
+    let end = loop {
+        if state.sink.full() {
+            break Ok(None);
+        }
+        let step = match elements.next(&mut bytes) {
+            Ok(step) => step,
+            Err(e) => break Err(e),
+        };
+        match step {
+            Step::Element(at) => {
+                state.records += 1;
+                let text = String::from_utf8_lossy(&bytes);
+                if let Cow::Owned(_) = text {
+                    state.sink.warning(
+                        Origin::record(state.records, at.line),
+                        format!(
+                            "malformed UTF-8 bytes replaced by U+FFFD in the record at line {}",
+                            at.line
+                        ),
+                    );
+                }
+                match serde_json::from_str::<Value>(&text) {
+                    Ok(value) => state.element(at.line, value),
+                    Err(e) => break Ok(Some(Stop::Invalid(at, e, elements.position()))),
+                }
+            }
+            Step::End => break Ok(Some(Stop::End)),
+            Step::CutOff => break Ok(Some(Stop::CutOff(elements.position()))),
+            Step::Unexpected(b) => break Ok(Some(Stop::Unexpected(b, elements.position()))),
+        }
+    };
     if let Some(conv) = state.turns.take() {
         state.sink.conversation(conv);
     }
-    match result {
-        Ok(()) => {
-            if let Err(e) = de.end() {
-                state.sink.warning(
-                    Origin::line(state.line_of(&e)),
-                    format!("content after the end of the JSON array ignored: {e}"),
-                );
-            }
-            Ok(())
-        }
-        Err(_) if state.stopped => Ok(()),
-        Err(e) => array_error(&mut state, e),
+    match end {
+        Ok(Some(stop)) => array_end(&mut state, stop, elements),
+        Ok(None) => Ok(()),
+        Err(e) => Err(e.into()),
     }
 }
 
-/// Report why the array reading stopped.
-fn array_error(state: &mut ArrayState, e: serde_json::Error) -> Result<(), FormatError> {
-    let record = state.records.max(1);
-    let line = state.line_of(&e);
-    let at = Origin::record(record, line);
-    let complete = state.records.saturating_sub(1);
-    match e.classify() {
-        serde_json::error::Category::Io => Err(FormatError::Io(e.into())),
-        serde_json::error::Category::Eof => {
+/// Why the array reading stopped before the sink was full.
+enum Stop {
+    /// At the closing `]`.
+    End,
+    /// The file ended inside the array, here.
+    CutOff(Position),
+    /// An element (starting at the position) that is not JSON; the scan got to the second.
+    Invalid(Position, serde_json::Error, Position),
+    /// A byte that is neither `,` nor `]` after an element, here.
+    Unexpected(u8, Position),
+}
+
+/// Report how the array ended: content after it, a cut, or a syntax error (the broken record is
+/// skipped with the rest of the file: a scan of strings and nesting cannot resynchronise).
+fn array_end(
+    state: &mut ArrayState,
+    stop: Stop,
+    elements: Elements<BufReader<File>>,
+) -> Result<(), FormatError> {
+    let not_read = |line: u64, column: u64, what: String, from: Position| {
+        format!(
+            "invalid JSON at line {line} column {column} ({what}); the rest of the file (from \
+             byte {}) was not read",
+            from.bytes
+        )
+    };
+    match stop {
+        Stop::End => trailing_content(elements, state.sink),
+        Stop::CutOff(at) => {
+            // Inside the record after the last complete one, or before its first byte.
+            let (record, complete) = (state.records + 1, state.records);
             state.sink.warning(
-                at,
+                Origin::record(record, at.line),
                 format!(
-                    "file cut off at byte {} (line {line}) inside record {record}; the {complete} \
+                    "file cut off at byte {} (line {}) inside record {record}; the {complete} \
                      records before it were read",
-                    state.pos.get().bytes,
+                    at.bytes, at.line
                 ),
             );
             Ok(())
         }
-        _ => {
-            state.sink.skipped(
-                at,
+        Stop::Invalid(start, e, from) => {
+            let line = start.line + e.line() as u64 - 1;
+            let column = match e.line() {
+                1 => start.column() + e.column() as u64 - 1,
+                _ => e.column() as u64,
+            };
+            // serde_json's own position counts from the record's first byte.
+            let own = format!(" at line {} column {}", e.line(), e.column());
+            let what = e.to_string();
+            let what = what.strip_suffix(&own).unwrap_or(&what).to_owned();
+            let message = not_read(line, column, what, from);
+            state
+                .sink
+                .skipped(Origin::record(state.records, start.line), message);
+            Ok(())
+        }
+        Stop::Unexpected(b, at) => {
+            let what = format!("expected `,` or `]`, found {:?}", char::from(b));
+            let message = not_read(at.line, at.column(), what, at);
+            state
+                .sink
+                .skipped(Origin::record(state.records + 1, at.line), message);
+            Ok(())
+        }
+    }
+}
+
+/// Anything but whitespace after the array's `]` is ignored, with a warning.
+fn trailing_content(
+    elements: Elements<BufReader<File>>,
+    sink: &mut dyn Sink,
+) -> Result<(), FormatError> {
+    let mut pos = elements.position();
+    let mut reader = elements.into_reader();
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let blank = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        pos.advance(buf.get(..blank).unwrap_or_default());
+        if blank < buf.len() {
+            sink.warning(
+                Origin::line(pos.line),
                 format!(
-                    "invalid JSON at line {line} column {} ({e}); the rest of the file (from byte \
-                     {}) was not read",
-                    e.column(),
-                    state.pos.get().bytes
+                    "content after the end of the JSON array ignored (line {} column {})",
+                    pos.line,
+                    pos.column()
                 ),
             );
-            Ok(())
+            return Ok(());
         }
-    }
-}
-
-/// The array visitor: every element to [`ArrayState::element`] as soon as it is parsed.
-struct Records<'s, 'a>(&'s mut ArrayState<'a>);
-
-impl<'de> Visitor<'de> for Records<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of chat records")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        loop {
-            if self.0.sink.full() {
-                self.0.stopped = true;
-                // Leaves the array unfinished: the parser's complaint is ignored.
-                return Ok(());
-            }
-            let seed = Element(Rc::clone(&self.0.pos));
-            self.0.records += 1;
-            match seq.next_element_seed(seed)? {
-                Some((line, value)) => self.0.element(line, value),
-                None => {
-                    self.0.records -= 1;
-                    return Ok(());
-                }
-            }
-        }
-    }
-}
-
-/// Parses one element and notes the line where it starts.
-struct Element(Rc<Cell<Position>>);
-
-impl<'de> DeserializeSeed<'de> for Element {
-    type Value = (u64, Value);
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        // The parser has taken the element's first byte (never a newline) when this is called.
-        let line = self.0.get().line;
-        Ok((line, Value::deserialize(d)?))
+        reader.consume(blank);
     }
 }
 
@@ -648,6 +649,51 @@ mod tests {
         assert_eq!(c.skipped.len(), 1);
         assert_eq!(c.skipped[0].0, Origin::record(2, 2));
         assert!(c.skipped[0].1.contains("not read"));
+    }
+
+    #[test]
+    fn json_array_invalid_utf8_is_replaced_and_the_rest_is_read() {
+        let c = json(b"[{\"messages\":[{\"role\":\"a\",\"content\":\"caf\xE9\"}]},\n{\"messages\":[{\"role\":\"b\",\"content\":\"2\"}]}]");
+        assert_eq!(
+            turns_of(&c),
+            [("a".into(), "caf\u{FFFD}".into()), ("b".into(), "2".into())]
+        );
+        assert_eq!(c.warnings.len(), 1);
+        assert_eq!(c.warnings[0].0, Origin::record(1, 1));
+        assert!(c.warnings[0].1.contains("U+FFFD"), "{}", c.warnings[0].1);
+    }
+
+    #[test]
+    fn json_syntax_errors_name_the_file_position() {
+        let c = json(
+            b"[{\"messages\":[{\"role\":\"a\",\"content\":\"1\"}]},\n  {\"messages\" 1},\n{}]",
+        );
+        assert_eq!(c.skipped[0].0, Origin::record(2, 2));
+        assert!(
+            c.skipped[0].1.starts_with(
+                "invalid JSON at line 2 column 15 (expected `:`); the rest of the file"
+            ),
+            "{}",
+            c.skipped[0].1
+        );
+        let c = json(b"[{\"messages\":[{\"role\":\"a\",\"content\":\"1\"}]}\n {}]");
+        assert_eq!(c.conversations.len(), 1);
+        assert_eq!(c.skipped[0].0, Origin::record(2, 2));
+        assert!(
+            c.skipped[0]
+                .1
+                .contains("line 2 column 2 (expected `,` or `]`"),
+            "{}",
+            c.skipped[0].1
+        );
+        let c = json(b"[{\"messages\":[{\"role\":\"a\",\"content\":\"1\"}]}]\n\n x");
+        assert_eq!(c.conversations.len(), 1);
+        assert_eq!(c.warnings[0].0, Origin::line(3));
+        assert!(
+            c.warnings[0].1.contains("ignored (line 3 column 2)"),
+            "{}",
+            c.warnings[0].1
+        );
     }
 
     #[test]

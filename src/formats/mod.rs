@@ -17,6 +17,7 @@ pub mod bracket;
 pub mod chat;
 pub mod csv;
 pub mod json;
+mod json_array;
 pub mod parquet;
 pub mod subtitles;
 pub mod transcript;

@@ -84,9 +84,18 @@ impl Gate {
             return;
         };
         held.bytes = held.bytes.saturating_sub(bytes);
-        if held.waiting > 0 {
+        // Waiters wake once half the budget is free, and then add documents in a burst: woken at
+        // every dropped document, each waiting thread was switched in and out per document
+        // whenever the indexing thread was the slower side.
+        if held.waiting > 0 && held.bytes <= self.budget / 2 {
             self.room.notify_all();
         }
+    }
+
+    /// Threads waiting for room.
+    #[cfg(test)]
+    fn waiting(&self) -> usize {
+        self.state.lock().map_or(0, |held| held.waiting)
     }
 
     /// Bytes of documents not yet indexed.
@@ -142,6 +151,37 @@ mod tests {
         let second = adder.join().expect("adder");
         assert_eq!(gate.in_flight(), 50);
         drop(second);
+        assert_eq!(gate.in_flight(), 0);
+    }
+
+    #[test]
+    fn waiting_adds_wake_when_half_the_budget_is_free() {
+        let gate = Gate::new(100);
+        let docs: Vec<Queued> = (0..4)
+            .map(|_| gate.admit(TantivyDocument::new(), 25))
+            .collect();
+        let (tx, rx) = mpsc::channel();
+        let other = Arc::clone(&gate);
+        let adder = std::thread::spawn(move || {
+            let next = other.admit(TantivyDocument::new(), 25);
+            let _ = tx.send(());
+            next
+        });
+        let started = Instant::now();
+        while gate.waiting() == 0 && started.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(gate.waiting(), 1);
+        let mut docs = docs.into_iter();
+        drop(docs.next());
+        // 75 in flight: room for 25, but not half the budget free; the add still waits.
+        assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
+        drop(docs.next());
+        assert!(rx.recv_timeout(Duration::from_secs(5)).is_ok());
+        let next = adder.join().expect("adder");
+        assert_eq!(gate.in_flight(), 75);
+        drop(next);
+        drop(docs);
         assert_eq!(gate.in_flight(), 0);
     }
 

@@ -83,7 +83,8 @@ impl Scratch {
                 compact_at = COMPACT_BYTES.max(2 * self.all.len());
             }
         }
-        self.compact();
+        // The distinct terms are written out straight from `all`: no compaction copy first.
+        self.sort_unique();
         let mut out = String::with_capacity(self.all.len() + self.spans.len());
         for term in self.distinct() {
             if !out.is_empty() {
@@ -94,8 +95,8 @@ impl Scratch {
         out
     }
 
-    /// Sort the terms and keep one of each, in `all` too.
-    fn compact(&mut self) {
+    /// Sort the terms and keep one of each (`all` keeps every byte).
+    fn sort_unique(&mut self) {
         let all = &self.all;
         let term = |&(_, a, b): &Span| all.get(a..b).unwrap_or_default();
         // By the first eight bytes, then the rest: words are short, so the whole comparison is
@@ -103,10 +104,15 @@ impl Scratch {
         self.spans
             .sort_unstable_by(|x, y| x.0.cmp(&y.0).then_with(|| term(x).cmp(term(y))));
         self.spans.dedup_by(|x, y| x.0 == y.0 && term(x) == term(y));
+    }
+
+    /// [`Scratch::sort_unique`], and `all` rebuilt to hold the kept terms only.
+    fn compact(&mut self) {
+        self.sort_unique();
         let mut kept = String::with_capacity(self.all.len());
         for s in &mut self.spans {
             let from = kept.len();
-            kept.push_str(term(s));
+            kept.push_str(self.all.get(s.1..s.2).unwrap_or_default());
             *s = (s.0, from, kept.len());
         }
         self.all = kept;

@@ -32,7 +32,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::chat;
-use super::json_array::{Elements, Position, Step};
+use super::json_array::{skip_blank, Elements, Position, Step};
 use super::{FormatError, ReadOptions, Reader, Sink};
 use crate::decode::NotText;
 use crate::model::{Conversation, Origin};
@@ -143,19 +143,8 @@ fn skip_to_content(reader: &mut impl BufRead) -> std::io::Result<Option<(u8, Pos
         pos.bytes = BOM.len() as u64;
         pos.line_start = pos.bytes;
     }
-    loop {
-        let buf = reader.fill_buf()?;
-        if buf.is_empty() {
-            return Ok(None);
-        }
-        let blank = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
-        pos.advance(buf.get(..blank).unwrap_or_default());
-        let first = buf.get(blank).copied();
-        reader.consume(blank);
-        if let Some(first) = first {
-            return Ok(Some((first, pos)));
-        }
-    }
+    let first = skip_blank(reader, &mut pos, |b| b.is_ascii_whitespace())?;
+    Ok(first.map(|b| (b, pos)))
 }
 
 /// JSON Lines from `reader`, one record per non-blank line.
@@ -356,26 +345,17 @@ fn trailing_content(
 ) -> Result<(), FormatError> {
     let mut pos = elements.position();
     let mut reader = elements.into_reader();
-    loop {
-        let buf = reader.fill_buf()?;
-        if buf.is_empty() {
-            return Ok(());
-        }
-        let blank = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
-        pos.advance(buf.get(..blank).unwrap_or_default());
-        if blank < buf.len() {
-            sink.warning(
-                Origin::line(pos.line),
-                format!(
-                    "content after the end of the JSON array ignored (line {} column {})",
-                    pos.line,
-                    pos.column()
-                ),
-            );
-            return Ok(());
-        }
-        reader.consume(blank);
+    if skip_blank(&mut reader, &mut pos, |b| b.is_ascii_whitespace())?.is_some() {
+        sink.warning(
+            Origin::line(pos.line),
+            format!(
+                "content after the end of the JSON array ignored (line {} column {})",
+                pos.line,
+                pos.column()
+            ),
+        );
     }
+    Ok(())
 }
 
 impl ArrayState<'_> {

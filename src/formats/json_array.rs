@@ -35,6 +35,28 @@ impl Position {
     }
 }
 
+/// Consume the bytes `blank` accepts, counting them into `pos`; the first other byte (not
+/// consumed), or None at the end of the file.
+pub fn skip_blank<R: BufRead>(
+    reader: &mut R,
+    pos: &mut Position,
+    blank: impl Fn(u8) -> bool,
+) -> std::io::Result<Option<u8>> {
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        let n = buf.iter().take_while(|&&b| blank(b)).count();
+        pos.advance(buf.get(..n).unwrap_or_default());
+        let next = buf.get(n).copied();
+        reader.consume(n);
+        if next.is_some() {
+            return Ok(next);
+        }
+    }
+}
+
 /// What the scan found next.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Step {
@@ -113,21 +135,9 @@ impl<R: BufRead> Elements<R> {
 
     /// The next byte that is not JSON whitespace (not consumed); None at the end of the file.
     fn skip_blank(&mut self) -> std::io::Result<Option<u8>> {
-        loop {
-            let buf = self.reader.fill_buf()?;
-            if buf.is_empty() {
-                return Ok(None);
-            }
-            let blank = buf
-                .iter()
-                .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-                .count();
-            let next = buf.get(blank).copied();
-            self.consume(blank)?;
-            if next.is_some() {
-                return Ok(next);
-            }
-        }
+        skip_blank(&mut self.reader, &mut self.pos, |b| {
+            matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+        })
     }
 
     fn consume(&mut self, n: usize) -> std::io::Result<()> {

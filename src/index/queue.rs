@@ -132,18 +132,27 @@ mod tests {
     use super::*;
     use std::sync::mpsc;
 
+    /// An add of `bytes` on another thread, and a signal sent once it got in.
+    fn add_elsewhere(
+        gate: &Arc<Gate>,
+        bytes: usize,
+    ) -> (std::thread::JoinHandle<Queued>, mpsc::Receiver<()>) {
+        let (tx, rx) = mpsc::channel();
+        let other = Arc::clone(gate);
+        let adder = std::thread::spawn(move || {
+            let queued = other.admit(TantivyDocument::new(), bytes);
+            let _ = tx.send(());
+            queued
+        });
+        (adder, rx)
+    }
+
     #[test]
     fn an_add_waits_until_the_indexing_thread_drops_a_document() {
         let gate = Gate::new(100);
         let first = gate.admit(TantivyDocument::new(), 80);
         assert_eq!(gate.in_flight(), 80);
-        let (tx, rx) = mpsc::channel();
-        let other = Arc::clone(&gate);
-        let adder = std::thread::spawn(move || {
-            let second = other.admit(TantivyDocument::new(), 50);
-            let _ = tx.send(());
-            second
-        });
+        let (adder, rx) = add_elsewhere(&gate, 50);
         // 80 + 50 does not fit: the second add is still waiting.
         assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
         drop(first);
@@ -160,13 +169,7 @@ mod tests {
         let docs: Vec<Queued> = (0..4)
             .map(|_| gate.admit(TantivyDocument::new(), 25))
             .collect();
-        let (tx, rx) = mpsc::channel();
-        let other = Arc::clone(&gate);
-        let adder = std::thread::spawn(move || {
-            let next = other.admit(TantivyDocument::new(), 25);
-            let _ = tx.send(());
-            next
-        });
+        let (adder, rx) = add_elsewhere(&gate, 25);
         let started = Instant::now();
         while gate.waiting() == 0 && started.elapsed() < Duration::from_secs(5) {
             std::thread::sleep(Duration::from_millis(1));

@@ -262,7 +262,9 @@ struct CollocatesArgs {
 #[derive(Subcommand)]
 enum BenchCommand {
     /// Ingest throughput: colloquy's whole pipeline vs tantivy with its default tokenizer.
-    #[command(after_help = "Examples:\n  colloquy bench ingest --copies 200")]
+    #[command(
+        after_help = "Examples:\n  colloquy bench ingest --copies 200\n  colloquy bench ingest --corpus my-dataset --copies 1"
+    )]
     Ingest {
         /// Copies of the corpus to index (each file becomes a distinct conversation).
         #[arg(long, default_value_t = 100)]
@@ -270,6 +272,9 @@ enum BenchCommand {
         /// The corpus to replicate.
         #[arg(long, default_value = "corpus")]
         corpus: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Streaming and long turns: ingest of a generated JSONL dataset (time, peak memory) vs
     /// serde_json + tantivy, and search in one huge turn vs rg.
@@ -1037,37 +1042,16 @@ fn run_stats(args: StatsArgs) -> anyhow::Result<ExitCode> {
 
 fn run_bench(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        BenchCommand::Ingest { copies, corpus } => {
+        BenchCommand::Ingest {
+            copies,
+            corpus,
+            json,
+        } => {
             if !corpus.exists() {
                 anyhow::bail!("corpus not found: {}", corpus.display());
             }
             let b = colloquy::bench::ingest_bench(&corpus, copies)?;
-            println!(
-                "ingest: {} files, {:.1} MB, {} turns",
-                b.files,
-                b.bytes as f64 / 1e6,
-                b.turns
-            );
-            println!(
-                "  colloquy (decode+repair+turns+spans+analyzer+index) : {:>7.2} s  {:>6.2} MB/s",
-                b.colloquy_secs,
-                b.colloquy_mb_s()
-            );
-            println!(
-                "  tantivy default tokenizer, same turns (peer 1)      : {:>7.2} s  {:>6.2} MB/s",
-                b.peer_secs,
-                b.peer_mb_s()
-            );
-            println!(
-                "  tantivy + colloquy analyzer, same turns (peer 2)    : {:>7.2} s  {:>6.2} MB/s",
-                b.analyzer_secs,
-                b.analyzer_mb_s()
-            );
-            println!(
-                "  ratio colloquy/peer: {:.2}x; analyzer vs default tokenizer: {:.2}x",
-                b.colloquy_mb_s() / b.peer_mb_s(),
-                b.analyzer_mb_s() / b.peer_mb_s()
-            );
+            print_bench(json, &b, colloquy::bench::print_ingest)?;
         }
         BenchCommand::Formats {
             jsonl_mb,

@@ -1,5 +1,6 @@
 //! `colloquy bench scale` end to end: the real binary generates a 2 MB corpus, ingests it, runs
-//! the query mix, and its JSON has every figure with sane values.
+//! the query mix, and its JSON has every figure with sane values. And `colloquy bench ingest`:
+//! its peers index the turns ingest indexed, whatever the corpus's format.
 
 mod common;
 
@@ -126,4 +127,52 @@ fn bench_scale_table_and_bad_size() {
         .expect("run");
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("cannot read size"));
+}
+
+#[test]
+fn bench_ingest_peers_index_the_turns_ingest_read_in_every_format() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let corpus = dir.path().join("mixed");
+    std::fs::create_dir(&corpus).expect("mkdir");
+    // Three JSONL records of two turns, an [A]: transcript of three, a ShareGPT array of one
+    // record of two: 11 turns per copy. Read as lines of text, the JSON files give other counts.
+    let jsonl = (0..3)
+        .map(|i| {
+            format!(
+                r#"{{"messages":[{{"role":"user","content":"question {i} about tea"}},{{"role":"assistant","content":"answer {i}, 茶很好"}}]}}"#
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(corpus.join("chat.jsonl"), jsonl + "\n").expect("write");
+    std::fs::write(
+        corpus.join("talk.txt"),
+        "[A]: hello there\n[B]: hi, 你好\n[A]: how was the tea?\n",
+    )
+    .expect("write");
+    std::fs::write(
+        corpus.join("share.json"),
+        r#"[{"id":"x1","conversations":[{"from":"human","value":"what is a haiku?"},{"from":"gpt","value":"a short poem"}]}]"#,
+    )
+    .expect("write");
+    let out = colloquy(dir.path())
+        .args([
+            "bench", "ingest", "--corpus", "mixed", "--copies", "2", "--json",
+        ])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let b: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(num(&b, "files"), 6.0);
+    assert_eq!(num(&b, "turns"), 22.0, "{b}");
+    assert_eq!(num(&b, "prepared_turns"), 22.0, "{b}");
+    for stage in ["colloquy", "prepare", "peer", "analyzer"] {
+        let t = &b[stage];
+        assert!(num(t, "secs") > 0.0, "{stage}: {t}");
+        assert!(num(t, "cpu_secs") >= 0.0, "{stage}: {t}");
+    }
 }

@@ -61,3 +61,40 @@ pub fn wait_peak(child: &mut std::process::Child) -> std::io::Result<Run> {
         code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
     })
 }
+
+/// CPU seconds (user and system) this process has used so far, all its threads together,
+/// ended ones included: what a stage costs, whatever the machine's other load did to its wall
+/// time.
+pub fn self_cpu_secs() -> f64 {
+    // SAFETY: `rusage` is plain data that getrusage fills in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return f64::NAN;
+    }
+    let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn self_cpu_secs_counts_work_on_threads_that_ended() {
+        let before = self_cpu_secs();
+        std::thread::spawn(|| {
+            let started = Instant::now();
+            let mut x = 0u64;
+            while started.elapsed().as_millis() < 200 {
+                x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+            }
+        })
+        .join()
+        .expect("spinning thread");
+        assert!(
+            self_cpu_secs() - before >= 0.15,
+            "{}",
+            self_cpu_secs() - before
+        );
+    }
+}

@@ -19,31 +19,119 @@ pub mod scale;
 #[cfg(feature = "server")]
 pub mod serve;
 
-/// Figures of one ingest benchmark run.
+/// Figures of one ingest benchmark run: wall and CPU seconds of each stage.
 #[derive(Debug, Clone, Serialize)]
 pub struct IngestBench {
     pub files: usize,
     pub bytes: u64,
     pub turns: usize,
+    /// Turns the stages before the index gave, which the peers index: `turns` again when they
+    /// read the corpus as ingest did.
+    pub prepared_turns: usize,
+    /// Cores the process may use.
+    pub cores: usize,
     /// Full colloquy ingest: decode, repair, turns, spans, analyzer, index, commit.
-    pub colloquy_secs: f64,
+    pub colloquy: Timed,
+    /// The stages before the index alone, on every core: read, decode, repair, turns, spans
+    /// (without the corpus statistics ingest learns).
+    pub prepare: Timed,
     /// tantivy alone: the same (repaired) turn texts, default tokenizer, same commit.
-    pub peer_secs: f64,
+    pub peer: Timed,
     /// tantivy with colloquy's analyzer on the same turn texts (no repair, no spans): the cost
     /// of the analyzer itself against the default tokenizer.
-    pub analyzer_secs: f64,
+    pub analyzer: Timed,
+}
+
+/// Wall and CPU (all threads, user and system) seconds of one stage.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Timed {
+    pub secs: f64,
+    pub cpu_secs: f64,
+}
+
+/// Run `f`, timing it by the clock and by this process's CPU use.
+fn timed<T>(f: impl FnOnce() -> Result<T>) -> Result<(T, Timed)> {
+    let (started, cpu) = (Instant::now(), child::self_cpu_secs());
+    let out = f()?;
+    let timed = Timed {
+        secs: started.elapsed().as_secs_f64(),
+        cpu_secs: child::self_cpu_secs() - cpu,
+    };
+    Ok((out, timed))
 }
 
 impl IngestBench {
+    pub fn mb_s(&self, secs: f64) -> f64 {
+        self.bytes as f64 / 1e6 / secs
+    }
     pub fn colloquy_mb_s(&self) -> f64 {
-        self.bytes as f64 / 1e6 / self.colloquy_secs
+        self.mb_s(self.colloquy.secs)
     }
     pub fn peer_mb_s(&self) -> f64 {
-        self.bytes as f64 / 1e6 / self.peer_secs
+        self.mb_s(self.peer.secs)
     }
     pub fn analyzer_mb_s(&self) -> f64 {
-        self.bytes as f64 / 1e6 / self.analyzer_secs
+        self.mb_s(self.analyzer.secs)
     }
+    /// The most any ingest could reach on these cores if it did no more work than the stages
+    /// before the index and tantivy with colloquy's analyzer, measured apart, and kept every
+    /// core busy all the time: bytes over their CPU seconds shared among the cores.
+    pub fn ceiling_mb_s(&self) -> f64 {
+        let cpu = self.prepare.cpu_secs + self.analyzer.cpu_secs;
+        self.mb_s(cpu / self.cores.max(1) as f64)
+    }
+}
+
+/// The ingest benchmark as a table: each stage's wall time, MB/s and CPU seconds, the ratios,
+/// and the ceiling the measured stages allow.
+pub fn print_ingest(out: &mut impl std::io::Write, b: &IngestBench) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "ingest: {} files, {:.1} MB, {} turns ({} prepared for the peers), {} cores",
+        b.files,
+        b.bytes as f64 / 1e6,
+        b.turns,
+        b.prepared_turns,
+        b.cores
+    )?;
+    writeln!(out, "{:<54}    wall     MB/s       CPU", "")?;
+    let rows = [
+        (
+            "colloquy (decode+repair+turns+spans+analyzer+index)",
+            b.colloquy,
+        ),
+        (
+            "read+decode+repair+turns+spans alone (every core)",
+            b.prepare,
+        ),
+        ("tantivy default tokenizer, same turns (peer 1)", b.peer),
+        (
+            "tantivy + colloquy analyzer, same turns (peer 2)",
+            b.analyzer,
+        ),
+    ];
+    for (what, t) in rows {
+        writeln!(
+            out,
+            "  {what:<52}: {:>7.2} s {:>8.2} {:>7.2} s",
+            t.secs,
+            b.mb_s(t.secs),
+            t.cpu_secs
+        )?;
+    }
+    writeln!(
+        out,
+        "  ratio colloquy/peer: {:.2}x; analyzer vs default tokenizer: {:.2}x",
+        b.colloquy_mb_s() / b.peer_mb_s(),
+        b.analyzer_mb_s() / b.peer_mb_s()
+    )?;
+    writeln!(
+        out,
+        "  ceiling (the stages before the index + peer 2, their CPU shared by {} cores): {:.2} MB/s; colloquy reaches {:.0} %",
+        b.cores,
+        b.ceiling_mb_s(),
+        100.0 * b.colloquy_mb_s() / b.ceiling_mb_s()
+    )
 }
 
 /// Make `copies` copies of every file under `corpus` in `work/corpus`, as distinct conversations.
@@ -77,68 +165,69 @@ pub fn ingest_bench(corpus: &Path, copies: usize) -> Result<IngestBench> {
     let work = tempfile::tempdir().map_err(|e| Error::io("creating a temporary folder", e))?;
     let (files, bytes) = replicate(corpus, work.path(), copies)?;
 
-    let started = Instant::now();
-    let summary = ingest::ingest(
-        &IngestOptions {
-            roots: vec![work.path().join("corpus")],
-            index_dir: work.path().join("index"),
-            rebuild: true,
-            ..IngestOptions::default()
-        },
-        &NoProgress,
-    )?;
-    let colloquy_secs = started.elapsed().as_secs_f64();
-
+    let (summary, colloquy) = timed(|| {
+        ingest::ingest(
+            &IngestOptions {
+                roots: vec![work.path().join("corpus")],
+                index_dir: work.path().join("index"),
+                rebuild: true,
+                ..IngestOptions::default()
+            },
+            &NoProgress,
+        )
+    })?;
     // The peers index the turns colloquy indexed (repaired), so they tokenize the same text.
-    let turns = repaired_turns(&files)?;
-    let started = Instant::now();
-    peer_tantivy(&turns, &work.path().join("peer-index"), false)?;
-    let peer_secs = started.elapsed().as_secs_f64();
-
-    let started = Instant::now();
-    peer_tantivy(&turns, &work.path().join("analyzer-index"), true)?;
-    let analyzer_secs = started.elapsed().as_secs_f64();
-
+    let (turns, prepare) = timed(|| Ok(prepared_turns(&files)))?;
+    let peer_dir = work.path().join("peer-index");
+    let ((), peer) = timed(|| peer_tantivy(&turns, &peer_dir, false))?;
+    let analyzer_dir = work.path().join("analyzer-index");
+    let ((), analyzer) = timed(|| peer_tantivy(&turns, &analyzer_dir, true))?;
     Ok(IngestBench {
         files: files.len(),
         bytes,
         turns: summary.turns,
-        colloquy_secs,
-        peer_secs,
-        analyzer_secs,
+        prepared_turns: turns.len(),
+        cores: rayon::current_num_threads(),
+        colloquy,
+        prepare,
+        peer,
+        analyzer,
     })
 }
 
-/// (conversation, speaker, repaired text) of every turn, prepared outside any timing.
-fn repaired_turns(files: &[PathBuf]) -> Result<Vec<(String, String, String)>> {
+/// (file, speaker, repaired text) of every turn, read by the reader ingest would pick and run
+/// through the text stages as ingest does (without the statistics ingest learns from the
+/// corpus's clean turns, so a few guesses may differ), on every core. Every copy is processed,
+/// as ingest processes it. Held whole in memory, as the peers index it after; a benchmark
+/// corpus, not a user's.
+fn prepared_turns(files: &[PathBuf]) -> Vec<(String, String, String)> {
+    use rayon::prelude::*;
     let repairer = crate::repair::Repairer::new();
-    // Copies of one seed share its file name and bytes (see `replicate`): process each once.
-    let mut by_name: std::collections::HashMap<std::ffi::OsString, Vec<(String, String)>> =
-        std::collections::HashMap::new();
-    let mut out = Vec::new();
-    for path in files {
-        let key = path.file_name().unwrap_or_default().to_owned();
-        if !by_name.contains_key(&key) {
-            let bytes = std::fs::read(path)
-                .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-            // Decoded and repaired as ingest does (without the statistics ingest learns from the
-            // corpus's clean turns), so the peers index the same turns up to a few guesses.
-            let turns = match crate::decode::decode(bytes) {
-                Ok(decoded) => crate::pipeline::process_text(&decoded.text, &repairer)
-                    .turns
-                    .into_iter()
-                    .map(|t| (t.speaker, t.text))
-                    .collect(),
-                Err(_) => Vec::new(),
-            };
-            by_name.insert(key.clone(), turns);
-        }
-        let name = path.to_string_lossy().into_owned();
-        for (speaker, text) in by_name.get(&key).into_iter().flatten() {
-            out.push((name.clone(), speaker.clone(), text.clone()));
-        }
-    }
-    Ok(out)
+    files
+        .par_iter()
+        .flat_map_iter(|path| {
+            let name = path.to_string_lossy().into_owned();
+            file_turns(path, &repairer)
+                .into_iter()
+                .map(move |(speaker, text)| (name.clone(), speaker, text))
+        })
+        .collect()
+}
+
+/// (speaker, repaired text) of every turn of one file; none when it cannot be read.
+fn file_turns(path: &Path, repairer: &crate::repair::Repairer) -> Vec<(String, String)> {
+    let Ok(head) = crate::formats::head(path) else {
+        return Vec::new();
+    };
+    let reader = crate::formats::choose(path, &head);
+    let mut read = crate::formats::Collect::default();
+    // A file that stops early keeps what was read, as ingest does.
+    let _ = reader.read(path, &crate::formats::ReadOptions::default(), &mut read);
+    read.conversations
+        .into_iter()
+        .flat_map(|conv| crate::pipeline::process(conv, repairer).turns)
+        .map(|t| (t.speaker, t.text))
+        .collect()
 }
 
 /// The floor for indexing these turns: read, split, index with tantivy's default tokenizer (or,

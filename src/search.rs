@@ -630,7 +630,7 @@ impl Engine {
         let source = text(f.source);
         let record = first_u64(doc, f.record);
         let line = first_u64(doc, f.line).unwrap_or(0);
-        let body = text(f.body);
+        let body = text(f.text);
         // The original and the guesses are stored as what the text does not already say.
         let guesses =
             first_bytes(doc, f.guesses).map_or_else(Vec::new, |g| stored::decode_guesses(g, &body));

@@ -342,7 +342,7 @@ fn count_turn<C: Counter>(
     groups: &mut BTreeMap<String, C>,
     new: &(dyn Fn() -> C + Sync),
 ) {
-    let text = first_str(doc, f.body).unwrap_or("");
+    let text = first_str(doc, f.text).unwrap_or("");
     let key = match &scope.by {
         None => String::new(),
         Some(GroupBy::Speaker) => non_empty(first_str(doc, f.speaker).unwrap_or("")),

@@ -39,7 +39,6 @@ use crate::spans::{normalize_width, script_of, Script};
 
 pub mod inflect;
 pub mod terms;
-pub mod tokens;
 
 /// Name under which [`register`] installs the analyzer; use it in
 /// `TextFieldIndexing::set_tokenizer`.
@@ -96,10 +95,6 @@ pub fn register(index: &tantivy::Index) {
     index
         .tokenizers()
         .register(terms::TERMS_TOKENIZER, terms::TermListTokenizer::default());
-    index.tokenizers().register(
-        tokens::TOKENS_TOKENIZER,
-        tokens::TokenListTokenizer::default(),
-    );
 }
 
 /// Tokenizer producing the raw (not yet lowercased/stemmed) tokens.

@@ -10,11 +10,10 @@ use tantivy::schema::{
 use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer};
 
 use crate::analyzer::terms::TERMS_TOKENIZER;
-use crate::analyzer::tokens::TOKENS_TOKENIZER;
 use crate::analyzer::ANALYZER;
 
 /// Version of the on-disk layout (schema and manifest).
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// Tokenizer for speaker labels: the whole label, lowercased, so `--speaker alice` finds `Alice`.
 pub const LABEL_TOKENIZER: &str = "colloquy_label";
@@ -40,10 +39,7 @@ pub struct Fields {
     pub dominant: Field,
     pub code_switched: Field,
     pub spans: Field,
-    /// The turn's words, indexed only.
     pub text: Field,
-    /// The turn's text, stored only.
-    pub body: Field,
     pub exact: Field,
     pub original: Field,
     pub repaired: Field,
@@ -93,17 +89,7 @@ pub fn build() -> Schema {
     b.add_bool_field("mixed", INDEXED | STORED);
     // Compact binary (index::stored): most of a damaged turn's stored bytes were these as JSON.
     b.add_bytes_field("spans", STORED);
-    // The turn's words at their positions, analysed by the ingest workers (analyzer::tokens):
-    // indexed, not stored. The text itself is stored in `body`.
-    b.add_text_field(
-        "text",
-        TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(TOKENS_TOKENIZER)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-        ),
-    );
-    b.add_text_field("body", STORED);
+    b.add_text_field("text", analyzed(true));
     // Surface forms of alphabetic words (`=feelings`, `photo*`, `photograpy~1`, `/colou?r/`):
     // document ids only, no frequencies or positions, so a turn's value is its distinct terms,
     // analysed by the ingest workers (analyzer::terms).
@@ -150,8 +136,6 @@ impl Fields {
             code_switched: f("mixed")?,
             spans: f("spans")?,
             text: f("text")?,
-            // Indexes before schema 9 stored the text in `text` itself.
-            body: f("body").or_else(|_| f("text"))?,
             exact: f("exact")?,
             original: f("original")?,
             repaired: f("repaired")?,

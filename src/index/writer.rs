@@ -9,7 +9,6 @@ use super::queue::{Gate, Queued, IN_FLIGHT_BYTES};
 use super::schema::{Fields, KIND_CONVERSATION, KIND_TURN};
 use super::stored;
 use crate::analyzer::terms::exact_terms;
-use crate::analyzer::tokens::text_tokens;
 use crate::error::Result;
 use crate::model::{Metadata, Timestamp};
 use crate::pipeline::{Conversation, Turn};
@@ -104,8 +103,7 @@ fn turn_doc(
 ) -> (TantivyDocument, usize) {
     let spans = stored::encode_spans(&turn.spans);
     let exact = exact_terms(&turn.text);
-    let tokens = text_tokens(&turn.text);
-    let mut bytes = turn.text.len() + tokens.len() + exact.len() + conv.title.len() + spans.len();
+    let mut bytes = turn.text.len() + exact.len() + conv.title.len() + spans.len();
     let mut d = doc!(
         f.kind => KIND_TURN,
         f.conversation => at.id,
@@ -114,8 +112,7 @@ fn turn_doc(
         f.turn => turn.index as u64,
         f.speaker => turn.speaker.as_str(),
         f.title => conv.title.as_str(),
-        f.text => tokens,
-        f.body => turn.text.as_str(),
+        f.text => turn.text.as_str(),
         f.exact => exact,
         f.repaired => turn.repaired(),
         f.code_switched => turn.code_switched,

@@ -16,16 +16,11 @@ fn num(v: &Value, key: &str) -> f64 {
 #[test]
 fn bench_scale_reports_every_figure() {
     let dir = workspace();
-    let out = colloquy(dir.path())
-        .args(["bench", "scale", "--size", "2MB", "--runs", "3", "--json"])
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (stdout, _) = run_ok(
+        dir.path(),
+        &["bench", "scale", "--size", "2MB", "--runs", "3", "--json"],
     );
-    let reports: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let reports: Value = serde_json::from_str(&stdout).expect("JSON");
     let reports = reports.as_array().expect("one report per size");
     assert_eq!(reports.len(), 1);
     let r = &reports[0];
@@ -155,18 +150,13 @@ fn bench_ingest_peers_index_the_turns_ingest_read_in_every_format() {
         r#"[{"id":"x1","conversations":[{"from":"human","value":"what is a haiku?"},{"from":"gpt","value":"a short poem"}]}]"#,
     )
     .expect("write");
-    let out = colloquy(dir.path())
-        .args([
+    let (stdout, _) = run_ok(
+        dir.path(),
+        &[
             "bench", "ingest", "--corpus", "mixed", "--copies", "2", "--json",
-        ])
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
-    let b: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let b: Value = serde_json::from_str(&stdout).expect("JSON");
     assert_eq!(num(&b, "files"), 6.0);
     assert_eq!(num(&b, "turns"), 22.0, "{b}");
     assert_eq!(num(&b, "prepared_turns"), 22.0, "{b}");

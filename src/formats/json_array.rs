@@ -25,11 +25,11 @@ impl Position {
 
     /// Past `bytes`.
     pub fn advance(&mut self, bytes: &[u8]) {
-        for (i, &b) in bytes.iter().enumerate() {
-            if b == b'\n' {
-                self.line += 1;
-                self.line_start = self.bytes + i as u64 + 1;
-            }
+        // Counted apart from the last line break: a plain count over the bytes, which the
+        // compiler vectorises, rather than a branch per byte (every byte of a file passes here).
+        if let Some(last) = bytes.iter().rposition(|&b| b == b'\n') {
+            self.line += bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+            self.line_start = self.bytes + last as u64 + 1;
         }
         self.bytes += bytes.len() as u64;
     }

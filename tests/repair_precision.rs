@@ -162,6 +162,8 @@ fn lossless_models() -> Vec<DamageModel> {
 #[derive(Default)]
 struct PageResult {
     counts: BTreeMap<Group, (usize, usize)>,
+    /// The same for the lines the page can write (its own languages), whatever their group.
+    own: (usize, usize),
     misses: Vec<(Group, String)>,
 }
 
@@ -176,8 +178,11 @@ fn run_model(rows: &[Row], model: DamageModel) -> PageResult {
         let got = Repairer::new().repair(&damaged).text;
         let entry = res.counts.entry(group).or_default();
         entry.0 += 1;
+        let own = model.code_page.can_write(&row.text);
+        res.own.0 += usize::from(own);
         if got == row.text {
             entry.1 += 1;
+            res.own.1 += usize::from(own);
         } else {
             res.misses.push((
                 group,
@@ -200,16 +205,20 @@ fn cell(counts: &BTreeMap<Group, (usize, usize)>, groups: &[Group]) -> String {
 }
 
 fn table(results: &[(DamageModel, PageResult)]) -> String {
-    let mut t = String::from("| damage model | latin | other scripts | symbols | all |\n");
-    t.push_str("|---|---|---|---|---|\n");
+    let mut t = String::from(
+        "| damage model | latin | other scripts | symbols | all | text the page can write |\n",
+    );
+    t.push_str("|---|---|---|---|---|---|\n");
     for (model, res) in results {
+        let own = BTreeMap::from([(Group::Latin, res.own)]);
         let _ = writeln!(
             t,
-            "| {model} | {} | {} | {} | {} |",
+            "| {model} | {} | {} | {} | {} | {} |",
             cell(&res.counts, &[Group::Latin]),
             cell(&res.counts, &[Group::OtherScript]),
             cell(&res.counts, &[Group::Symbols]),
             cell(&res.counts, &Group::ALL),
+            cell(&own, &[Group::Latin]),
         );
     }
     t
@@ -232,25 +241,25 @@ fn one_round_mojibake_of_the_set_is_repaired() {
         "Lines restored exactly after one lossless round:\n{}",
         table(&results)
     );
-    // Issue #11 asks for 100 %; these floors are what the engine reached on 2026-11-29 (lines
-    // restored per group), so a change that loses any of them fails here. Raise them as it improves.
-    // ISO-8859-2, windows-1257 and KOI8-R were added on 2026-11-29 at the figures they reached then.
-    // ISO-8859-15, windows-1253, x-mac-cyrillic, IBM437 and IBM850 were added on 2026-11-30.
-    let floors: [(CodePage, [usize; 3]); 14] = [
-        (CodePage::Windows1254, [176, 115, 82]),
-        (CodePage::Windows1252, [176, 115, 82]),
-        (CodePage::Latin1, [181, 128, 88]),
-        (CodePage::Windows1250, [136, 120, 74]),
-        (CodePage::Windows1251, [125, 100, 68]),
-        (CodePage::MacRoman, [163, 103, 86]),
-        (CodePage::Iso8859_2, [121, 120, 71]),
-        (CodePage::Windows1257, [156, 120, 79]),
-        (CodePage::Koi8R, [176, 128, 86]),
-        (CodePage::Iso8859_15, [165, 120, 84]),
-        (CodePage::Windows1253, [162, 111, 78]),
-        (CodePage::MacCyrillic, [166, 125, 83]),
-        (CodePage::Ibm437, [181, 104, 85]),
-        (CodePage::Ibm850, [176, 103, 58]),
+    // Issue #11 asks for 100 %; these floors are what the engine reaches (lines restored per
+    // group, then among the lines the page can write), so a change that loses any of them fails
+    // here. Raise them as it improves. Last raised on 2026-12-01, when one-letter words beside a
+    // run of the same page and the letters of every living script as results came in.
+    let floors: [(CodePage, [usize; 4]); 14] = [
+        (CodePage::Windows1254, [183, 131, 84, 109]),
+        (CodePage::Windows1252, [183, 131, 84, 116]),
+        (CodePage::Latin1, [184, 134, 88, 92]),
+        (CodePage::Windows1250, [152, 130, 74, 80]),
+        (CodePage::Windows1251, [136, 128, 68, 54]),
+        (CodePage::MacRoman, [167, 133, 87, 91]),
+        (CodePage::Iso8859_2, [132, 128, 72, 55]),
+        (CodePage::Windows1257, [167, 132, 79, 78]),
+        (CodePage::Koi8R, [179, 134, 86, 39]),
+        (CodePage::Iso8859_15, [166, 132, 84, 85]),
+        (CodePage::Windows1253, [173, 126, 78, 17]),
+        (CodePage::MacCyrillic, [173, 134, 84, 51]),
+        (CodePage::Ibm437, [184, 132, 86, 78]),
+        (CodePage::Ibm850, [182, 123, 66, 101]),
     ];
     let mut failures = Vec::new();
     for (model, res) in &results {
@@ -258,13 +267,13 @@ fn one_round_mojibake_of_the_set_is_repaired() {
             failures.push(format!("{model}: no floor recorded"));
             continue;
         };
-        for (group, min) in Group::ALL.iter().zip(floor) {
-            let ok = res.counts.get(group).map_or(0, |c| c.1);
+        let restored = Group::ALL
+            .iter()
+            .map(|g| (g.name(), res.counts.get(g).map_or(0, |c| c.1)))
+            .chain([("text the page can write", res.own.1)]);
+        for ((what, ok), min) in restored.zip(floor) {
             if ok < *min {
-                failures.push(format!(
-                    "{model} {}: {ok} lines restored, floor {min}",
-                    group.name()
-                ));
+                failures.push(format!("{model} {what}: {ok} lines restored, floor {min}"));
             }
         }
     }

@@ -103,6 +103,13 @@ impl CodePage {
         self.index() >= 9
     }
 
+    /// Whether every character of `text` has a byte in this page: text in the page's own
+    /// languages, which its users wrote and which their mojibake mostly is.
+    pub fn can_write(self, text: &str) -> bool {
+        let t = self.table();
+        text.chars().all(|c| t.encode(c).is_some())
+    }
+
     pub(crate) fn table(self) -> &'static Table {
         &tables()[self.index()]
     }

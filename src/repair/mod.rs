@@ -914,19 +914,111 @@ fn accept_page(
         })
         .count();
     let doc_strong = strong >= 2;
-    let kept: Vec<usize> = page
+    let mut kept: Vec<usize> = page
         .clusters
         .iter()
         .enumerate()
         .filter(|&(k, c)| accepted(k, c, doc_strong))
         .map(|(k, _)| k)
         .collect();
+    admit_letters_beside_runs(chars, page, &verdicts, evidenced, &mut kept);
     let total: f32 = kept
         .iter()
         .filter_map(|&k| page.clusters.get(k))
         .map(|c| c.score)
         .sum();
     (kept, total)
+}
+
+/// Add to `kept` (a page's accepted clusters, in text order) the lone letters whose neighbouring
+/// word holds an accepted run of the same page. A one-letter result is the weakest evidence there
+/// is (`РІ` → `в`, `Г\u{a0}` → `à`, windows-1257's `ÄÆ` → `į`: pairs of capitals that writing
+/// rarely shows, but does), yet these words are the commonest in their languages; the word
+/// before or after that went through the same page says this one did too. Only runs accepted on
+/// their own count as neighbours, so one admitted letter never vouches for the next.
+fn admit_letters_beside_runs(
+    chars: &[char],
+    page: &PageScan,
+    verdicts: &[Verdict],
+    evidenced: bool,
+    kept: &mut Vec<usize>,
+) {
+    let runs: Vec<(usize, usize)> = kept
+        .iter()
+        .filter(|&&k| !matches!(verdicts.get(k), Some(Verdict::LoneLetter { .. })))
+        .filter_map(|&k| page.clusters.get(k).map(|c| (c.start, c.end)))
+        .collect();
+    if runs.is_empty() {
+        return;
+    }
+    let before = kept.len();
+    for (k, c) in page.clusters.iter().enumerate() {
+        let lone = matches!(verdicts.get(k), Some(Verdict::LoneLetter { .. }));
+        if lone
+            && detect::accept(c, true)
+            && (evidenced || page.whole(c))
+            && !kept.contains(&k)
+            && neighbour_words(chars, c.start, c.end)
+                .into_iter()
+                .flatten()
+                .any(|(s, e)| overlaps_any(&runs, s, e))
+        {
+            kept.push(k);
+        }
+    }
+    if kept.len() > before {
+        kept.sort_unstable();
+    }
+}
+
+/// The words (runs of characters that are not white space, at most 40) just before `start` and
+/// just after `end`, across at most two characters of white space.
+fn neighbour_words(chars: &[char], start: usize, end: usize) -> [Option<(usize, usize)>; 2] {
+    const SPACE: usize = 2;
+    const WORD: usize = 40;
+    let gap_left = chars
+        .get(..start)
+        .unwrap_or(&[])
+        .iter()
+        .rev()
+        .take_while(|c| c.is_whitespace())
+        .count();
+    let left = (1..=SPACE).contains(&gap_left).then(|| {
+        let e = start - gap_left;
+        let len = chars
+            .get(..e)
+            .unwrap_or(&[])
+            .iter()
+            .rev()
+            .take(WORD)
+            .take_while(|c| !c.is_whitespace())
+            .count();
+        (e - len, e)
+    });
+    let gap_right = chars
+        .get(end..)
+        .unwrap_or(&[])
+        .iter()
+        .take_while(|c| c.is_whitespace())
+        .count();
+    let right = (1..=SPACE).contains(&gap_right).then(|| {
+        let s = end + gap_right;
+        let len = chars
+            .get(s..)
+            .unwrap_or(&[])
+            .iter()
+            .take(WORD)
+            .take_while(|c| !c.is_whitespace())
+            .count();
+        (s, s + len)
+    });
+    [left, right]
+}
+
+/// Whether any of `runs` (disjoint, in text order) overlaps `s..e`.
+fn overlaps_any(runs: &[(usize, usize)], s: usize, e: usize) -> bool {
+    let i = runs.partition_point(|r| r.1 <= s);
+    runs.get(i).is_some_and(|r| r.0 < e)
 }
 
 /// Whether a page other than `ci` has accepted a run that covers `c` and is longer: `ranges`
@@ -1453,13 +1545,29 @@ fn reads_as_a_word(chars: &[char], cl: &Cluster, toks: &[Token], probe: &mut Can
     let in_script = src.iter().all(|&c| plausible::is_letter(c) && same(c))
         && left.is_none_or(same)
         && right.is_none_or(same);
-    // Words do not turn from lower to upper case inside (`ğŸ` is an emoji).
-    let cased = !lower_then_upper(left.into_iter().chain(src.iter().copied()).chain(right));
+    // Words do not turn from lower to upper case inside (`ğŸ` is an emoji), nor from two
+    // capitals to lower case (IBM850's `ÔÇö` is a dash).
+    let word = || left.into_iter().chain(src.iter().copied()).chain(right);
+    let cased = !lower_then_upper(word()) && !capitals_then_lower(word());
     in_script
         && cased
         && toks
             .iter()
             .any(|t| with_options(Some(t), cl.cp, probe, |opts| opts.iter().any(|&c| !same(c))))
+}
+
+/// Whether two uppercase letters are followed by a lowercase one: words are written in lower
+/// case, capitalised or in capitals, and the plurals of abbreviations (`PDFs`) are ASCII, which
+/// mojibake never is.
+fn capitals_then_lower(chars: impl Iterator<Item = char>) -> bool {
+    let mut capitals = 0;
+    for c in chars {
+        if c.is_lowercase() && capitals >= 2 {
+            return true;
+        }
+        capitals = if c.is_uppercase() { capitals + 1 } else { 0 };
+    }
+    false
 }
 
 /// Whether a lowercase letter is followed by an uppercase one: words do not

@@ -36,6 +36,11 @@ pub struct PageRow {
     pub model: String,
     /// Group → (damaged lines, colloquy restored, ftfy restored).
     pub groups: BTreeMap<String, (usize, usize, Option<usize>)>,
+    /// The same for the lines the page can write (`CodePage::can_write`: its own languages).
+    pub own: (usize, usize, Option<usize>),
+    /// Those lines repaired one at a time by colloquy, each with no other line's evidence:
+    /// (damaged lines, restored).
+    pub own_alone: (usize, usize),
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -178,6 +183,9 @@ fn page_row(
     peer: Option<&str>,
 ) -> PageRow {
     let mut groups: BTreeMap<String, (usize, usize, Option<usize>)> = BTreeMap::new();
+    let mut own = (0, 0, None);
+    let mut own_alone = (0, 0);
+    let repairer = Repairer::new();
     let mut mine = got.split('\n');
     let mut theirs = peer.map(|p| p.split('\n'));
     for (row, d) in rows.iter().zip(damaged) {
@@ -186,16 +194,25 @@ fn page_row(
         if *d == row.text {
             continue;
         }
-        let g = groups.entry(group(&row.lang).to_owned()).or_default();
-        g.0 += 1;
-        g.1 += usize::from(m == row.text);
-        if let Some(t) = t {
-            *g.2.get_or_insert(0) += usize::from(t == row.text);
+        let mut tallies = vec![groups.entry(group(&row.lang).to_owned()).or_default()];
+        if model.code_page.can_write(&row.text) {
+            tallies.push(&mut own);
+            own_alone.0 += 1;
+            own_alone.1 += usize::from(repairer.repair(d).text == row.text);
+        }
+        for g in tallies {
+            g.0 += 1;
+            g.1 += usize::from(m == row.text);
+            if let Some(t) = t {
+                *g.2.get_or_insert(0) += usize::from(t == row.text);
+            }
         }
     }
     PageRow {
         model: model.to_string(),
         groups,
+        own,
+        own_alone,
     }
 }
 
@@ -269,13 +286,21 @@ pub fn print(out: &mut impl std::io::Write, b: &PrecisionBench) -> std::io::Resu
     }
     writeln!(
         out,
-        "\none round through each code page, undefined bytes kept: lines restored exactly, colloquy / ftfy"
+        "\none round through each code page, undefined bytes kept: lines restored exactly, colloquy / ftfy\n\
+         (the set as one text; \"its own\": the lines the page can write, also repaired one line at a time)"
     )?;
     for p in &b.pages {
+        let (n, c, f) = p.own;
         let cells: Vec<String> = p
             .groups
             .iter()
             .map(|(g, (n, c, f))| format!("{g} {c}/{n} vs {}", opt(*f)))
+            .chain([format!(
+                "its own {c}/{n} vs {} (line by line {}/{})",
+                opt(f),
+                p.own_alone.1,
+                p.own_alone.0
+            )])
             .collect();
         writeln!(out, "  {:<18} {}", p.model, cells.join("; "))?;
     }

@@ -910,7 +910,10 @@ fn accept_page(
         .iter()
         .enumerate()
         .filter(|&(k, c)| {
-            c.score >= 1.0 && accepted(k, c, false) && !inside_longer_run(c, ranges, cp.index())
+            let known = verdicts.get(k) == Some(&Verdict::KnownWord);
+            (c.score >= 1.0 || known)
+                && accepted(k, c, false)
+                && !inside_longer_run(c, ranges, cp.index())
         })
         .count();
     let doc_strong = strong >= 2;
@@ -1508,6 +1511,7 @@ fn judge_result(chars: &[char], page: &PageScan, k: usize, probe: &mut Candidate
         return Verdict::Reject;
     }
     let (left, right) = plausible::neighbours(chars, cl.start, cl.end);
+    let left = left.filter(|_| !ohms_after_a_prefix(chars, cl.start, toks.first()));
     // Without a neighbour an edge fits whatever the options are: list them
     // (the costly part of judging) only when an answer depends on them.
     let first = toks.first();
@@ -1527,6 +1531,16 @@ fn judge_result(chars: &[char], page: &PageScan, k: usize, probe: &mut Candidate
         Some(true) => Verdict::OwnEvidence,
         Some(false) => judge_word(chars, cl, toks, left.is_some() || right.is_some()),
     }
+}
+
+/// Whether the cluster reads as `Ω` after a metric prefix standing alone (`4.7 kΩ`): a unit,
+/// where a Greek letter meets a Latin one.
+fn ohms_after_a_prefix(chars: &[char], start: usize, first: Option<&Token>) -> bool {
+    let prefix = start.checked_sub(1).and_then(|k| chars.get(k));
+    let before = start.checked_sub(2).and_then(|k| chars.get(k));
+    first.and_then(|t| t.fixed) == Some('Ω')
+        && prefix.is_some_and(|c| "pnµμmkMGT".contains(*c))
+        && !before.is_some_and(|&c| plausible::is_letter(c))
 }
 
 /// Whether the cluster's source reads as (part of) a word of one script
@@ -1549,8 +1563,12 @@ fn reads_as_a_word(chars: &[char], cl: &Cluster, toks: &[Token], probe: &mut Can
     // capitals to lower case (IBM850's `ÔÇö` is a dash).
     let word = || left.into_iter().chain(src.iter().copied()).chain(right);
     let cased = !lower_then_upper(word()) && !capitals_then_lower(word());
+    // Nor are Latin words made of accented letters only (IBM850's `Ôöé` is box drawing).
+    let plain =
+        x != plausible::Script::Latin || word().take(3).count() < 3 || word().any(|c| c.is_ascii());
     in_script
         && cased
+        && plain
         && toks
             .iter()
             .any(|t| with_options(Some(t), cl.cp, probe, |opts| opts.iter().any(|&c| !same(c))))

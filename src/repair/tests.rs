@@ -277,6 +277,29 @@ fn two_capitals_then_lower_case_is_no_word() {
 }
 
 #[test]
+fn box_drawing_and_units_are_no_words() {
+    // IBM850's `Ôöé` (│) read as a capitalised word of three letters; a Latin word of accented
+    // letters only is none. IBM437's `k╬⌐` is `kΩ`: a Greek letter after a metric prefix is a
+    // unit, not a script broken inside a word.
+    assert_lossless_round_restored(CodePage::Ibm850, &["│ id  │ név  │", "║ Zoë      ║ 1200 ║"]);
+    assert_lossless_round_restored(
+        CodePage::Ibm437,
+        &["Resistance 4.7 kΩ, capacitance 10 µF, so τ = RC ≈ 47 ms."],
+    );
+}
+
+#[test]
+fn known_words_are_the_documents_evidence() {
+    // One Czech line through windows-1250: each run is one pair of letters (`ÄŚ` → `Č`), weak
+    // alone; the ones that make known words (`mĂˇ` → `má`) show the page's mojibake, and the rest
+    // follow.
+    assert_lossless_round_restored(
+        CodePage::Windows1250,
+        &["Čeština má sedm pádů a spoustu háčků, ale dá se to naučit."],
+    );
+}
+
+#[test]
 fn pieces_of_a_run_and_lossy_readings_defer() {
     // A Mac Roman reading of the tail of windows-1254 `ë””ì–´` (디어) read
     // `”ì–´` as `ӓЫ` and left `ë”`; a windows-1254 reading of Mac Roman

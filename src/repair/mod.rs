@@ -763,6 +763,16 @@ impl PageScan {
     fn new(chars: &[char], scan: &detect::Scan, cp: CodePage, wild_q: bool) -> PageScan {
         let mut p = PageScan::default();
         detect::tokenize(chars, scan, cp, wild_q, &mut p.tokens, &mut p.clusters);
+        // A reading that is itself mojibake of the same page, whole, is the outer layer of
+        // double encoding: evidence no accidental reading has. Where two pages read a run
+        // whole (windows-1250 and ISO-8859-2 both read `ÄąÄľ`), it picks the one that peels
+        // (`Ĺľ`, then `ž`) over the one that stops at junk (`ıĵ`).
+        for c in &mut p.clusters {
+            let toks = p.tokens.get(c.tok_lo..c.tok_hi).unwrap_or(&[]);
+            if toks.len() >= 2 && inner_layer_ends(toks, cp).is_some() {
+                c.score += 1.0;
+            }
+        }
         p
     }
 
@@ -1511,7 +1521,16 @@ fn judge_result(chars: &[char], page: &PageScan, k: usize, probe: &mut Candidate
         return Verdict::Reject;
     }
     let (left, right) = plausible::neighbours(chars, cl.start, cl.end);
-    let left = left.filter(|_| !ohms_after_a_prefix(chars, cl.start, toks.first()));
+    if let Some((a, b)) = inner_layer_ends(toks, cl.cp) {
+        let left = left.filter(|_| !ohms_after_a_prefix(chars, cl.start, Some(a)));
+        return match plausible::verdict(plausible::edge(left, a), plausible::edge(right, b)) {
+            None => Verdict::Reject,
+            Some(true) => Verdict::OwnEvidence,
+            Some(false) => Verdict::Detection,
+        };
+    }
+    let first_fixed = toks.first().and_then(|t| t.fixed);
+    let left = left.filter(|_| !ohms_after_a_prefix(chars, cl.start, first_fixed));
     // Without a neighbour an edge fits whatever the options are: list them
     // (the costly part of judging) only when an answer depends on them.
     let first = toks.first();
@@ -1533,12 +1552,32 @@ fn judge_result(chars: &[char], page: &PageScan, k: usize, probe: &mut Candidate
     }
 }
 
+/// The first and last characters of what the cluster's result decodes to when the result is
+/// itself mojibake of the same page, whole: the inner layer of double encoding, which is what
+/// meets the letters around it once both layers are peeled (windows-1251's `canРІР‚в„ўt` is
+/// `canвЂ™t` after one, where Cyrillic breaks the word, and `can’t` after two).
+fn inner_layer_ends(toks: &[Token], cp: CodePage) -> Option<(char, char)> {
+    let t = cp.table();
+    let mut bytes = [0u8; 16];
+    let mut n = 0;
+    for c in toks.iter().map(|tok| tok.fixed) {
+        let b = t.encode(c?)?;
+        *bytes.get_mut(n)? = b;
+        n += 1;
+    }
+    let inner = std::str::from_utf8(bytes.get(..n)?).ok()?;
+    if inner.is_ascii() {
+        return None;
+    }
+    Some((inner.chars().next()?, inner.chars().next_back()?))
+}
+
 /// Whether the cluster reads as `Ω` after a metric prefix standing alone (`4.7 kΩ`): a unit,
 /// where a Greek letter meets a Latin one.
-fn ohms_after_a_prefix(chars: &[char], start: usize, first: Option<&Token>) -> bool {
+fn ohms_after_a_prefix(chars: &[char], start: usize, first: Option<char>) -> bool {
     let prefix = start.checked_sub(1).and_then(|k| chars.get(k));
     let before = start.checked_sub(2).and_then(|k| chars.get(k));
-    first.and_then(|t| t.fixed) == Some('Ω')
+    first == Some('Ω')
         && prefix.is_some_and(|c| "pnµμmkMGT".contains(*c))
         && !before.is_some_and(|&c| plausible::is_letter(c))
 }

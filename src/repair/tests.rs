@@ -289,6 +289,50 @@ fn box_drawing_and_units_are_no_words() {
 }
 
 #[test]
+fn double_encoding_is_judged_by_its_inner_layer() {
+    // Windows-1251 twice: `canРІР‚в„ўt` is `canвЂ™t` after one layer, a Cyrillic run breaking
+    // a Latin word, and was rejected; what meets the word is the inner layer, `’`.
+    // Windows-1250 twice: ISO-8859-2 reads `ÄąÄľ` whole too, as `ıĵ`, and won the tie against
+    // windows-1250's `Ĺľ`, which peels again to `ž`; `˝` (the inner layer of `ý`) was no
+    // likely result, so `Ëť` was left.
+    let twice = |cp| DamageModel {
+        code_page: cp,
+        undefined: UndefinedState::C1Control,
+        rounds: 2,
+    };
+    for (cp, line) in [
+        (CodePage::Windows1251, "Wait… what? That can’t be right."),
+        (
+            CodePage::Windows1251,
+            "Colloquy™ is not a registered® name, © 2024 nobody.",
+        ),
+        (
+            CodePage::Windows1253,
+            "See footnote† and the second one‡, § 4 ¶ 2.",
+        ),
+        (
+            CodePage::Windows1250,
+            "Kočka zase spí na klávesnici, takže odpovím až později.",
+        ),
+        (
+            CodePage::Windows1250,
+            "Ta polévka byla výborná, jen trochu přesolená.",
+        ),
+        (
+            CodePage::Ibm437,
+            "Resistance 4.7 kΩ, capacitance 10 µF, so τ = RC ≈ 47 ms.",
+        ),
+    ] {
+        let damaged = damage(line, twice(cp));
+        assert_eq!(
+            Repairer::new().repair(&damaged).text,
+            line,
+            "{cp:?}: {damaged:?}"
+        );
+    }
+}
+
+#[test]
 fn known_words_are_the_documents_evidence() {
     // One Czech line through windows-1250: each run is one pair of letters (`ÄŚ` → `Č`), weak
     // alone; the ones that make known words (`mĂˇ` → `má`) show the page's mojibake, and the rest

@@ -293,7 +293,9 @@ fn every_page_restores_its_own_languages_in_a_text() {
     // line, with no other line's evidence, the floors above apply.)
     let rows = load_rows();
     let mut failures = Vec::new();
-    let twice = lossless_models().into_iter().map(|m| DamageModel { rounds: 2, ..m });
+    let twice = lossless_models()
+        .into_iter()
+        .map(|m| DamageModel { rounds: 2, ..m });
     for model in lossless_models().into_iter().chain(twice) {
         let own: Vec<&Row> = rows
             .iter()

@@ -155,6 +155,13 @@ fn word_pairs_choose_the_word_that_follows_its_neighbour() {
     ]);
 }
 
+#[test]
+fn word_pairs_choose_the_word_that_precedes_its_neighbour() {
+    // 吃 (E5 90 83) lost its 0x90; `想像` (E5 83 8F lost 0x8F) is a likelier word, but
+    // libime's word pairs know 吃 before 麻辣锅 (dev_dialogue_2's `想吃`, in a new sentence).
+    assert_seeds_damage_restored(&["好饿，我想吃麻辣锅"]);
+}
+
 /// Each line, damaged the seeds' way, is repaired back to itself.
 fn assert_seeds_damage_restored(lines: &[&str]) {
     for &line in lines {

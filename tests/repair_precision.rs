@@ -244,21 +244,22 @@ fn one_round_mojibake_of_the_set_is_repaired() {
     // Issue #11 asks for 100 %; these floors are what the engine reaches (lines restored per
     // group, then among the lines the page can write), so a change that loses any of them fails
     // here. Raise them as it improves. Last raised on 2026-12-01, when one-letter words beside a
-    // run of the same page, the letters of every living script as results and Latin words of
-    // accented letters only (box drawing) came in.
+    // run of the same page, the letters of every living script as results, Latin words of
+    // accented letters only (box drawing), words read with all of a page's runs in them and the
+    // rare letters of Latin Extended-B as unlikely results came in.
     let floors: [(CodePage, [usize; 4]); 14] = [
         (CodePage::Windows1254, [183, 131, 85, 109]),
         (CodePage::Windows1252, [183, 131, 85, 116]),
         (CodePage::Latin1, [184, 134, 89, 92]),
-        (CodePage::Windows1250, [165, 130, 76, 87]),
-        (CodePage::Windows1251, [156, 128, 69, 54]),
-        (CodePage::MacRoman, [167, 133, 88, 91]),
-        (CodePage::Iso8859_2, [147, 130, 72, 59]),
-        (CodePage::Windows1257, [167, 132, 80, 78]),
+        (CodePage::Windows1250, [166, 130, 76, 87]),
+        (CodePage::Windows1251, [157, 128, 69, 54]),
+        (CodePage::MacRoman, [172, 133, 88, 91]),
+        (CodePage::Iso8859_2, [152, 130, 72, 60]),
+        (CodePage::Windows1257, [174, 132, 81, 81]),
         (CodePage::Koi8R, [179, 134, 87, 39]),
-        (CodePage::Iso8859_15, [167, 133, 85, 86]),
-        (CodePage::Windows1253, [175, 126, 79, 17]),
-        (CodePage::MacCyrillic, [173, 134, 85, 51]),
+        (CodePage::Iso8859_15, [175, 133, 85, 91]),
+        (CodePage::Windows1253, [177, 126, 79, 17]),
+        (CodePage::MacCyrillic, [181, 134, 85, 51]),
         (CodePage::Ibm437, [184, 134, 87, 79]),
         (CodePage::Ibm850, [182, 125, 86, 106]),
     ];

@@ -683,7 +683,11 @@ fn decode_utf8(lead: u8, tail: &[u8]) -> Option<char> {
 }
 
 /// Characters that mojibake commonly hides: the letters of living scripts (Latin-1, Latin
-/// Extended and the Vietnamese and Yoruba letters of Latin Extended Additional, Greek with its
+/// Extended-A, the letters of Latin Extended-B and IPA that languages write — Vietnamese `ơ ư`,
+/// pinyin `ǎ`, Romanian `ș ț`, Azerbaijani `ə`, Hausa `ɓ ɗ ƙ ƴ`, West African `ɛ ɔ`, Navajo `ǫ`,
+/// the apostrophe letters `ʻ ʼ` —, but not the rest of Latin Extended-B, which is what a wrong
+/// page reads (windows-1250's `Ć¶` is `ƶ`, windows-1257's the `ö` of `Könntest`), the Vietnamese
+/// and Yoruba letters of Latin Extended Additional, Greek with its
 /// polytonic letters, Cyrillic, Armenian, Hebrew, Arabic, the Indic scripts, Thai, Lao,
 /// Georgian, Ethiopic), the spacing accents of windows-1250 and -1252 (`˝`, `ˇ`, `˜`: the inner
 /// layer of their double encoding), punctuation, CJK, kana, hangul (syllables and the jamo of ㅋㅋ and ㅠㅠ),
@@ -695,7 +699,9 @@ fn common_target(c: char) -> bool {
     // accidental reading of Korean mojibake finds (`‚´ì` → `⫓`), almost
     // never what was written. Long arrows (⟶) and ⤴ stay.
     matches!(c as u32,
-        0xA0..=0x24F | 0x2C6..=0x2DD | 0x370..=0x3FF | 0x400..=0x45F | 0x48A..=0x52F | 0x531..=0x58A
+        0xA0..=0x17F | 0x181 | 0x186 | 0x18A | 0x18F | 0x190 | 0x198 | 0x199 | 0x1A0 | 0x1A1
+        | 0x1AF | 0x1B0 | 0x1B3 | 0x1B4 | 0x1CD..=0x1DC | 0x1EA | 0x1EB | 0x218..=0x21B | 0x253
+        | 0x254 | 0x257 | 0x259 | 0x25B | 0x2BB | 0x2BC | 0x2C6..=0x2DD | 0x370..=0x3FF | 0x400..=0x45F | 0x48A..=0x52F | 0x531..=0x58A
         | 0x5D0..=0x5EA | 0x600..=0x6FF | 0x900..=0xDFF | 0xE01..=0xEDF | 0x10A0..=0x10FA
         | 0x1200..=0x137C | 0x1E00..=0x1FFE
         | 0x2000..=0x206F | 0x20A0..=0x20BF | 0x2100..=0x27FF | 0x2900..=0x297F | 0x2B00..=0x2BFF

@@ -1201,6 +1201,25 @@ fn prefer_fitting_pages(
             .map(|t| t.fixed)
             .collect()
     };
+    // Each page's readings of its runs, built for the pages that disagree somewhere: the word a
+    // run lands in is read with the page's other runs in it read too (`ÃŸaÃ°` is `það` through
+    // ISO-8859-15 only once both of its runs are).
+    let mut readings_of: [Option<Vec<(usize, usize, String)>>; codepage::N_PAGES] =
+        Default::default();
+    let page_reading = |ci: usize| -> Vec<(usize, usize, String)> {
+        let page = pages.get(ci).and_then(|p| p.as_ref());
+        spans
+            .get(ci)
+            .map(|sp| {
+                sp.iter()
+                    .filter_map(|&k| {
+                        let c = page?.clusters.get(k)?;
+                        Some((c.start, c.end, reading(ci, k)?))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
     // Per pair of pages: runs where the first one's reading fits better than
     // the second one's, less runs where it fits worse.
     let mut beats = [[0i32; codepage::N_PAGES]; codepage::N_PAGES];
@@ -1218,7 +1237,12 @@ fn prefer_fitting_pages(
         let (start, end) = (group[0].0, group[0].1);
         let fits: Vec<(usize, u8)> = readings
             .iter()
-            .map(|(ci, r)| (*ci, word_fit(chars, start, end, r)))
+            .map(|(ci, r)| {
+                let own = readings_of
+                    .get_mut(*ci)
+                    .map(|slot| slot.get_or_insert_with(|| page_reading(*ci)).as_slice());
+                (*ci, word_fit(chars, start, end, r, own.unwrap_or(&[])))
+            })
             .collect();
         for &(p, fp) in &fits {
             for &(q, fq) in &fits {
@@ -1253,11 +1277,18 @@ fn prefer_fitting_pages(
     }
 }
 
-/// How well `result` fits in place of `chars[start..end]` within its word:
+/// How well `result` fits in place of `chars[start..end]` within its word, the page's other runs
+/// in that word (`others`: start, end and reading, in text order) read too:
 /// 0 when the word turns from lower to upper case inside, 2 when it is a
 /// known word, 1 otherwise. Han, kana and Hangul have neither case nor
 /// words in the lexicon (whose false positives would decide): always 1.
-fn word_fit(chars: &[char], start: usize, end: usize, result: &str) -> u8 {
+fn word_fit(
+    chars: &[char],
+    start: usize,
+    end: usize,
+    result: &str,
+    others: &[(usize, usize, String)],
+) -> u8 {
     let syllabic = |c: char| {
         plausible::script(c)
             .is_some_and(|s| matches!(s, plausible::Script::HanKana | plausible::Script::Hangul))
@@ -1265,23 +1296,7 @@ fn word_fit(chars: &[char], start: usize, end: usize, result: &str) -> u8 {
     if result.chars().any(syllabic) {
         return 1;
     }
-    let is_letter = |c: &&char| plausible::is_letter(**c);
-    let before: Vec<char> = chars
-        .get(..start)
-        .unwrap_or(&[])
-        .iter()
-        .rev()
-        .take_while(is_letter)
-        .copied()
-        .collect();
-    let after = chars.get(end..).unwrap_or(&[]).iter().take_while(is_letter);
-    let word: String = before
-        .iter()
-        .rev()
-        .copied()
-        .chain(result.chars())
-        .chain(after.copied())
-        .collect();
+    let word = word_around(chars, start, end, result, others);
     if lower_then_upper(word.chars()) {
         0
     } else if word.chars().all(plausible::is_letter) && lexicon::known(&word) {
@@ -1289,6 +1304,51 @@ fn word_fit(chars: &[char], start: usize, end: usize, result: &str) -> u8 {
     } else {
         1
     }
+}
+
+/// The word `result` lands in when it replaces `chars[start..end]`: the letters on either side,
+/// and the runs of `others` (start, end, reading; disjoint, in text order) that touch it read as
+/// their page reads them. At most 64 characters each side.
+fn word_around(
+    chars: &[char],
+    start: usize,
+    end: usize,
+    result: &str,
+    others: &[(usize, usize, String)],
+) -> String {
+    const REACH: usize = 64;
+    let letter = |k: usize| chars.get(k).is_some_and(|&c| plausible::is_letter(c));
+    // What stands left of `start`, innermost first.
+    let mut left: Vec<String> = Vec::new();
+    let mut pos = start;
+    while start - pos < REACH {
+        let i = others.partition_point(|r| r.1 < pos);
+        if let Some(r) = others.get(i).filter(|r| r.1 == pos && r.0 < pos) {
+            left.push(r.2.clone());
+            pos = r.0;
+        } else if pos > 0 && letter(pos - 1) {
+            left.extend(chars.get(pos - 1).map(char::to_string));
+            pos -= 1;
+        } else {
+            break;
+        }
+    }
+    let mut word: String = left.iter().rev().map(String::as_str).collect();
+    word.push_str(result);
+    let mut pos = end;
+    while pos - end < REACH {
+        let i = others.partition_point(|r| r.0 < pos);
+        if let Some(r) = others.get(i).filter(|r| r.0 == pos) {
+            word.push_str(&r.2);
+            pos = r.1;
+        } else if letter(pos) {
+            word.extend(chars.get(pos));
+            pos += 1;
+        } else {
+            break;
+        }
+    }
+    word
 }
 
 /// Whether `page` (index `ci`) has a strong run, accepted on its own

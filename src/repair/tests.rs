@@ -340,6 +340,21 @@ fn double_encoding_is_judged_by_its_inner_layer() {
 }
 
 #[test]
+fn pages_that_read_a_run_alike_are_told_apart_by_the_whole_word() {
+    // Windows-1252 and ISO-8859-15 both read `ÃŸ` and `ÃŠ` as letters (`ß`/`þ`, `Ê`/`æ`); the
+    // word `ÃŸaÃ°` holds two runs, and is the known `það` only with both read through
+    // ISO-8859-15. Windows-1250 reads windows-1257's `Ć¶` as `ƶ`, a letter no language writes.
+    assert_lossless_round_restored(
+        CodePage::Iso8859_15,
+        &["Takk fyrir síðast, það var æðislega gaman hjá ykkur."],
+    );
+    assert_lossless_round_restored(
+        CodePage::Windows1257,
+        &["Könntest du mir bitte die Unterlagen bis Freitag schicken?"],
+    );
+}
+
+#[test]
 fn known_words_are_the_documents_evidence() {
     // One Czech line through windows-1250: each run is one pair of letters (`ÄŚ` → `Č`), weak
     // alone; the ones that make known words (`mĂˇ` → `má`) show the page's mojibake, and the rest

@@ -1306,6 +1306,29 @@ fn word_fit(
     }
 }
 
+/// The page's runs read whole within reach of `cl` (other than `cl`), with their readings, in text
+/// order: what `word_around` reads `cl`'s word with.
+fn runs_near(page: &PageScan, cl: &Cluster) -> Vec<(usize, usize, String)> {
+    const REACH: usize = 64;
+    let lo = page.clusters.partition_point(|c| c.end + REACH < cl.start);
+    page.clusters
+        .get(lo..)
+        .unwrap_or(&[])
+        .iter()
+        .take_while(|c| c.start <= cl.end + REACH)
+        .filter(|c| c.start != cl.start)
+        .filter_map(|c| {
+            let reading: Option<String> = page
+                .tokens
+                .get(c.tok_lo..c.tok_hi)?
+                .iter()
+                .map(|t| t.fixed)
+                .collect();
+            Some((c.start, c.end, reading?))
+        })
+        .collect()
+}
+
 /// The word `result` lands in when it replaces `chars[start..end]`: the letters on either side,
 /// and the runs of `others` (start, end, reading; disjoint, in text order) that touch it read as
 /// their page reads them. At most 64 characters each side.
@@ -1608,7 +1631,7 @@ fn judge_result(chars: &[char], page: &PageScan, k: usize, probe: &mut Candidate
     match edges {
         None => Verdict::Reject,
         Some(true) => Verdict::OwnEvidence,
-        Some(false) => judge_word(chars, cl, toks, left.is_some() || right.is_some()),
+        Some(false) => judge_word(chars, page, cl, toks, left.is_some() || right.is_some()),
     }
 }
 
@@ -1701,7 +1724,13 @@ fn lower_then_upper(chars: impl Iterator<Item = char>) -> bool {
 }
 
 /// The word-level part of `judge_result` for a cluster whose edges fit.
-fn judge_word(chars: &[char], cl: &Cluster, toks: &[Token], glued: bool) -> Verdict {
+fn judge_word(
+    chars: &[char],
+    page: &PageScan,
+    cl: &Cluster,
+    toks: &[Token],
+    glued: bool,
+) -> Verdict {
     let fixed: Option<String> = toks.iter().map(|t| t.fixed).collect();
     let Some(result) = fixed else {
         return Verdict::Detection;
@@ -1727,7 +1756,9 @@ fn judge_word(chars: &[char], cl: &Cluster, toks: &[Token], glued: bool) -> Verd
     let after: String = chars[cl.end..].iter().take_while(is_letter).collect();
     let src: String = chars[cl.start..cl.end].iter().collect();
     let src_word = format!("{before}{src}{after}");
-    let res_word = format!("{before}{result}{after}");
+    // The word as the page reads it: its other runs in the word read too (`kĂśdĂśs` is the known
+    // `ködös` only with both runs read).
+    let res_word = word_around(chars, cl.start, cl.end, &result, &runs_near(page, cl));
     let res_letters = res_word
         .chars()
         .filter(|&c| plausible::is_letter(c))
@@ -1745,7 +1776,9 @@ fn judge_word(chars: &[char], cl: &Cluster, toks: &[Token], glued: bool) -> Verd
     // A lexicon false positive (one lookup in 200) must not lower the bar
     // for a source that reads as plain writing: letters only, cased as
     // words are.
-    let src_plain = src_is_word && !lower_then_upper(src_word.chars());
+    let src_plain = src_is_word
+        && !lower_then_upper(src_word.chars())
+        && !capitals_then_lower(src_word.chars());
     if res_known && !src_known && !src_plain && res_letters >= 2 {
         return Verdict::KnownWord;
     }

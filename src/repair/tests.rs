@@ -352,6 +352,16 @@ fn pages_that_read_a_run_alike_are_told_apart_by_the_whole_word() {
         CodePage::Windows1257,
         &["Könntest du mir bitte die Unterlagen bis Freitag schicken?"],
     );
+    // The lexicon's verdict too reads the whole word: `kĂśdĂśs` is the known `ködös` with both of
+    // its runs read, `MĂĽnchen` (three capitals, then lower case) is no plain word.
+    assert_lossless_round_restored(
+        CodePage::Iso8859_2,
+        &["Szerintem a vonat késni fog, mert ködös az idő."],
+    );
+    assert_lossless_round_restored(
+        CodePage::Windows1250,
+        &["SELECT * FROM kunden WHERE stadt = 'München' AND straße LIKE '%weg%';"],
+    );
 }
 
 #[test]

@@ -733,10 +733,11 @@ impl Scorer<'_> {
         sc: &mut DecodeScratch,
     ) {
         let m = slots.len();
-        // Position p of the stretch is fixed[p + 1]; `left` stands at -1.
+        // Position p of the stretch is fixed[p + 1]; `left` stands at -1, `right` at m.
         let fixed = |p: usize| -> Option<char> {
             match p.checked_sub(1) {
                 None => left,
+                Some(q) if q == m => right,
                 Some(q) => slots
                     .get(q)
                     .and_then(|s| (s.cands.len() == 1).then(|| s.cands.first().copied())?),
@@ -765,26 +766,11 @@ impl Scorer<'_> {
             });
             lword.push(l.flatten().unwrap_or(NO_WORD));
         }
-        // The same after each position: position p of the stretch is fixed[p + 1], so the word
-        // starting at stretch position e is fixed[e + 1..], `right` standing at m. Words of two
-        // characters or more only: a one-character word is as often the first character of a
-        // word the dictionary lacks, and its pairs misled (`像黑泽明` read `吃黑`, seed 000); with
-        // them the dev texts lost 3 characters fewer, and seed 000 lost 5 it had.
-        let fixed_after = |p: usize| -> Option<char> {
-            if p == m + 1 {
-                right
-            } else {
-                fixed(p)
-            }
-        };
-        let word_after = |from: usize, to: usize| -> Option<u32> {
-            let mut node = ROOT;
-            for p in from..to {
-                node = self.dict.child(node, fixed_after(p)?)?;
-            }
-            self.dict.word_logp(node).is_finite().then_some(node)?;
-            self.dict.pair_word(node)
-        };
+        // The same after each position: the word starting at stretch position e is
+        // fixed[e + 1..]. Words of two characters or more only: a one-character word is as often
+        // the first character of a word the dictionary lacks, and its pairs misled (`像黑泽明` read
+        // `吃黑`, seed 000); with them the dev texts lost 3 characters fewer, and seed 000 lost 5
+        // it had.
         let rword = &mut sc.rword;
         rword.clear();
         for e in 0..=m {
@@ -793,7 +779,7 @@ impl Scorer<'_> {
                 let start = e + 1;
                 (2..=CONTEXT_WORD)
                     .rev()
-                    .find_map(|len| word_after(start, start + len))
+                    .find_map(|len| word(start, start + len))
             });
             rword.push(r.flatten().unwrap_or(NO_WORD));
         }

@@ -964,22 +964,25 @@ fn admit_letters_beside_runs(
     if runs.is_empty() {
         return;
     }
-    let before = kept.len();
-    for (k, c) in page.clusters.iter().enumerate() {
-        let lone = matches!(verdicts.get(k), Some(Verdict::LoneLetter { .. }));
-        if lone
-            && detect::accept(c, true)
-            && (evidenced || page.whole(c))
-            && !kept.contains(&k)
-            && neighbour_words(chars, c.start, c.end)
-                .into_iter()
-                .flatten()
-                .any(|(s, e)| overlaps_any(&runs, s, e))
-        {
-            kept.push(k);
-        }
-    }
-    if kept.len() > before {
+    // `kept` is in text order: a binary search tells what it holds.
+    let added: Vec<usize> = page
+        .clusters
+        .iter()
+        .enumerate()
+        .filter(|&(k, c)| {
+            matches!(verdicts.get(k), Some(Verdict::LoneLetter { .. }))
+                && detect::accept(c, true)
+                && (evidenced || page.whole(c))
+                && kept.binary_search(&k).is_err()
+                && neighbour_words(chars, c.start, c.end)
+                    .into_iter()
+                    .flatten()
+                    .any(|(s, e)| overlaps_any(&runs, s, e))
+        })
+        .map(|(k, _)| k)
+        .collect();
+    if !added.is_empty() {
+        kept.extend(added);
         kept.sort_unstable();
     }
 }

@@ -934,7 +934,7 @@ fn accept_page(
         .filter(|&(k, c)| accepted(k, c, doc_strong))
         .map(|(k, _)| k)
         .collect();
-    admit_letters_beside_runs(chars, page, &verdicts, evidenced, &mut kept);
+    admit_letters_beside_runs(chars, page, &verdicts, (evidenced, doc_strong), &mut kept);
     let total: f32 = kept
         .iter()
         .filter_map(|&k| page.clusters.get(k))
@@ -944,16 +944,20 @@ fn accept_page(
 }
 
 /// Add to `kept` (a page's accepted clusters, in text order) the lone letters whose neighbouring
-/// word holds an accepted run of the same page. A one-letter result is the weakest evidence there
-/// is (`РІ` → `в`, `Г\u{a0}` → `à`, windows-1257's `ÄÆ` → `į`: pairs of capitals that writing
-/// rarely shows, but does), yet these words are the commonest in their languages; the word
-/// before or after that went through the same page says this one did too. Only runs accepted on
-/// their own count as neighbours, so one admitted letter never vouches for the next.
+/// word holds an accepted run of the same page, or, in a document that shows strong mojibake of
+/// the page (`evidence.1`), whose source is a sequence that an accepted run of the page holds. A
+/// one-letter result is the weakest evidence there is (`РІ` → `в`, `Г\u{a0}` → `à`,
+/// windows-1257's `ÄÆ` → `į`: pairs of capitals that writing rarely shows, but does), yet these
+/// words are the commonest in their languages; the word before or after that went through the
+/// same page says this one did too, and so does the same pair inside a repaired word (Italian
+/// `ГЁ` alone between clean words, where `bibliothГЁque` went through windows-1251; as a
+/// two-letter Cyrillic word it is otherwise a `PlainWord`, kept). Only runs accepted on their
+/// own count, so one admitted letter never vouches for the next.
 fn admit_letters_beside_runs(
     chars: &[char],
     page: &PageScan,
     verdicts: &[Verdict],
-    evidenced: bool,
+    (evidenced, doc_strong): (bool, bool),
     kept: &mut Vec<usize>,
 ) {
     let runs: Vec<(usize, usize)> = kept
@@ -964,20 +968,41 @@ fn admit_letters_beside_runs(
     if runs.is_empty() {
         return;
     }
+    let source = |s: usize, e: usize| chars.get(s..e).unwrap_or(&[]);
+    let sequences: std::collections::HashSet<&[char]> = if doc_strong {
+        kept.iter()
+            .filter(|&&k| !matches!(verdicts.get(k), Some(Verdict::LoneLetter { .. })))
+            .filter_map(|&k| page.clusters.get(k))
+            .flat_map(|c| page.tokens.get(c.tok_lo..c.tok_hi).unwrap_or(&[]))
+            .filter(|t| t.fixed.is_some())
+            .map(|t| source(t.start, t.end))
+            .collect()
+    } else {
+        Default::default()
+    };
     // `kept` is in text order: a binary search tells what it holds.
     let added: Vec<usize> = page
         .clusters
         .iter()
         .enumerate()
         .filter(|&(k, c)| {
-            matches!(verdicts.get(k), Some(Verdict::LoneLetter { .. }))
-                && detect::accept(c, true)
-                && (evidenced || page.whole(c))
-                && kept.binary_search(&k).is_err()
-                && neighbour_words(chars, c.start, c.end)
+            let (lone, plain) = match verdicts.get(k) {
+                Some(Verdict::LoneLetter { .. }) => (true, false),
+                Some(Verdict::PlainWord) => (false, c.tok_hi - c.tok_lo == 1),
+                _ => (false, false),
+            };
+            let seen = || sequences.contains(source(c.start, c.end));
+            let beside = || {
+                neighbour_words(chars, c.start, c.end)
                     .into_iter()
                     .flatten()
                     .any(|(s, e)| overlaps_any(&runs, s, e))
+            };
+            (lone || plain)
+                && detect::accept(c, true)
+                && (evidenced || page.whole(c))
+                && kept.binary_search(&k).is_err()
+                && (seen() || (lone && beside()))
         })
         .map(|(k, _)| k)
         .collect();
@@ -1138,7 +1163,7 @@ fn admitted(verdict: Option<&Verdict>, c: &Cluster, doc_strong: bool) -> bool {
         Some(Verdict::LoneLetter { weird }) => {
             detect::accept(c, false) && (*weird >= 2 || (doc_strong && *weird >= 1))
         }
-        Some(Verdict::Reject | Verdict::Outscored) | None => false,
+        Some(Verdict::Reject | Verdict::PlainWord | Verdict::Outscored) | None => false,
     }
 }
 
@@ -1559,6 +1584,10 @@ enum Verdict {
     /// Not judged: inside a longer, better-scored run of another page (see
     /// `select_clusters`); not accepted.
     Outscored,
+    /// Reads as a word of its neighbours' script (`reads_as_a_word`): not accepted, unless it is
+    /// one sequence that the page's accepted runs in the same document hold
+    /// (`admit_letters_beside_runs`).
+    PlainWord,
     /// Turns an unknown word into a known one: credible even on weak
     /// evidence.
     KnownWord,
@@ -1604,7 +1633,7 @@ fn judge_result(chars: &[char], page: &PageScan, k: usize, probe: &mut Candidate
         return Verdict::Reject;
     }
     if reads_as_a_word(chars, cl, toks, probe) {
-        return Verdict::Reject;
+        return Verdict::PlainWord;
     }
     let (left, right) = plausible::neighbours(chars, cl.start, cl.end);
     if let Some((a, b)) = inner_layer_ends(toks, cl.cp) {

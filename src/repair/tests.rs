@@ -261,6 +261,24 @@ fn one_letter_words_follow_the_words_around_them() {
 }
 
 #[test]
+fn a_pair_seen_inside_repaired_words_is_mojibake_alone_too() {
+    // Windows-1251 reads Italian `è` as `ГЁ`, a two-letter Cyrillic word, kept as one even in a
+    // text full of windows-1251 runs; the same pair inside `caffГЁ` says it is mojibake. Clean
+    // Ukrainian beside it (`Ні`, also a lead and a continuation byte) holds no such pair and stays.
+    let italian = "Il caffè è pronto, perché non vieni? Dai, è già tardi.";
+    let ukrainian = "Ні, дякую, я вже поїв.";
+    let damaged = damage(
+        italian,
+        model(CodePage::Windows1251, UndefinedState::C1Control),
+    );
+    let text = format!("{damaged}\n{ukrainian}");
+    assert_eq!(
+        Repairer::new().repair(&text).text,
+        format!("{italian}\n{ukrainian}")
+    );
+}
+
+#[test]
 fn letters_of_every_living_script_are_mojibake_targets() {
     // Vietnamese `ớ` and Armenian letters were scored as unlikely results, so a lossy reading of
     // another page won: `giới` became `gi჻›i`, `ու` became `որ‚`.

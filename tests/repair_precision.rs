@@ -247,7 +247,9 @@ fn one_round_mojibake_of_the_set_is_repaired() {
     // run of the same page, the letters of every living script as results, Latin words of
     // accented letters only (box drawing), words read with all of a page's runs in them (in the
     // choice between pages and in the lexicon's verdict) and the rare letters of Latin Extended-B
-    // as unlikely results, and lone pairs that the page's runs in the same text hold, came in.
+    // as unlikely results, and lone pairs that the page's runs in the same text hold, came in;
+    // four lowered the same day when the rule on words of accented letters only was narrowed to
+    // vowels read as symbols (the property test found clean `Řľčśż` changed under the broad one).
     let floors: [(CodePage, [usize; 4]); 14] = [
         (CodePage::Windows1254, [184, 134, 85, 109]),
         (CodePage::Windows1252, [184, 134, 85, 116]),
@@ -255,14 +257,14 @@ fn one_round_mojibake_of_the_set_is_repaired() {
         (CodePage::Windows1250, [171, 133, 78, 89]),
         (CodePage::Windows1251, [166, 128, 72, 54]),
         (CodePage::MacRoman, [172, 133, 88, 91]),
-        (CodePage::Iso8859_2, [160, 133, 76, 65]),
+        (CodePage::Iso8859_2, [160, 131, 76, 65]),
         (CodePage::Windows1257, [175, 132, 82, 82]),
         (CodePage::Koi8R, [179, 134, 87, 39]),
-        (CodePage::Iso8859_15, [175, 133, 85, 91]),
+        (CodePage::Iso8859_15, [175, 132, 85, 91]),
         (CodePage::Windows1253, [178, 126, 81, 17]),
         (CodePage::MacCyrillic, [181, 134, 85, 51]),
-        (CodePage::Ibm437, [184, 134, 87, 79]),
-        (CodePage::Ibm850, [182, 133, 86, 106]),
+        (CodePage::Ibm437, [184, 132, 87, 79]),
+        (CodePage::Ibm850, [182, 131, 80, 106]),
     ];
     let mut failures = Vec::new();
     for (model, res) in &results {

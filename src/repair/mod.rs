@@ -1717,15 +1717,28 @@ fn reads_as_a_word(chars: &[char], cl: &Cluster, toks: &[Token], probe: &mut Can
     // capitals to lower case (IBM850's `ÔÇö` is a dash).
     let word = || left.into_iter().chain(src.iter().copied()).chain(right);
     let cased = !lower_then_upper(word()) && !capitals_then_lower(word());
-    // Nor are Latin words made of accented letters only (IBM850's `Ôöé` is box drawing).
-    let plain =
-        x != plausible::Script::Latin || word().take(3).count() < 3 || word().any(|c| c.is_ascii());
+    // Nor does a Latin "word" of accented vowels only that reads as symbols (IBM850's `Ôöé` is
+    // box drawing). Words of accented consonants (`Řľčśż`), and vowels that would read as letters
+    // of another script (`øÿüÿà` as Arabic), stay words: the property test draws both.
+    let to_symbols = toks
+        .iter()
+        .all(|t| t.fixed.is_some_and(|c| plausible::script(c).is_none()));
+    let plain = x != plausible::Script::Latin
+        || word().take(3).count() < 3
+        || !word().all(accented_vowel)
+        || !to_symbols;
     in_script
         && cased
         && plain
         && toks
             .iter()
             .any(|t| with_options(Some(t), cl.cp, probe, |opts| opts.iter().any(|&c| !same(c))))
+}
+
+/// Whether `c` is a vowel with a diacritic, of Latin-1 or Latin Extended-A.
+fn accented_vowel(c: char) -> bool {
+    const VOWELS: &str = "àáâãäåæèéêëìíîïòóôõöøùúûüýÿāăąēĕėęěĩīĭįıōŏőœũūŭůűųŷ";
+    c.to_lowercase().all(|l| VOWELS.contains(l))
 }
 
 /// Whether two uppercase letters are followed by a lowercase one: words are written in lower

@@ -32,6 +32,7 @@ pub use score::{score_output, Score};
 use detect::{Candidates, Cluster, Token};
 use lm::{is_lexical, DecodeScratch, Scorer, Slot};
 use serde::Serialize;
+use std::borrow::Cow;
 use variant::ScriptCounts;
 
 /// One candidate for a guessed character.
@@ -1324,7 +1325,9 @@ fn word_fit(
     if result.chars().any(syllabic) {
         return 1;
     }
-    let word = word_around(chars, start, end, result, others);
+    let word = word_around(chars, start, end, result, |side, pos| {
+        run_in(others, side, pos)
+    });
     if lower_then_upper(word.chars()) {
         0
     } else if word.chars().all(plausible::is_letter) && lexicon::known(&word) {
@@ -1334,64 +1337,104 @@ fn word_fit(
     }
 }
 
-/// The page's runs read whole within reach of `cl` (other than `cl`), with their readings, in text
-/// order: what `word_around` reads `cl`'s word with.
-fn runs_near(page: &PageScan, cl: &Cluster) -> Vec<(usize, usize, String)> {
-    const REACH: usize = 64;
-    let lo = page.clusters.partition_point(|c| c.end + REACH < cl.start);
-    page.clusters
-        .get(lo..)
-        .unwrap_or(&[])
+/// Which side of a position a run lies on, for `word_around`'s lookups.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// The run ends at the position (it lies to its left).
+    Ending,
+    /// The run starts at the position.
+    Starting,
+}
+
+/// A run that ends or starts at `pos` among `runs` (start, end, reading; disjoint, in text
+/// order): its other edge and its reading.
+fn run_in(
+    runs: &[(usize, usize, String)],
+    side: Side,
+    pos: usize,
+) -> Option<(usize, Cow<'_, str>)> {
+    match side {
+        Side::Ending => {
+            let r = runs.get(runs.partition_point(|r| r.1 < pos))?;
+            (r.1 == pos && r.0 < pos).then_some((r.0, Cow::Borrowed(r.2.as_str())))
+        }
+        Side::Starting => {
+            let r = runs.get(runs.partition_point(|r| r.0 < pos))?;
+            (r.0 == pos).then_some((r.1, Cow::Borrowed(r.2.as_str())))
+        }
+    }
+}
+
+/// The same among a page's runs read whole, other than `cl`: the reading is built only for a run
+/// the word reaches, which is rare (judging asks for every run of every page).
+fn page_run<'p>(
+    page: &'p PageScan,
+    cl: &Cluster,
+    side: Side,
+    pos: usize,
+) -> Option<(usize, Cow<'p, str>)> {
+    let c = match side {
+        Side::Ending => page
+            .clusters
+            .get(page.clusters.partition_point(|c| c.end < pos))
+            .filter(|c| c.end == pos && c.start < pos)?,
+        Side::Starting => page
+            .clusters
+            .get(page.clusters.partition_point(|c| c.start < pos))
+            .filter(|c| c.start == pos)?,
+    };
+    if c.start == cl.start {
+        return None;
+    }
+    let reading: Option<String> = page
+        .tokens
+        .get(c.tok_lo..c.tok_hi)?
         .iter()
-        .take_while(|c| c.start <= cl.end + REACH)
-        .filter(|c| c.start != cl.start)
-        .filter_map(|c| {
-            let reading: Option<String> = page
-                .tokens
-                .get(c.tok_lo..c.tok_hi)?
-                .iter()
-                .map(|t| t.fixed)
-                .collect();
-            Some((c.start, c.end, reading?))
-        })
-        .collect()
+        .map(|t| t.fixed)
+        .collect();
+    let other_edge = if side == Side::Ending { c.start } else { c.end };
+    Some((other_edge, Cow::Owned(reading?)))
 }
 
 /// The word `result` lands in when it replaces `chars[start..end]`: the letters on either side,
-/// and the runs of `others` (start, end, reading; disjoint, in text order) that touch it read as
-/// their page reads them. At most 64 characters each side.
-fn word_around(
+/// and the runs that touch it (`run_at`: the run ending or starting at a position, its other edge
+/// and reading) read as their page reads them. At most 64 characters each side.
+fn word_around<'r>(
     chars: &[char],
     start: usize,
     end: usize,
     result: &str,
-    others: &[(usize, usize, String)],
+    run_at: impl Fn(Side, usize) -> Option<(usize, Cow<'r, str>)>,
 ) -> String {
     const REACH: usize = 64;
     let letter = |k: usize| chars.get(k).is_some_and(|&c| plausible::is_letter(c));
-    // What stands left of `start`, innermost first.
-    let mut left: Vec<String> = Vec::new();
+    // What stands left of `start`, innermost first: a letter, or a run's reading.
+    let mut left: Vec<Result<char, Cow<'r, str>>> = Vec::new();
     let mut pos = start;
     while start - pos < REACH {
-        let i = others.partition_point(|r| r.1 < pos);
-        if let Some(r) = others.get(i).filter(|r| r.1 == pos && r.0 < pos) {
-            left.push(r.2.clone());
-            pos = r.0;
+        if let Some((s, reading)) = run_at(Side::Ending, pos) {
+            left.push(Err(reading));
+            pos = s;
         } else if pos > 0 && letter(pos - 1) {
-            left.extend(chars.get(pos - 1).map(char::to_string));
+            left.extend(chars.get(pos - 1).copied().map(Ok));
             pos -= 1;
         } else {
             break;
         }
     }
-    let mut word: String = left.iter().rev().map(String::as_str).collect();
+    let mut word = String::new();
+    for piece in left.iter().rev() {
+        match piece {
+            Ok(c) => word.push(*c),
+            Err(reading) => word.push_str(reading),
+        }
+    }
     word.push_str(result);
     let mut pos = end;
     while pos - end < REACH {
-        let i = others.partition_point(|r| r.0 < pos);
-        if let Some(r) = others.get(i).filter(|r| r.0 == pos) {
-            word.push_str(&r.2);
-            pos = r.1;
+        if let Some((e, reading)) = run_at(Side::Starting, pos) {
+            word.push_str(&reading);
+            pos = e;
         } else if letter(pos) {
             word.extend(chars.get(pos));
             pos += 1;
@@ -1803,7 +1846,9 @@ fn judge_word(
     let src_word = format!("{before}{src}{after}");
     // The word as the page reads it: its other runs in the word read too (`kĂśdĂśs` is the known
     // `ködös` only with both runs read).
-    let res_word = word_around(chars, cl.start, cl.end, &result, &runs_near(page, cl));
+    let res_word = word_around(chars, cl.start, cl.end, &result, |side, pos| {
+        page_run(page, cl, side, pos)
+    });
     let res_letters = res_word
         .chars()
         .filter(|&c| plausible::is_letter(c))

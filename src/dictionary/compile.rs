@@ -268,6 +268,22 @@ struct WordPairs {
     list: Vec<u32>,
 }
 
+/// The bits of every pair of `wp` (see `layout::pair_bits`).
+fn pair_filter(wp: &WordPairs) -> Vec<u64> {
+    let mut bits = vec![0u64; 1 << (PAIR_BITS_LOG2 - 6)];
+    for (a, w) in wp.heads.windows(2).enumerate() {
+        for &x in wp
+            .list
+            .get(w[0][0] as usize..w[1][0] as usize)
+            .unwrap_or(&[])
+        {
+            let (i, m) = pair_bits(a as u32, x >> 8);
+            bits[i] |= m;
+        }
+    }
+    bits
+}
+
 fn parse_word_pairs(bytes: &[u8]) -> Result<WordPairs, String> {
     if bytes.get(0..4) != Some(b"CQW1") {
         return Err("zh_wordpairs.bin: not a CQW1 file".into());
@@ -392,6 +408,7 @@ pub fn compile(inputs: &Inputs) -> Result<Vec<u8>, String> {
         u32s(&ids),
         u32s(&wp.heads.concat()),
         u32s(&wp.list),
+        u64s(&pair_filter(&wp)),
     ];
     let mut out = Vec::new();
     out.extend_from_slice(&MAGIC);

@@ -8,7 +8,7 @@
 //! then the sections, each starting at a multiple of 8 bytes.
 
 /// First eight bytes of an image; the digit changes with the layout.
-pub const MAGIC: [u8; 8] = *b"CQIMG002";
+pub const MAGIC: [u8; 8] = *b"CQIMG003";
 
 /// The image's arrays, in header order. Each holds 4- or 8-byte words.
 #[derive(Clone, Copy, Debug)]
@@ -43,9 +43,13 @@ pub enum Section {
     /// Per pair, grouped by first word and sorted by second:
     /// `(second word << 8) | evidence in eighths of a nat (i8 bits)`.
     PairList,
+    /// Two bits of one u64 word per pair of `PairList` (see [`pair_bits`]): most pairs the
+    /// lattice asks about are not in the model, and a group of a common word's pairs takes a
+    /// dozen reads to search.
+    PairBits,
 }
 
-pub const SECTIONS: usize = 11;
+pub const SECTIONS: usize = 12;
 
 /// Every section in header order.
 pub const ALL_SECTIONS: [Section; SECTIONS] = [
@@ -60,6 +64,7 @@ pub const ALL_SECTIONS: [Section; SECTIONS] = [
     Section::WordId,
     Section::PairWords,
     Section::PairList,
+    Section::PairBits,
 ];
 
 /// Magic, jieba's token count, then `(offset, length in bytes)` per section.
@@ -75,6 +80,8 @@ pub const HAN_HI: u32 = 0x9FFF;
 
 pub const EDGE_BITS_LOG2: u32 = 23;
 pub const CTX_BITS_LOG2: u32 = 21;
+/// 2^23 bits for about a million pairs: ~5 % of absent pairs pass.
+pub const PAIR_BITS_LOG2: u32 = 23;
 
 /// Marks an empty slot of `CtxSlots`: no key is all ones.
 pub const EMPTY_KEY: u64 = u64::MAX;
@@ -88,6 +95,15 @@ pub fn edge_hash(node: u32, u: u32) -> usize {
 #[inline]
 pub fn ctx_hash(key: u64) -> usize {
     (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - CTX_BITS_LOG2)) as usize
+}
+
+/// The word of `PairBits` that holds the pair of word-pair indices `a`, `b`, and the two bits
+/// set in it: one cache line read per question.
+#[inline]
+pub fn pair_bits(a: u32, b: u32) -> (usize, u64) {
+    let h = ((u64::from(a) << 32) | u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let word = (h >> (64 - (PAIR_BITS_LOG2 - 6))) as usize;
+    (word, (1 << (h & 63)) | (1 << ((h >> 6) & 63)))
 }
 
 /// First slot probed for `key` (before masking).

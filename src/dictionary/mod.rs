@@ -13,7 +13,7 @@ mod layout;
 pub mod segment;
 
 pub(crate) use layout::{bigram_key, HAN_HI, HAN_LO, ROOT};
-use layout::{Section, ALL_SECTIONS, EMPTY_KEY, HEADER_BYTES, MAGIC};
+use layout::{pair_bits, Section, ALL_SECTIONS, EMPTY_KEY, HEADER_BYTES, MAGIC, PAIR_BITS_LOG2};
 use std::sync::OnceLock;
 
 #[cfg(target_endian = "big")]
@@ -39,6 +39,7 @@ pub(crate) struct Lexicon {
     word_id: &'static [u32],
     pair_words: &'static [[u32; 2]],
     pair_list: &'static [u32],
+    pair_bits: &'static [u64],
     /// ln of jieba's token count, as jieba-rs computes it.
     jieba_ln_total: f64,
 }
@@ -81,6 +82,7 @@ impl Lexicon {
             word_id: cast(raw[Section::WordId as usize])?,
             pair_words: cast(raw[Section::PairWords as usize])?,
             pair_list: cast(raw[Section::PairList as usize])?,
+            pair_bits: cast(raw[Section::PairBits as usize])?,
             jieba_ln_total: (word(8)? as f64).ln(),
         };
         lex.is_consistent().then_some(lex)
@@ -98,6 +100,7 @@ impl Lexicon {
             && self.root_han.len() == (HAN_HI - HAN_LO + 1) as usize
             && self.ctx_slots.len().is_power_of_two()
             && self.word_id.len() == n
+            && self.pair_bits.len() == 1 << (PAIR_BITS_LOG2 - 6)
     }
 
     /// A lexicon that knows no word (a corrupt image degrades to this).
@@ -114,6 +117,7 @@ impl Lexicon {
             word_id: &[0],
             pair_words: &[],
             pair_list: &[],
+            pair_bits: &[],
             jieba_ln_total: 0.0,
         }
     }
@@ -234,6 +238,10 @@ impl Lexicon {
         ) else {
             return 0.0;
         };
+        let (i, m) = pair_bits(a, b);
+        if self.pair_bits.get(i).is_some_and(|&w| w & m != m) {
+            return f32::from_bits(backoff);
+        }
         let Some(group) = self.pair_list.get(lo as usize..hi as usize) else {
             return 0.0;
         };
@@ -294,8 +302,44 @@ mod tests {
     }
 
     #[test]
+    fn the_pair_filter_lets_every_pair_through_and_stops_most_others() {
+        let lex = lexicon();
+        let mut present = 0usize;
+        for (a, w) in lex.pair_words.windows(2).enumerate() {
+            let group = lex
+                .pair_list
+                .get(w[0][0] as usize..w[1][0] as usize)
+                .unwrap();
+            for &x in group {
+                let want = f32::from(x as u8 as i8) / 8.0;
+                assert_eq!(lex.word_pair(a as u32, x >> 8), want);
+                present += 1;
+            }
+        }
+        assert!(present > 1_000_000, "{present} pairs");
+        // Pairs absent from the model: how many the filter wrongly passes.
+        let n_words = lex.pair_words.len() as u32 - 1;
+        let (mut absent, mut passed) = (0u32, 0u32);
+        for k in 0..200_000u32 {
+            let (a, b) = (k.wrapping_mul(2_654_435_761) % n_words, k % n_words);
+            let (i, m) = pair_bits(a, b);
+            let [lo, _] = lex.pair_words[a as usize];
+            let [hi, _] = lex.pair_words[a as usize + 1];
+            let group = &lex.pair_list[lo as usize..hi as usize];
+            if group.binary_search_by_key(&b, |&x| x >> 8).is_err() {
+                absent += 1;
+                passed += u32::from(lex.pair_bits[i] & m == m);
+            }
+        }
+        assert!(
+            f64::from(passed) < 0.08 * f64::from(absent),
+            "{passed} of {absent}"
+        );
+    }
+
+    #[test]
     fn a_corrupt_image_knows_nothing() {
-        static BAD: [u8; 16] = *b"CQIMG002\xff\xff\xff\xff\xff\xff\xff\xff";
+        static BAD: [u8; 16] = *b"CQIMG003\xff\xff\xff\xff\xff\xff\xff\xff";
         assert!(Lexicon::view(&BAD).is_none());
         assert!(Lexicon::view(b"").is_none());
         let e = Lexicon::empty();

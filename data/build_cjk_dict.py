@@ -8,6 +8,9 @@ per-language sources (see data/README.md for versions, hashes and licences):
   zh-Hant  every zh word of probability >= HANT_MIN converted with OpenCC's
            dictionaries (STPhrases + STCharacters, then the Taiwan and the Hong
            Kong variant tables), when the conversion differs
+  yue      the words of the Hong Kong Cantonese Corpus (HKCanCor, CC BY 4.0,
+           in the pycantonese 5.0.0 wheel): spoken Cantonese, weighted by
+           YUE_WEIGHT
   ja       wordfreq large_ja (MeCab-segmented: kana words, kanji words)
   ko       wordfreq small_ko (morphemes: stems and particles)
 
@@ -33,8 +36,8 @@ Only jieba words made of CJK ideographs are kept, the only ones that can
 match inside the Han runs the analyzer segments.
 
 Also writes data/zh_variants.bin (next to OUT): which characters only
-simplified and only traditional writing uses, from OpenCC (format in
-variants_bin below).
+simplified and only traditional writing uses, from OpenCC, and which mark
+Cantonese (format in variants_bin below).
 
 Usage: python3 data/build_cjk_dict.py [OUT]   (default data/cjk_dict.bin)
 Needs: the wordfreq 3.1.1 wheel and the opencc 1.4.2 sdist in the cache
@@ -42,6 +45,7 @@ Needs: the wordfreq 3.1.1 wheel and the opencc 1.4.2 sdist in the cache
 into the cache's venv by build_lexicon.py), and jieba-rs 0.11.0 in the cargo
 registry (`cargo fetch` puts it there).
 """
+import collections
 import glob
 import gzip
 import hashlib
@@ -61,6 +65,17 @@ OPENCC = "opencc-1.4.2.tar.gz"
 OPENCC_SHA = "47977905f131d7d9cfcec29fba5d841154907e1da73103105a4a68744e0f4f1a"
 OPENCC_URL = ("https://files.pythonhosted.org/packages/e0/12/"
               "09e62f051af1de7ca84be1d69154bd0514416ef72237e2081584cc268bc9/" + OPENCC)
+PYCANTONESE = "pycantonese-5.0.0-cp310-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+PYCANTONESE_SHA = "4a010973683fb8d14313ef44cdf7a4ded1adbe1a1bc64c93d0f75e65f141dd1a"
+# Weight of Cantonese against the lists above (its probabilities are multiplied by it): chosen
+# on the dev texts (errors of dev_zh_hant / dev_dialogue_1 / dev_dialogue_2 at 0, 0.05, 0.1,
+# 0.15, 0.2: 32/4/26, 25/4/26, 25/4/26, 25/4/27, 25/4/27); at 0.3, 23/4/30 — Cantonese
+# characters then win in simplified text (`揽收` read `搽收`).
+YUE_WEIGHT = float(os.environ.get("YUE_WEIGHT", "0.1"))
+# Which characters mark Cantonese (see cantonese_marked): 55 characters; at a ratio of 100, 71,
+# with 係, which Mandarin writes in 關係.
+CANTONESE_MIN_P = 3e-5
+CANTONESE_RATIO = 300.0
 # Words rarer than this (probability per token) are left out: below it the
 # quantised score is under 1 and the lists are mostly names and typos.
 MIN_P = 10 ** -7.5
@@ -84,6 +99,27 @@ def fetch(name, sha, url=None):
     if digest != sha:
         sys.exit(f"{path}: sha256 {digest}, expected {sha}")
     return path
+
+
+def hkcancor_words(wheel):
+    """(word, probability) of the utterances of HKCanCor's CHAT files (`*SPK:` lines and their
+    tab-indented continuations; words are separated by spaces)."""
+    counts = collections.Counter()
+    with zipfile.ZipFile(wheel) as z:
+        for name in sorted(z.namelist()):
+            if not (name.startswith("pycantonese/data/hkcancor/") and name.endswith(".cha")):
+                continue
+            utterance = False
+            for line in z.read(name).decode("utf-8").splitlines():
+                if line.startswith("*"):
+                    utterance = True
+                    counts.update(line.split("\t", 1)[-1].split())
+                elif line.startswith("\t") and utterance:
+                    counts.update(line.split())
+                else:
+                    utterance = False
+    total = sum(counts.values())
+    return {w: c / total for w, c in counts.items()}
 
 
 def msgpack_module():
@@ -155,7 +191,7 @@ def first(table):
 HAN_LO, HAN_HI = 0x3400, 0x9FFF
 
 
-def variants_bin(t):
+def variants_bin(t, cantonese):
     """data/zh_variants.bin: which Han characters only simplified writing
     uses (a key of STCharacters that is not among its own traditional forms)
     and which only traditional writing uses (likewise in TSCharacters).
@@ -163,7 +199,8 @@ def variants_bin(t):
     first), so statistics of simplified text can score traditional text.
     Format: b"CQV1" | u32 first | u32 last | bitset simplified-only |
     bitset traditional-only, one bit per code point first..=last, LSB first |
-    u32 n | n times (u32 traditional, u32 simplified), sorted."""
+    u32 n | n times (u32 traditional, u32 simplified), sorted | bitset of the
+    characters Cantonese marks (see cantonese_marked), over first..=last."""
     n = HAN_HI - HAN_LO + 1
     sets = []
     for name in ["STCharacters", "TSCharacters"]:
@@ -179,7 +216,24 @@ def variants_bin(t):
     folds = sorted((ord(k), ord(vs[0])) for k, vs in t["TSCharacters"].items()
                    if len(k) == 1 and k not in vs and len(vs[0]) == 1)
     fold_bytes = struct.pack("<I", len(folds)) + b"".join(struct.pack("<II", a, b) for a, b in folds)
-    return b"CQV1" + struct.pack("<II", HAN_LO, HAN_HI) + sets[0] + sets[1] + fold_bytes
+    marked = bytearray((n + 7) // 8)
+    for c in cantonese:
+        o = ord(c) - HAN_LO
+        marked[o >> 3] |= 1 << (o & 7)
+    return (b"CQV2" + struct.pack("<II", HAN_LO, HAN_HI) + sets[0] + sets[1] + fold_bytes
+            + bytes(marked))
+
+
+def cantonese_marked(yue, zh, hant):
+    """Characters that written Cantonese uses and Mandarin hardly does (`咁 啲 嘅 咗 唔 揾`):
+    at least CANTONESE_MIN_P of HKCanCor's characters, and CANTONESE_RATIO times as frequent
+    there as in the zh or the zh-Hant list. Where the undamaged text shows none of them, a
+    candidate among them is unlikely (`布列松` had read `布列揾`)."""
+    py = syllable_probs(yue, HAN_LO, HAN_HI)
+    pz = syllable_probs(zh, HAN_LO, HAN_HI)
+    ph = syllable_probs(hant, HAN_LO, HAN_HI)
+    return sorted(c for c, p in py.items()
+                  if p >= CANTONESE_MIN_P and p > CANTONESE_RATIO * max(pz.get(c, 0.0), ph.get(c, 0.0)))
 
 
 def convert(word, phrases, chars, longest):
@@ -243,11 +297,6 @@ def main():
     for w in set(jieba) | set(large_zh):
         zh[w] = (1 - ZH_SPOKEN) * jieba.get(w, 0.0) + ZH_SPOKEN * large_zh.get(w, 0.0)
     t = opencc_tables(sdist)
-    variants = variants_bin(t)
-    vpath = os.path.join(os.path.dirname(out_path) or ".", "zh_variants.bin")
-    with open(vpath, "wb") as fh:
-        fh.write(variants)
-    print(f"{vpath}: {len(variants)} bytes, sha256 {hashlib.sha256(variants).hexdigest()}")
     longest = max(len(k) for k in t["STPhrases"])
     phrases, chars = first(t["STPhrases"]), first(t["STCharacters"])
     tw, hk = first(t["TWVariants"]), first(t["HKVariants"])
@@ -259,9 +308,18 @@ def main():
         for v in {base, "".join(tw.get(c, c) for c in base), "".join(hk.get(c, c) for c in base)}:
             if v != w:
                 hant[v] = max(hant.get(v, 0.0), p)
+    yue_p = hkcancor_words(fetch(PYCANTONESE, PYCANTONESE_SHA))
+    yue = {w: YUE_WEIGHT * p for w, p in yue_p.items()}
+    marked = cantonese_marked(yue_p, zh, hant)
+    print(f"{len(marked)} characters mark Cantonese: {''.join(marked)}", file=sys.stderr)
+    variants = variants_bin(t, marked)
+    vpath = os.path.join(os.path.dirname(out_path) or ".", "zh_variants.bin")
+    with open(vpath, "wb") as fh:
+        fh.write(variants)
+    print(f"{vpath}: {len(variants)} bytes, sha256 {hashlib.sha256(variants).hexdigest()}")
     ja = wordfreq_list(wheel, "large_ja")
     ko = wordfreq_list(wheel, "small_ko")
-    langs = {"zh": zh, "zh-Hant": hant, "ja": ja, "ko": ko}
+    langs = {"zh": zh, "zh-Hant": hant, "yue": yue, "ja": ja, "ko": ko}
     merged = {}
     for lang, words in langs.items():
         kept = 0

@@ -325,8 +325,8 @@ fn parse_word_pairs(bytes: &[u8]) -> Result<WordPairs, String> {
 /// Traditional-only characters and their simplified forms
 /// (`data/zh_variants.bin`, see data/build_cjk_dict.py).
 fn parse_folds(bytes: &[u8]) -> Result<HashMap<u32, u32>, String> {
-    if bytes.get(0..4) != Some(b"CQV1") {
-        return Err("zh_variants.bin: not a CQV1 file".into());
+    if bytes.get(0..4) != Some(b"CQV2") {
+        return Err("zh_variants.bin: not a CQV2 file".into());
     }
     let le32 = |p: usize| fixed::<4>(bytes, p).map(u32::from_le_bytes);
     let span = le32(8)?.saturating_sub(le32(4)?) as usize + 1;

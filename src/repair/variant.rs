@@ -1,5 +1,5 @@
 //! Which writing the text around a damaged run is in: Hangul or kana,
-//! simplified or traditional Han. A lost byte often leaves candidates of
+//! simplified or traditional Han, Cantonese or Mandarin. A lost byte often leaves candidates of
 //! both (`嗎` and `吗` differ in where the byte was lost; `ㅎ` and `ぅ` share
 //! two bytes), and the word statistics, which hold every CJK language, cannot
 //! tell them apart; the characters that came through undamaged can.
@@ -19,6 +19,8 @@ struct Tables {
     hi: u32,
     simplified: Vec<u8>,
     traditional: Vec<u8>,
+    /// Characters written Cantonese uses and Mandarin hardly does (`咁 啲 嘅`).
+    cantonese: Vec<u8>,
     /// Traditional-only character → its simplified form, sorted.
     folds: Vec<(u32, u32)>,
 }
@@ -31,13 +33,14 @@ fn tables() -> &'static Tables {
             hi: 0,
             simplified: Vec::new(),
             traditional: Vec::new(),
+            cantonese: Vec::new(),
             folds: Vec::new(),
         })
     })
 }
 
 fn parse(bytes: &[u8]) -> Option<Tables> {
-    if bytes.get(0..4)? != b"CQV1" {
+    if bytes.get(0..4)? != b"CQV2" {
         return None;
     }
     let le32 = |p: usize| Some(u32::from_le_bytes(bytes.get(p..p + 4)?.try_into().ok()?));
@@ -56,6 +59,7 @@ fn parse(bytes: &[u8]) -> Option<Tables> {
         hi,
         simplified: bytes.get(12..12 + n)?.to_vec(),
         traditional: bytes.get(12 + n..12 + 2 * n)?.to_vec(),
+        cantonese: bytes.get(pos..pos + n)?.to_vec(),
         folds,
     })
 }
@@ -68,21 +72,29 @@ enum Han {
     Traditional,
 }
 
-fn han_variant(c: char) -> Option<Han> {
+/// Whether `c`'s bit is set in one of the tables' sets.
+fn in_set(c: char, set: impl Fn(&Tables) -> &[u8]) -> bool {
     let t = tables();
     let u = c as u32;
     if !(t.lo..=t.hi).contains(&u) {
-        return None;
+        return false;
     }
     let o = (u - t.lo) as usize;
-    let bit = |set: &[u8]| set.get(o >> 3).is_some_and(|b| b & (1 << (o & 7)) != 0);
-    if bit(&t.simplified) {
+    set(t).get(o >> 3).is_some_and(|b| b & (1 << (o & 7)) != 0)
+}
+
+fn han_variant(c: char) -> Option<Han> {
+    if in_set(c, |t| &t.simplified) {
         Some(Han::Simplified)
-    } else if bit(&t.traditional) {
+    } else if in_set(c, |t| &t.traditional) {
         Some(Han::Traditional)
     } else {
         None
     }
+}
+
+fn is_cantonese(c: char) -> bool {
+    in_set(c, |t| &t.cantonese)
 }
 
 /// The simplified form of a character only traditional writing uses (so
@@ -113,6 +125,9 @@ pub(crate) struct ScriptCounts {
     kana: u32,
     simplified: u32,
     traditional: u32,
+    /// Han characters, and those of them that mark Cantonese.
+    han: u32,
+    cantonese: u32,
 }
 
 impl ScriptCounts {
@@ -130,6 +145,10 @@ impl ScriptCounts {
                 Some(Han::Traditional) => self.traditional += 1,
                 None => {}
             }
+            if is_han(c) {
+                self.han += 1;
+                self.cantonese += u32::from(is_cantonese(c));
+            }
         }
     }
 
@@ -142,6 +161,10 @@ impl ScriptCounts {
             hangul: 2.0 * against(self.hangul, self.kana),
             simplified: against(self.simplified, self.traditional),
             traditional: against(self.traditional, self.simplified),
+            // Cantonese writes one of these in every few characters (HKCanCor: 1 in 6); a text
+            // with fewer than 1 in 30 is Mandarin. Chosen on the dev texts: 1 in 10 cost
+            // dev_zh_hant (Mandarin and Cantonese dialogues in one text) `攞`; 30 and 60 alike.
+            cantonese: against(CANTONESE_SHARE.saturating_mul(self.cantonese), self.han),
         }
     }
 }
@@ -151,6 +174,12 @@ impl ScriptCounts {
 /// is mixed or silent, up to `MAX` nats as the evidence grows
 /// (2 ln((other + 1) / (own + 1)): three traditional characters and no
 /// simplified one cost a simplified candidate 2.8).
+const CANTONESE_SHARE: u32 = 30;
+
+fn is_han(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3134F)
+}
+
 fn against(own: u32, other: u32) -> f32 {
     const MAX: f32 = 6.0;
     let r = ((other as f32 + 1.0) / (own as f32 + 1.0)).ln();
@@ -164,6 +193,7 @@ pub(crate) struct Tilt {
     hangul: f32,
     simplified: f32,
     traditional: f32,
+    cantonese: f32,
 }
 
 impl Tilt {
@@ -177,10 +207,15 @@ impl Tilt {
         } else if is_kana(c) {
             self.kana
         } else {
-            match han_variant(c) {
+            let variant = match han_variant(c) {
                 Some(Han::Simplified) => self.simplified,
                 Some(Han::Traditional) => self.traditional,
                 None => 0.0,
+            };
+            if is_cantonese(c) {
+                variant + self.cantonese
+            } else {
+                variant
             }
         }
     }
@@ -234,6 +269,19 @@ mod tests {
         assert_eq!(t.of('ㅎ'), 0.0);
         let t = counts("ありがとう").tilt();
         assert!(t.of('ㅎ') < -2.0, "{t:?}");
+    }
+
+    #[test]
+    fn mandarin_text_tilts_against_cantonese_characters_and_cantonese_text_does_not() {
+        assert!(is_cantonese('咁') && is_cantonese('啲') && is_cantonese('揾'));
+        // Mandarin writes these too.
+        assert!(!is_cantonese('係') && !is_cantonese('松') && !is_cantonese('我'));
+        let t = counts("我忽然想到布列松所说的决定性瞬间").tilt();
+        assert!(t.of('揾') < -4.0, "{t:?}");
+        assert_eq!(t.of('松'), 0.0);
+        let t = counts("聽日得唔得閒？咁約十二點喺酒樓，啲蝦餃好正").tilt();
+        assert_eq!(t.of('咁'), 0.0, "{t:?}");
+        assert_eq!(t.of('攞'), 0.0);
     }
 
     #[test]

@@ -963,7 +963,12 @@ fn admit_letters_beside_runs(
 ) {
     let runs: Vec<(usize, usize)> = kept
         .iter()
-        .filter(|&&k| !matches!(verdicts.get(k), Some(Verdict::LoneLetter { .. })))
+        .filter(|&&k| {
+            !matches!(
+                verdicts.get(k),
+                Some(Verdict::LoneLetter { .. } | Verdict::NeedsDocument)
+            )
+        })
         .filter_map(|&k| page.clusters.get(k).map(|c| (c.start, c.end)))
         .collect();
     if runs.is_empty() {
@@ -972,7 +977,12 @@ fn admit_letters_beside_runs(
     let source = |s: usize, e: usize| chars.get(s..e).unwrap_or(&[]);
     let sequences: std::collections::HashSet<&[char]> = if doc_strong {
         kept.iter()
-            .filter(|&&k| !matches!(verdicts.get(k), Some(Verdict::LoneLetter { .. })))
+            .filter(|&&k| {
+                !matches!(
+                    verdicts.get(k),
+                    Some(Verdict::LoneLetter { .. } | Verdict::NeedsDocument)
+                )
+            })
             .filter_map(|&k| page.clusters.get(k))
             .flat_map(|c| page.tokens.get(c.tok_lo..c.tok_hi).unwrap_or(&[]))
             .filter(|t| t.fixed.is_some())
@@ -1161,6 +1171,7 @@ fn admitted(verdict: Option<&Verdict>, c: &Cluster, doc_strong: bool) -> bool {
         Some(Verdict::Detection) => detect::accept(c, doc_strong),
         Some(Verdict::OwnEvidence) => detect::accept(c, false),
         Some(Verdict::KnownWord) => detect::accept(c, true),
+        Some(Verdict::NeedsDocument) => doc_strong && detect::accept(c, true),
         Some(Verdict::LoneLetter { weird }) => {
             detect::accept(c, false) && (*weird >= 2 || (doc_strong && *weird >= 1))
         }
@@ -1638,6 +1649,10 @@ enum Verdict {
     /// characters that are clearly not writing (`weird`) or a document that
     /// shows mojibake elsewhere.
     LoneLetter { weird: u8 },
+    /// One character read from symbols only, standing alone (`symbols_to_a_stranger`): only a
+    /// document that shows the page's mojibake elsewhere
+    /// admits it.
+    NeedsDocument,
 }
 
 /// Judge what a cluster would become: how its result meets the letters
@@ -1675,6 +1690,9 @@ fn judge_result(chars: &[char], page: &PageScan, k: usize, probe: &mut Candidate
     if !fixed_pairs_fit {
         return Verdict::Reject;
     }
+    if symbols_to_a_stranger(chars, cl, toks) {
+        return Verdict::NeedsDocument;
+    }
     if reads_as_a_word(chars, cl, toks, probe) {
         return Verdict::PlainWord;
     }
@@ -1708,6 +1726,39 @@ fn judge_result(chars: &[char], page: &PageScan, k: usize, probe: &mut Candidate
         Some(true) => Verdict::OwnEvidence,
         Some(false) => judge_word(chars, page, cl, toks, left.is_some() || right.is_some()),
     }
+}
+
+/// Whether the cluster is one character read from symbols only, standing alone (no letter on
+/// either side), that is a letter of another script than Latin or a math operator read from
+/// math operators: IBM437's `∞┐║` → `쿺`, Mac Roman's `√∑` → `÷`. Clean math and box
+/// drawing read that way as often as mojibake does (both turned up in the property test of
+/// clean text). Latin results are left to the lone-letter rules (`√©` is `é` in `caf√©`).
+fn symbols_to_a_stranger(chars: &[char], cl: &Cluster, toks: &[Token]) -> bool {
+    let [tok] = toks else {
+        return false;
+    };
+    let Some(result) = tok.fixed else {
+        return false;
+    };
+    let source = chars.get(cl.start..cl.end).unwrap_or(&[]);
+    if source.iter().any(|&c| plausible::is_letter(c)) {
+        return false;
+    }
+    // Glued to a letter, it is part of a word, and the word rules judge it (`k╬⌐` is `kΩ`,
+    // `10 ┬╡F` is `10 µF`).
+    let alone = plausible::neighbours(chars, cl.start, cl.end) == (None, None);
+    alone
+        && match plausible::script(result) {
+            // A price keeps its reading (`¬£175` is `£175`); a math operator read from math
+            // operators says nothing.
+            None => is_math_operator(result) && source.iter().all(|&c| is_math_operator(c)),
+            Some(plausible::Script::Latin) => false,
+            Some(_) => true,
+        }
+}
+
+fn is_math_operator(c: char) -> bool {
+    matches!(c, '\u{2200}'..='\u{22FF}' | '¬' | '±' | '×' | '÷' | '⁄')
 }
 
 /// The first and last characters of what the cluster's result decodes to when the result is
@@ -1760,12 +1811,15 @@ fn reads_as_a_word(chars: &[char], cl: &Cluster, toks: &[Token], probe: &mut Can
     // capitals to lower case (IBM850's `ÔÇö` is a dash).
     let word = || left.into_iter().chain(src.iter().copied()).chain(right);
     let cased = !lower_then_upper(word()) && !capitals_then_lower(word());
-    // Nor does a Latin "word" of accented vowels only that reads as symbols (IBM850's `Ôöé` is
-    // box drawing). Words of accented consonants (`Řľčśż`), and vowels that would read as letters
-    // of another script (`øÿüÿà` as Arabic), stay words: the property test draws both.
-    let to_symbols = toks
-        .iter()
-        .all(|t| t.fixed.is_some_and(|c| plausible::script(c).is_none()));
+    // Nor does a Latin "word" of accented vowels only that reads as the symbols of
+    // U+2000..U+2BFF — punctuation, arrows, math, box drawing (IBM850's `Ôöé` is `│`, `Ôëê` is
+    // `≈`). Words of accented consonants (`Řľčśż`), and vowels that would read as another
+    // script's letters or marks (`øÿüÿà` as Arabic letters, `ÿåÿü` as Arabic `،؟`), stay words:
+    // the property test draws them.
+    let to_symbols = toks.iter().all(|t| {
+        t.fixed
+            .is_some_and(|c| matches!(c, '\u{2000}'..='\u{2BFF}'))
+    });
     let plain = x != plausible::Script::Latin
         || word().take(3).count() < 3
         || !word().all(accented_vowel)

@@ -309,12 +309,32 @@ fn box_drawing_and_units_are_no_words() {
     assert_lossless_round_restored(CodePage::Ibm850, &["│ id  │ név  │", "║ Zoë      ║ 1200 ║"]);
     // Vowels only: a word of accented consonants stays a word (windows-1250 reads `Řľčśż` as
     // `ؾ蜿`; the property test drew it when the rule said "accented letters only").
-    for clean in ["Řľčśż", "øÿüÿà", "Žluťoučký kůň", "Ďŕžť"] {
+    for clean in ["Řľčśż", "øÿüÿà", "ÿåÿü", "Žluťoučký kůň", "Ďŕžť"] {
         assert_eq!(Repairer::new().repair(clean).text, clean);
     }
     assert_lossless_round_restored(
         CodePage::Ibm437,
         &["Resistance 4.7 kΩ, capacitance 10 µF, so τ = RC ≈ 47 ms."],
+    );
+}
+
+#[test]
+fn symbols_alone_read_as_a_syllable_or_an_operator_need_the_documents_evidence() {
+    // Clean math and box drawing that a page reads as one character: IBM437 `∞┐║` is the bytes
+    // of `쿺`, Mac Roman `√∑` those of `÷` (both found by the property test of clean text at
+    // 100,000 cases).
+    for clean in ["∞┐║", "x ∞┐║ y", "√∑", "a √∑ b", "∑ √∑ ∞"] {
+        assert_eq!(Repairer::new().repair(clean).text, clean);
+    }
+    // In a text that shows the page's mojibake elsewhere they are read: `그` alone is IBM437's
+    // `Ω╖╕`, `÷` Mac Roman's `√∑`; prices stay read alone (`¬£175` is `£175`).
+    assert_lossless_round_restored(CodePage::Ibm437, &["그 사람이 왔어요, 그 사람 말이야"]);
+    assert_lossless_round_restored(
+        CodePage::MacRoman,
+        &[
+            "Crème brûlée ÷ 2 for the café, déjà vu",
+            "Tickets were 5×£35, so £175 in total before fees.",
+        ],
     );
 }
 

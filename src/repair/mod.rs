@@ -961,21 +961,8 @@ fn admit_letters_beside_runs(
     (evidenced, doc_strong): (bool, bool),
     kept: &mut Vec<usize>,
 ) {
-    let runs: Vec<(usize, usize)> = kept
-        .iter()
-        .filter(|&&k| {
-            !matches!(
-                verdicts.get(k),
-                Some(Verdict::LoneLetter { .. } | Verdict::NeedsDocument)
-            )
-        })
-        .filter_map(|&k| page.clusters.get(k).map(|c| (c.start, c.end)))
-        .collect();
-    if runs.is_empty() {
-        return;
-    }
-    let source = |s: usize, e: usize| chars.get(s..e).unwrap_or(&[]);
-    let sequences: std::collections::HashSet<&[char]> = if doc_strong {
+    // The kept runs accepted on their own evidence, not for the document's sake.
+    let own_runs = || {
         kept.iter()
             .filter(|&&k| {
                 !matches!(
@@ -984,6 +971,14 @@ fn admit_letters_beside_runs(
                 )
             })
             .filter_map(|&k| page.clusters.get(k))
+    };
+    let runs: Vec<(usize, usize)> = own_runs().map(|c| (c.start, c.end)).collect();
+    if runs.is_empty() {
+        return;
+    }
+    let source = |s: usize, e: usize| chars.get(s..e).unwrap_or(&[]);
+    let sequences: std::collections::HashSet<&[char]> = if doc_strong {
+        own_runs()
             .flat_map(|c| page.tokens.get(c.tok_lo..c.tok_hi).unwrap_or(&[]))
             .filter(|t| t.fixed.is_some())
             .map(|t| source(t.start, t.end))

@@ -7,6 +7,7 @@
 use std::sync::OnceLock;
 
 use super::eojeol::is_hangul;
+use super::lm::is_han;
 
 static VARIANT_BYTES: &[u8] =
     include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/zh_variants.bin"));
@@ -175,10 +176,6 @@ impl ScriptCounts {
 /// (2 ln((other + 1) / (own + 1)): three traditional characters and no
 /// simplified one cost a simplified candidate 2.8).
 const CANTONESE_SHARE: u32 = 30;
-
-fn is_han(c: char) -> bool {
-    matches!(c as u32, 0x3400..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3134F)
-}
 
 fn against(own: u32, other: u32) -> f32 {
     const MAX: f32 = 6.0;

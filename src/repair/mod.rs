@@ -24,6 +24,7 @@ pub use damage::{
     UndefinedState,
 };
 pub use detect::{forget_patterns, looks_damaged};
+use dict::FastSet;
 pub use dict::{dict_load_time, preload_dict};
 pub use lm::CorpusStats;
 pub use report::{explain, Explained, FileReport, LOW_CONFIDENCE};
@@ -976,8 +977,30 @@ fn admit_letters_beside_runs(
     if runs.is_empty() {
         return;
     }
+    // The clusters that could be admitted, before the costlier tests of why.
+    let pending: Vec<(usize, bool)> = page
+        .clusters
+        .iter()
+        .enumerate()
+        .filter_map(|(k, c)| {
+            let (lone, plain) = match verdicts.get(k) {
+                Some(Verdict::LoneLetter { .. }) => (true, false),
+                Some(Verdict::PlainWord) => (false, c.tok_hi - c.tok_lo == 1),
+                _ => (false, false),
+            };
+            ((lone || plain)
+                && detect::accept(c, true)
+                && (evidenced || page.whole(c))
+                && kept.binary_search(&k).is_err())
+            .then_some((k, lone))
+        })
+        .collect();
+    if pending.is_empty() {
+        return;
+    }
     let source = |s: usize, e: usize| chars.get(s..e).unwrap_or(&[]);
-    let sequences: std::collections::HashSet<&[char]> = if doc_strong {
+    // Built only here: a page's runs hold thousands of sequences, and most texts need none.
+    let sequences: FastSet<&[char]> = if doc_strong {
         own_runs()
             .flat_map(|c| page.tokens.get(c.tok_lo..c.tok_hi).unwrap_or(&[]))
             .filter(|t| t.fixed.is_some())
@@ -986,16 +1009,11 @@ fn admit_letters_beside_runs(
     } else {
         Default::default()
     };
-    // `kept` is in text order: a binary search tells what it holds.
-    let added: Vec<usize> = page
-        .clusters
-        .iter()
-        .enumerate()
-        .filter(|&(k, c)| {
-            let (lone, plain) = match verdicts.get(k) {
-                Some(Verdict::LoneLetter { .. }) => (true, false),
-                Some(Verdict::PlainWord) => (false, c.tok_hi - c.tok_lo == 1),
-                _ => (false, false),
+    let added: Vec<usize> = pending
+        .into_iter()
+        .filter(|&(k, lone)| {
+            let Some(c) = page.clusters.get(k) else {
+                return false;
             };
             let seen = || sequences.contains(source(c.start, c.end));
             let beside = || {
@@ -1004,11 +1022,7 @@ fn admit_letters_beside_runs(
                     .flatten()
                     .any(|(s, e)| overlaps_any(&runs, s, e))
             };
-            (lone || plain)
-                && detect::accept(c, true)
-                && (evidenced || page.whole(c))
-                && kept.binary_search(&k).is_err()
-                && (seen() || (lone && beside()))
+            seen() || (lone && beside())
         })
         .map(|(k, _)| k)
         .collect();

@@ -356,6 +356,9 @@ struct Edge {
     logp: f32,
     /// Offset into the choice pool: candidate index per covered slot.
     choices: u32,
+    /// The edge's word in the word-pair tables if it goes through a damaged slot, or
+    /// [`NO_WORD`]: two such edges in a row get the pair's evidence from each other.
+    word: u32,
 }
 
 const MAX_WORD: usize = 6;
@@ -364,6 +367,14 @@ const MAX_WORD: usize = 6;
 /// word and character scores. Chosen on the dev texts (dev_dialogue_1/2,
 /// dev_zh_hant): 0.5, 0.75 and 1.0 about equal, 1.5 and 2.0 worse.
 const WORD_PAIR_WEIGHT: f32 = 1.0;
+
+/// Weight of the word-sequence evidence between two edges through damage (`pair_link`).
+/// Chosen on the dev texts and seed 000's hand-checked spots: errors on dev_zh_hant /
+/// dev_dialogue_1 / dev_dialogue_2 and spots right at 0 (no link), 0.25, 0.5, 0.75, 1.0: 23/4/26
+/// 48, 23/4/27 48, 22/4/25 48, 21/4/26 46, 21/4/26 46. At full weight a pair the model knows
+/// outbids a word it knows whole (`仍不` over `从不`: libime sees `从 不` rarely because `从不` is
+/// one of its words).
+const LINK_WEIGHT: f32 = 0.5;
 
 /// Weight of a syllable's cost of standing alone as an eojeol (`eojeol::alone_cost`): chosen on
 /// dev_ko.txt, where 0.5 to 3 restore the same characters (31 wrong; 38 without it).
@@ -406,6 +417,15 @@ pub(crate) struct DecodeScratch {
     best: Vec<f32>,
     back: Vec<usize>,
     beta: Vec<f32>,
+    /// Per edge: forward sum and best score up to and including it, the edge before it on its
+    /// best path, and the backward sum after it.
+    alpha_e: Vec<f32>,
+    best_e: Vec<f32>,
+    back_e: Vec<usize>,
+    beta_e: Vec<f32>,
+    /// Per position: the edges with a word ending (`by_end`) or starting (`by_start`) there.
+    by_end: Vec<Vec<u32>>,
+    by_start: Vec<Vec<u32>>,
     pub chosen: Vec<u32>,
     pub post_off: Vec<u32>,
     pub post: Vec<f32>,
@@ -415,13 +435,17 @@ impl DecodeScratch {
     /// Forward (sum) and Viterbi (max) in one sweep over the edges. They
     /// were generated in order of their start, which is all the sweep
     /// needs: every edge into a node starts earlier.
-    fn sweep(&mut self, m: usize) {
+    fn sweep(&mut self, m: usize, dict: &Dict) {
         let lut = softplus_table();
         let DecodeScratch {
             edges,
             alpha,
             best,
             back,
+            alpha_e,
+            best_e,
+            back_e,
+            by_end,
             ..
         } = self;
         alpha.clear();
@@ -430,22 +454,49 @@ impl DecodeScratch {
         best.resize(m + 1, f32::NEG_INFINITY);
         back.clear();
         back.resize(m + 1, usize::MAX);
+        alpha_e.clear();
+        best_e.clear();
+        back_e.clear();
+        by_end.iter_mut().for_each(Vec::clear);
+        by_end.resize_with(m + 1, Vec::new);
         alpha[0] = 0.0;
         best[0] = 0.0;
         for (ei, e) in edges.iter().enumerate() {
             let (s, t) = (e.start as usize, e.end as usize);
-            alpha[t] = log_add_fast(lut, alpha[t], alpha[s] + e.logp);
-            let v = best[s] + e.logp;
-            if v > best[t] {
-                best[t] = v;
+            let (mut a_in, mut b_in, mut b_from) = (alpha[s], best[s], back[s]);
+            if e.word != NO_WORD {
+                for &pj in &by_end[s] {
+                    let pj = pj as usize;
+                    let b = edges
+                        .get(pj)
+                        .map_or(0.0, |p| pair_link(dict, p.word, e.word));
+                    if b > 0.0 {
+                        a_in = log_add(a_in, alpha_e[pj] + b.exp_m1().ln());
+                        if best_e[pj] + b > b_in {
+                            b_in = best_e[pj] + b;
+                            b_from = pj;
+                        }
+                    }
+                }
+            }
+            let (ae, be) = (a_in + e.logp, b_in + e.logp);
+            alpha_e.push(ae);
+            best_e.push(be);
+            back_e.push(b_from);
+            alpha[t] = log_add_fast(lut, alpha[t], ae);
+            if be > best[t] {
+                best[t] = be;
                 back[t] = ei;
+            }
+            if e.word != NO_WORD {
+                by_end[t].push(ei as u32);
             }
         }
     }
 
     /// The backward sweep, then every candidate's posterior: the summed
     /// weight of the paths through it.
-    fn posteriors(&mut self, slots: &[Slot]) {
+    fn posteriors(&mut self, slots: &[Slot], dict: &Dict) {
         let m = slots.len();
         let lut = softplus_table();
         let DecodeScratch {
@@ -453,6 +504,9 @@ impl DecodeScratch {
             pool,
             alpha,
             beta,
+            alpha_e,
+            beta_e,
+            by_start,
             post_off,
             post,
             ..
@@ -460,9 +514,27 @@ impl DecodeScratch {
         beta.clear();
         beta.resize(m + 1, f32::NEG_INFINITY);
         beta[m] = 0.0;
-        for e in edges.iter().rev() {
+        beta_e.clear();
+        beta_e.resize(edges.len(), f32::NEG_INFINITY);
+        by_start.iter_mut().for_each(Vec::clear);
+        by_start.resize_with(m + 1, Vec::new);
+        for (ei, e) in edges.iter().enumerate().rev() {
             let (s, t) = (e.start as usize, e.end as usize);
-            beta[s] = log_add_fast(lut, beta[s], beta[t] + e.logp);
+            let mut out = beta[t];
+            if e.word != NO_WORD {
+                for &nj in &by_start[t] {
+                    let nj = nj as usize;
+                    if let Some(n) = edges.get(nj) {
+                        let b = pair_link(dict, e.word, n.word);
+                        if b > 0.0 {
+                            out = log_add(out, n.logp + beta_e[nj] + b.exp_m1().ln());
+                        }
+                    }
+                }
+                by_start[s].push(ei as u32);
+            }
+            beta_e[ei] = out;
+            beta[s] = log_add_fast(lut, beta[s], out + e.logp);
         }
         let z = alpha[m];
         post_off.clear();
@@ -477,10 +549,10 @@ impl DecodeScratch {
         if !z.is_finite() {
             return;
         }
-        for e in edges.iter() {
+        for (ei, e) in edges.iter().enumerate() {
             let (s, t) = (e.start as usize, e.end as usize);
             // Below 1e-9 an edge cannot move a posterior; skip the exp.
-            let x = alpha[s] + e.logp + beta[t] - z;
+            let x = alpha_e[ei] + beta_e[ei] - z;
             if x.is_nan() || x < MIN_LOG_WEIGHT {
                 continue;
             }
@@ -504,20 +576,19 @@ impl DecodeScratch {
             edges,
             pool,
             back,
+            back_e,
             chosen,
             ..
         } = self;
         chosen.clear();
         chosen.resize(m, 0);
-        let mut t = m;
-        while t > 0 {
-            let ei = back[t];
-            let Some(e) = edges.get(ei) else { break };
-            let s = e.start as usize;
+        let mut ei = back.get(m).copied().unwrap_or(usize::MAX);
+        while let Some(e) = edges.get(ei) {
+            let (s, t) = (e.start as usize, e.end as usize);
             for (k, slot) in (s..t).enumerate() {
                 chosen[slot] = u32::from(pool.get(e.choices as usize + k).copied().unwrap_or(0));
             }
-            t = s;
+            ei = back_e.get(ei).copied().unwrap_or(usize::MAX);
         }
     }
 }
@@ -592,8 +663,8 @@ impl Scorer<'_> {
         self.score_context(slots, left, right, sc);
         self.context_words(slots, left, right, sc);
         self.build_edges(slots, sc);
-        sc.sweep(slots.len());
-        sc.posteriors(slots);
+        sc.sweep(slots.len(), self.dict);
+        sc.posteriors(slots, self.dict);
         sc.back_trace(slots.len());
     }
 
@@ -812,22 +883,23 @@ impl Scorer<'_> {
             for (ci, &lp) in single[lo..hi].iter().enumerate() {
                 let ctx = ctx_l.get(lo + ci).copied().unwrap_or(0.0)
                     + ctx_r.get(lo + ci).copied().unwrap_or(0.0);
-                let seq = slots[a]
+                let word = slots[a]
                     .cands
                     .get(ci)
                     .filter(|_| slots[a].cands.len() > 1)
                     .and_then(|&c| self.dict.child(ROOT, c))
                     .filter(|&n| self.dict.word_logp(n).is_finite())
-                    .and_then(|n| self.dict.pair_word(n))
-                    .map_or(0.0, |w| {
-                        pair_bonus(self.dict, lword, a, w)
-                            + pair_bonus_after(self.dict, rword, a + 1, w)
-                    });
+                    .and_then(|n| self.dict.pair_word(n));
+                let seq = word.map_or(0.0, |w| {
+                    pair_bonus(self.dict, lword, a, w)
+                        + pair_bonus_after(self.dict, rword, a + 1, w)
+                });
                 edges.push(Edge {
                     start: a as u32,
                     end: a as u32 + 1,
                     logp: lp + ctx + seq,
                     choices: pool.len() as u32,
+                    word: word.unwrap_or(NO_WORD),
                 });
                 pool.push(ci as u8);
             }
@@ -880,6 +952,7 @@ impl Scorer<'_> {
                         end: a as u32 + 2,
                         logp: lp - 2.0,
                         choices: pool.len() as u32,
+                        word: NO_WORD,
                     });
                     pool.push(ci as u8);
                     pool.push(cj as u8);
@@ -1016,6 +1089,7 @@ impl Walk<'_, '_> {
                         end: (pos + 1) as u32,
                         logp: wl + el + er + tilt + seq,
                         choices: pool.len() as u32,
+                        word: word.unwrap_or(NO_WORD),
                     });
                     pool.extend_from_slice(path);
                 }
@@ -1040,6 +1114,14 @@ fn pair_bonus(dict: &Dict, lword: &[u32], a: usize, w: u32) -> f32 {
         Some(&l) if l != NO_WORD => WORD_PAIR_WEIGHT * dict.word_pair(l, w).max(0.0),
         _ => 0.0,
     }
+}
+
+/// Word-sequence evidence between two edges in a row that both go through damage (`吃` then
+/// `東西` with `東`'s bytes lost): neither is undamaged context for the other, so only the
+/// lattice's paths can carry it.
+#[inline]
+fn pair_link(dict: &Dict, a: u32, b: u32) -> f32 {
+    LINK_WEIGHT * dict.word_pair(a, b).max(0.0)
 }
 
 /// The same evidence from the undamaged word after `w`, which ends at position `e`: `吃` before

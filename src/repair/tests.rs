@@ -261,6 +261,18 @@ fn one_letter_words_follow_the_words_around_them() {
 }
 
 #[test]
+fn two_guesses_in_a_row_vouch_for_each_other() {
+    // Windows-1254 drops a byte of `又` and one of `要`: `又` and `初` then read alike, and the
+    // undamaged `周` before them favours `初` (`周初`, early in the week). What says `又` is the
+    // word model's pair `又 要`, which joins two guesses, so only the lattice's paths can carry it
+    // (it read `这周初要下雨`).
+    let clean = "我看这周又要下雨了。";
+    let damaged = damage(clean, model(CodePage::Windows1254, UndefinedState::Dropped));
+    assert!(damaged.chars().count() < clean.len(), "bytes were dropped");
+    assert_eq!(Repairer::new().repair(&damaged).text, clean);
+}
+
+#[test]
 fn a_pair_seen_inside_repaired_words_is_mojibake_alone_too() {
     // Windows-1251 reads Italian `è` as `ГЁ`, a two-letter Cyrillic word, kept as one even in a
     // text full of windows-1251 runs; the same pair inside `caffГЁ` says it is mojibake. Clean

@@ -356,9 +356,13 @@ struct Edge {
     logp: f32,
     /// Offset into the choice pool: candidate index per covered slot.
     choices: u32,
-    /// The edge's word in the word-pair tables if it goes through a damaged slot, or
-    /// [`NO_WORD`]: two such edges in a row get the pair's evidence from each other.
+    /// The edge's word in the word-pair tables (for a word of several characters only if it
+    /// goes through a damaged slot), or [`NO_WORD`]: two edges with words in a row, one of them
+    /// through damage, get the pair's evidence from each other.
     word: u32,
+    /// Whether the edge goes through a damaged slot: a link needs one such edge, since two
+    /// undamaged ones are alike for every choice.
+    damaged: bool,
 }
 
 const MAX_WORD: usize = 6;
@@ -368,12 +372,13 @@ const MAX_WORD: usize = 6;
 /// dev_zh_hant): 0.5, 0.75 and 1.0 about equal, 1.5 and 2.0 worse.
 const WORD_PAIR_WEIGHT: f32 = 1.0;
 
-/// Weight of the word-sequence evidence between two edges through damage (`pair_link`).
+/// Weight of the word-sequence evidence between two edges in a row (`pair_link`).
 /// Chosen on the dev texts and seed 000's hand-checked spots: errors on dev_zh_hant /
 /// dev_dialogue_1 / dev_dialogue_2 and spots right at 0 (no link), 0.25, 0.5, 0.75, 1.0: 23/4/26
 /// 48, 23/4/27 48, 22/4/25 48, 21/4/26 46, 21/4/26 46. At full weight a pair the model knows
 /// outbids a word it knows whole (`仍不` over `从不`: libime sees `从 不` rarely because `从不` is
-/// one of its words).
+/// one of its words). Links from a guess to an undamaged single character beside it, at the
+/// same weight: 22/4/25 → 22/3/20, spots 48.
 const LINK_WEIGHT: f32 = 0.5;
 
 /// Weight of a syllable's cost of standing alone as an eojeol (`eojeol::alone_cost`): chosen on
@@ -469,6 +474,7 @@ impl DecodeScratch {
                     let pj = pj as usize;
                     let b = edges
                         .get(pj)
+                        .filter(|p| p.damaged || e.damaged)
                         .map_or(0.0, |p| pair_link(dict, p.word, e.word));
                     if b > 0.0 {
                         a_in = log_add(a_in, alpha_e[pj] + b.exp_m1().ln());
@@ -524,7 +530,7 @@ impl DecodeScratch {
             if e.word != NO_WORD {
                 for &nj in &by_start[t] {
                     let nj = nj as usize;
-                    if let Some(n) = edges.get(nj) {
+                    if let Some(n) = edges.get(nj).filter(|n| n.damaged || e.damaged) {
                         let b = pair_link(dict, e.word, n.word);
                         if b > 0.0 {
                             out = log_add(out, n.logp + beta_e[nj] + b.exp_m1().ln());
@@ -883,14 +889,18 @@ impl Scorer<'_> {
             for (ci, &lp) in single[lo..hi].iter().enumerate() {
                 let ctx = ctx_l.get(lo + ci).copied().unwrap_or(0.0)
                     + ctx_r.get(lo + ci).copied().unwrap_or(0.0);
+                // An undamaged character's word too: a guess beside it links to it in the
+                // paths that read it as a word of its own (`喝` before `点`), which the
+                // undamaged words of `lword`/`rword` (two characters or more after a guess)
+                // leave out.
+                let dmg = slots[a].cands.len() > 1;
                 let word = slots[a]
                     .cands
                     .get(ci)
-                    .filter(|_| slots[a].cands.len() > 1)
                     .and_then(|&c| self.dict.child(ROOT, c))
                     .filter(|&n| self.dict.word_logp(n).is_finite())
                     .and_then(|n| self.dict.pair_word(n));
-                let seq = word.map_or(0.0, |w| {
+                let seq = word.filter(|_| dmg).map_or(0.0, |w| {
                     pair_bonus(self.dict, lword, a, w)
                         + pair_bonus_after(self.dict, rword, a + 1, w)
                 });
@@ -900,6 +910,7 @@ impl Scorer<'_> {
                     logp: lp + ctx + seq,
                     choices: pool.len() as u32,
                     word: word.unwrap_or(NO_WORD),
+                    damaged: dmg,
                 });
                 pool.push(ci as u8);
             }
@@ -953,6 +964,7 @@ impl Scorer<'_> {
                         logp: lp - 2.0,
                         choices: pool.len() as u32,
                         word: NO_WORD,
+                        damaged: true,
                     });
                     pool.push(ci as u8);
                     pool.push(cj as u8);
@@ -1090,6 +1102,7 @@ impl Walk<'_, '_> {
                         logp: wl + el + er + tilt + seq,
                         choices: pool.len() as u32,
                         word: word.unwrap_or(NO_WORD),
+                        damaged: through_damage,
                     });
                     pool.extend_from_slice(path);
                 }

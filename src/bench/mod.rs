@@ -791,38 +791,44 @@ pub fn print_repair_bench(out: &mut impl std::io::Write, b: &RepairBench) -> std
             .map_or("-".into(), |c| format!("{c} of {}", b.clean_chars))
     )?;
     if let Some(s) = &b.seeds {
-        let ftfy = s.ftfy_mb_s();
-        let ratio = |c: f64| ftfy.map_or("-".into(), |f| format!("{:.1}x", c / f));
-        let (one, all) = s.round_ratios();
-        let spread = |v: &[f64]| match (v.first(), v.last()) {
-            (Some(lo), Some(hi)) => format!(" (rounds {lo:.1}x to {hi:.1}x)"),
-            _ => String::new(),
-        };
-        writeln!(
-            out,
-            "damaged seeds ({:.1} KB), best of {} alternating rounds: ftfy {} (one thread)",
-            s.bytes as f64 / 1e3,
-            s.rounds.len(),
-            ftfy.map_or("-".into(), |f| format!("{f:.2} MB/s")),
-        )?;
-        writeln!(
-            out,
-            "  colloquy, one thread:      {:>6.2} MB/s, ratio {}{}",
-            s.colloquy_mb_s(),
-            ratio(s.colloquy_mb_s()),
-            spread(&one)
-        )?;
-        writeln!(
-            out,
-            "  colloquy, {} cores:         {:>6.2} MB/s, ratio {}{}",
-            s.cores,
-            s.colloquy_all_cores_mb_s(),
-            ratio(s.colloquy_all_cores_mb_s()),
-            spread(&all)
-        )?;
+        print_seed_speed(out, s)?;
     }
     if let Some(p) = &b.precision {
         precision::print(out, p)?;
     }
+    Ok(())
+}
+
+/// The speed lines of `print_repair_bench`: ftfy and colloquy on the damaged seeds, with ratios.
+fn print_seed_speed(out: &mut impl std::io::Write, s: &SeedSpeed) -> std::io::Result<()> {
+    let ftfy = s.ftfy_mb_s();
+    let ratio = |c: f64| ftfy.map_or("-".into(), |f| format!("{:.1}x", c / f));
+    let (one, all) = s.round_ratios();
+    let spread = |v: &[f64]| match (v.first(), v.last()) {
+        (Some(lo), Some(hi)) => format!(" (rounds {lo:.1}x to {hi:.1}x)"),
+        _ => String::new(),
+    };
+    writeln!(
+        out,
+        "damaged seeds ({:.1} KB), best of {} alternating rounds: ftfy {} (one thread)",
+        s.bytes as f64 / 1e3,
+        s.rounds.len(),
+        ftfy.map_or("-".into(), |f| format!("{f:.2} MB/s")),
+    )?;
+    writeln!(
+        out,
+        "  colloquy, one thread:      {:>6.2} MB/s, ratio {}{}",
+        s.colloquy_mb_s(),
+        ratio(s.colloquy_mb_s()),
+        spread(&one)
+    )?;
+    writeln!(
+        out,
+        "  colloquy, {} cores:         {:>6.2} MB/s, ratio {}{}",
+        s.cores,
+        s.colloquy_all_cores_mb_s(),
+        ratio(s.colloquy_all_cores_mb_s()),
+        spread(&all)
+    )?;
     Ok(())
 }

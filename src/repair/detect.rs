@@ -499,14 +499,18 @@ pub(crate) fn tokenize(
     tokens: &mut Vec<Token>,
     clusters: &mut Vec<Cluster>,
 ) {
+    let page = PageRead {
+        chars,
+        scan,
+        cp,
+        ci: cp.index(),
+        dos: matches!(cp, CodePage::Ibm437 | CodePage::Ibm850),
+        wild_q,
+    };
     let t: &Table = cp.table();
-    let ci = cp.index();
-    let dos = matches!(cp, CodePage::Ibm437 | CodePage::Ibm850);
     let no_undefined = t.undefined_list.is_empty();
-    let byte_at = |k: usize| scan.bytes.get(k).map_or(0, |b| b[ci]);
-    let n = chars.len();
     let mut next = 0usize;
-    let leads = scan.leads.get(ci).map_or(&[][..], |l| l.as_slice());
+    let leads = scan.leads.get(page.ci).map_or(&[][..], |l| l.as_slice());
     let first_token = tokens.len();
     // Whole sequences holding a soft hyphen (see `SHY_KEPT`).
     let mut shy_seen = 0usize;
@@ -516,24 +520,73 @@ pub(crate) fn tokenize(
         if i < next {
             continue;
         }
-        let lead = byte_at(i);
+        let lead = page.byte_at(i);
         if !is_lead(lead) {
             continue;
         }
         let Some(&c) = chars.get(i) else { break };
+        let mut tok = page.read_sequence(i, c, lead);
+        if tok.missing > 0 || tok.wild > 0 {
+            if no_undefined {
+                continue;
+            }
+        } else {
+            let obs = tok.obs.get(..usize::from(tok.n_obs)).unwrap_or(&[]);
+            // A C1 control is a credible intermediate: under double encoding
+            // it is an undefined byte that the next layer consumes.
+            tok.fixed = decode_complete(lead, obs)
+                .filter(|&c| credible(c) || (0x80..0xA0).contains(&(c as u32)));
+            if tok.fixed.is_none() {
+                continue;
+            }
+            shy_seen += usize::from(obs.contains(&Obs::Byte(0xAD)));
+        }
+        next = tok.end;
+        add_to_clusters(clusters, tokens.len(), cp, &tok);
+        tokens.push(tok);
+    }
+    if shy_seen >= SHY_KEPT && t.droppable.contains(&0xAD) {
+        let page_tokens = tokens.get_mut(first_token..).unwrap_or_default();
+        for tok in page_tokens.iter_mut().filter(|tok| tok.fixed.is_none()) {
+            tok.shy_kept = true;
+        }
+    }
+}
+
+/// A text read under one code page, as `tokenize` walks it.
+struct PageRead<'a> {
+    chars: &'a [char],
+    scan: &'a Scan,
+    cp: CodePage,
+    ci: usize,
+    /// A DOS page, whose box drawing is evidence only where it is not drawing.
+    dos: bool,
+    wild_q: bool,
+}
+
+impl PageRead<'_> {
+    /// The page's byte for char `k` (0: ASCII or unencodable).
+    #[inline]
+    fn byte_at(&self, k: usize) -> u8 {
+        self.scan.bytes.get(k).map_or(0, |b| b[self.ci])
+    }
+
+    /// The sequence that `lead` (char `c` at `i`) starts: the continuation bytes and wildcards
+    /// after it, up to the length it announces, and the evidence they hold that the source was
+    /// no writing. `fixed` is left for the caller, which knows whether the page may lose bytes.
+    #[inline]
+    fn read_sequence(&self, i: usize, c: char, lead: u8) -> Token {
+        let (cp, chars, n) = (self.cp, self.chars, self.chars.len());
         let need = seq_len(lead) - 1;
         let mut obs = [Obs::Wild; 3];
         let mut n_obs = 0usize;
         let mut j = i + 1;
-        let mut conts = 0u8;
-        let mut wild = 0u8;
-        let mut weird = 0u8;
-        let mut prev_class = scan.class.get(i).copied().unwrap_or(0);
+        let (mut conts, mut wild, mut weird, mut box_pairs) = (0u8, 0u8, 0u8, 0u8);
+        let mut prev_class = self.scan.class.get(i).copied().unwrap_or(0);
         let mut first = true;
-        let mut box_pairs = 0u8;
         while n_obs < need && j < n {
             let ch = chars[j];
-            if ch == '\u{FFFD}' || (wild_q && ch == '?') {
+            if ch == '\u{FFFD}' || (self.wild_q && ch == '?') {
                 obs[n_obs] = Obs::Wild;
                 n_obs += 1;
                 wild += 1;
@@ -541,16 +594,16 @@ pub(crate) fn tokenize(
                     weird = weird.saturating_add(2);
                 }
             } else {
-                let b = byte_at(j);
+                let b = self.byte_at(j);
                 if !is_cont(b) {
                     break;
                 }
                 obs[n_obs] = Obs::Byte(b);
                 n_obs += 1;
                 conts += 1;
-                let k = scan.class.get(j).copied().unwrap_or(0);
+                let k = self.scan.class.get(j).copied().unwrap_or(0);
                 weird = weird.saturating_add(weird_pair(cp, c, lead, prev_class, k, first));
-                box_pairs += u8::from(dos && prev_class & k & C_BOX != 0);
+                box_pairs += u8::from(self.dos && prev_class & k & C_BOX != 0);
                 prev_class = k;
                 first = false;
             }
@@ -560,87 +613,68 @@ pub(crate) fn tokenize(
         if box_pairs > 0 && glued_to_letter(chars, i, j) {
             weird = weird.saturating_add(box_pairs);
         }
-        let missing = need - n_obs;
-        let lossy = missing > 0 || wild > 0;
-        let mut fixed = None;
-        if lossy {
-            if no_undefined {
-                continue;
-            }
-        } else {
-            // A C1 control is a credible intermediate: under double encoding
-            // it is an undefined byte that the next layer consumes.
-            fixed = decode_complete(lead, &obs[..need])
-                .filter(|&c| credible(c) || (0x80..0xA0).contains(&(c as u32)));
-            if fixed.is_none() {
-                continue;
-            }
-            shy_seen += usize::from(obs[..need].contains(&Obs::Byte(0xAD)));
-        }
-        let tok = Token {
+        Token {
             start: i,
             end: j,
-            fixed,
+            fixed: None,
             opt_lo: 0,
             opt_len: 0,
             lead,
             obs,
             n_obs: n_obs as u8,
             conts,
-            missing: missing as u8,
+            missing: (need - n_obs) as u8,
             wild,
             weird,
             shy_kept: false,
-        };
-        next = j;
-        // Group adjacent tokens into clusters and score each.
-        let extend = clusters
-            .last()
-            .is_some_and(|cl| cl.cp == cp && cl.end == i && cl.tok_hi == tokens.len());
-        if !extend {
-            clusters.push(Cluster {
-                cp,
-                start: i,
-                end: j,
-                tok_lo: tokens.len(),
-                tok_hi: tokens.len(),
-                score: 0.0,
-                anchors: 0,
-                credible: true,
-            });
         }
-        if let Some(cl) = clusters.last_mut() {
-            cl.end = j;
-            cl.tok_hi += 1;
-            cl.score += f32::from(tok.weird);
-            if tok.anchor() {
-                cl.anchors += 1;
-            }
-            // What the sequence decodes to counts too: mojibake hides
-            // common characters, an accidental reading finds odd ones.
-            if let Some(c) = tok.fixed {
-                cl.score += if !common_target(c) {
-                    -1.0
-                } else if matches!(cp, CodePage::Koi8R | CodePage::Ibm437 | CodePage::Ibm850)
-                    && tok.weird == 0
-                {
-                    // KOI8-R reads a Cyrillic letter and `ё` (`пё` → `У`)
-                    // as a Cyrillic letter, IBM850 two Latin ones
-                    // (`ãà` → `ƅ`): such a pair is a word as often as
-                    // mojibake, and needs the document's evidence.
-                    0.0
-                } else {
-                    0.5
-                };
-            }
-        }
-        tokens.push(tok);
     }
-    if shy_seen >= SHY_KEPT && t.droppable.contains(&0xAD) {
-        let page_tokens = tokens.get_mut(first_token..).unwrap_or_default();
-        for tok in page_tokens.iter_mut().filter(|tok| tok.fixed.is_none()) {
-            tok.shy_kept = true;
-        }
+}
+
+/// Add `tok` (to be token `index` of the page) to the last cluster if it follows that cluster's
+/// last token directly, else open a cluster with it; score it either way.
+#[inline]
+fn add_to_clusters(clusters: &mut Vec<Cluster>, index: usize, cp: CodePage, tok: &Token) {
+    let extend = clusters
+        .last()
+        .is_some_and(|cl| cl.cp == cp && cl.end == tok.start && cl.tok_hi == index);
+    if !extend {
+        clusters.push(Cluster {
+            cp,
+            start: tok.start,
+            end: tok.end,
+            tok_lo: index,
+            tok_hi: index,
+            score: 0.0,
+            anchors: 0,
+            credible: true,
+        });
+    }
+    let Some(cl) = clusters.last_mut() else {
+        return;
+    };
+    cl.end = tok.end;
+    cl.tok_hi += 1;
+    cl.score += f32::from(tok.weird);
+    if tok.anchor() {
+        cl.anchors += 1;
+    }
+    // What the sequence decodes to counts too: mojibake hides
+    // common characters, an accidental reading finds odd ones.
+    if let Some(c) = tok.fixed {
+        cl.score += if !common_target(c) {
+            -1.0
+        } else if matches!(cp, CodePage::Koi8R | CodePage::Ibm437 | CodePage::Ibm850)
+            && tok.weird == 0
+        {
+            // KOI8-R reads a Cyrillic letter and `ё` (`пё` → `У`)
+            // as a Cyrillic letter, IBM850 two Latin ones
+            // (`ãà` → `ƅ`): such a pair is a word as often as
+            // mojibake, and needs the document's evidence.
+            0.0
+        } else {
+            0.5
+        };
     }
 }
 

@@ -1012,7 +1012,39 @@ impl Walk<'_, '_> {
         if pos - a >= MAX_WORD {
             return;
         }
-        let cands = slot.cands;
+        let base = matches.len();
+        self.match_candidates(pos, node, slot.cands, matches);
+        let end = matches.len();
+        for i in base..end {
+            let Some(&(ci, child, cont)) = matches.get(i) else {
+                break;
+            };
+            path.push(ci);
+            let len = pos + 1 - a;
+            if len >= 2 {
+                if let Some(edge) = self.word_edge(pos, ci, child, path, pool.len()) {
+                    edges.push(edge);
+                    pool.extend_from_slice(path);
+                }
+            }
+            if cont {
+                self.dfs(pos + 1, child, path, matches, edges, pool);
+            }
+            path.pop();
+        }
+        matches.truncate(base);
+    }
+
+    /// Append to `matches` the candidates of slot `pos` (`cands`) that continue a word at
+    /// `node`: (candidate index, child node, whether the word may go on), in candidate order.
+    #[inline]
+    fn match_candidates(
+        &self,
+        pos: usize,
+        node: u32,
+        cands: &[char],
+        matches: &mut Vec<(u8, u32, bool)>,
+    ) {
         let base = matches.len();
         // A fixed char here was already probed against the edge filter by
         // the caller (the `cont` flag), which is where most branches die.
@@ -1051,71 +1083,72 @@ impl Walk<'_, '_> {
                 }
             }
         }
-        let end = matches.len();
         // A fixed char next: probe the edge filter for every match in one
         // sweep (independent loads overlap) before walking any of them.
         if let Some(next) = self.slots.get(pos + 1) {
-            if pos + 1 - a < MAX_WORD && next.cands.len() == 1 {
-                if let (Some(&f), Some(part)) = (next.cands.first(), matches.get_mut(base..end)) {
+            if pos + 1 - self.a < MAX_WORD && next.cands.len() == 1 {
+                if let (Some(&f), Some(part)) = (next.cands.first(), matches.get_mut(base..)) {
                     for m in part {
                         m.2 = self.dict.may_have_child(m.1, f as u32);
                     }
                 }
             }
         }
-        for i in base..end {
-            let Some(&(ci, child, cont)) = matches.get(i) else {
-                break;
-            };
-            path.push(ci);
-            let len = pos + 1 - a;
-            if len >= 2 {
-                let wl = self.dict.word_logp(child);
-                if wl.is_finite() {
-                    let first = path.first().map_or(0, |&x| usize::from(x));
-                    let el = self.ctx_l.get(self.lo + first).copied().unwrap_or(0.0);
-                    let er = self
-                        .single_off
-                        .get(pos)
-                        .and_then(|&o| self.ctx_r.get(o as usize + usize::from(ci)))
-                        .copied()
-                        .unwrap_or(0.0);
-                    let tilt: f32 = path
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(k, &ci)| {
-                            let off = *self.single_off.get(a + k)? as usize;
-                            self.tilts.get(off + usize::from(ci))
-                        })
-                        .sum();
-                    // Edges of undamaged characters only are alike for
-                    // every choice: no evidence needed.
-                    let through_damage = self
-                        .slots
-                        .get(a..=pos)
-                        .is_some_and(|s| s.iter().any(|s| s.cands.len() > 1));
-                    let word = self.dict.pair_word(child).filter(|_| through_damage);
-                    let seq = word.map_or(0.0, |w| {
-                        pair_bonus(self.dict, self.lword, a, w)
-                            + pair_bonus_after(self.dict, self.rword, pos + 1, w)
-                    });
-                    edges.push(Edge {
-                        start: a as u32,
-                        end: (pos + 1) as u32,
-                        logp: wl + el + er + tilt + seq,
-                        choices: pool.len() as u32,
-                        word: word.unwrap_or(NO_WORD),
-                        damaged: through_damage,
-                    });
-                    pool.extend_from_slice(path);
-                }
-            }
-            if cont {
-                self.dfs(pos + 1, child, path, matches, edges, pool);
-            }
-            path.pop();
+    }
+
+    /// The edge of the word ending at `child` (slots `a..=pos`, candidate `ci` last, `path` the
+    /// candidate per slot), if the dictionary holds it: its probability, the bigram evidence at
+    /// its outer edges, the tilts of its characters and, through damage, the word-sequence
+    /// evidence of the undamaged words beside it. `choices` is where its path goes in the pool.
+    #[inline]
+    fn word_edge(
+        &self,
+        pos: usize,
+        ci: u8,
+        child: u32,
+        path: &[u8],
+        choices: usize,
+    ) -> Option<Edge> {
+        let a = self.a;
+        let wl = self.dict.word_logp(child);
+        if !wl.is_finite() {
+            return None;
         }
-        matches.truncate(base);
+        let first = path.first().map_or(0, |&x| usize::from(x));
+        let el = self.ctx_l.get(self.lo + first).copied().unwrap_or(0.0);
+        let er = self
+            .single_off
+            .get(pos)
+            .and_then(|&o| self.ctx_r.get(o as usize + usize::from(ci)))
+            .copied()
+            .unwrap_or(0.0);
+        let tilt: f32 = path
+            .iter()
+            .enumerate()
+            .filter_map(|(k, &ci)| {
+                let off = *self.single_off.get(a + k)? as usize;
+                self.tilts.get(off + usize::from(ci))
+            })
+            .sum();
+        // Edges of undamaged characters only are alike for
+        // every choice: no evidence needed.
+        let through_damage = self
+            .slots
+            .get(a..=pos)
+            .is_some_and(|s| s.iter().any(|s| s.cands.len() > 1));
+        let word = self.dict.pair_word(child).filter(|_| through_damage);
+        let seq = word.map_or(0.0, |w| {
+            pair_bonus(self.dict, self.lword, a, w)
+                + pair_bonus_after(self.dict, self.rword, pos + 1, w)
+        });
+        Some(Edge {
+            start: a as u32,
+            end: (pos + 1) as u32,
+            logp: wl + el + er + tilt + seq,
+            choices: choices as u32,
+            word: word.unwrap_or(NO_WORD),
+            damaged: through_damage,
+        })
     }
 }
 

@@ -1227,6 +1227,32 @@ fn prefer_fitting_pages(
     spans: &[Vec<usize>; codepage::N_PAGES],
     keys: &mut [u128],
 ) {
+    let beats = page_beats(chars, pages, spans);
+    // A page that another page beats loses its ties.
+    let mut demoted: codepage::PageMask = 0;
+    for row in &beats {
+        for (q, &n) in row.iter().enumerate() {
+            if n > 0 {
+                demoted |= 1 << q;
+            }
+        }
+    }
+    if demoted == 0 {
+        return;
+    }
+    for key in keys {
+        let ci = ((*key >> 56) & 0xFF) as usize;
+        if demoted & (1 << ci) != 0 {
+            *key |= 1 << 95;
+        }
+    }
+}
+
+/// Every page's accepted runs as (start, end, page, cluster), sorted: runs of one span together.
+fn runs_by_span(
+    pages: &[Option<PageScan>; codepage::N_PAGES],
+    spans: &[Vec<usize>; codepage::N_PAGES],
+) -> Vec<(usize, usize, usize, usize)> {
     let mut runs: Vec<(usize, usize, usize, usize)> = Vec::new();
     for (ci, sp) in spans.iter().enumerate() {
         let Some(page) = pages.get(ci).and_then(|p| p.as_ref()) else {
@@ -1238,6 +1264,17 @@ fn prefer_fitting_pages(
         );
     }
     runs.sort_unstable();
+    runs
+}
+
+/// Per pair of pages: runs where the first one's reading fits better than
+/// the second one's, less runs where it fits worse.
+fn page_beats(
+    chars: &[char],
+    pages: &[Option<PageScan>; codepage::N_PAGES],
+    spans: &[Vec<usize>; codepage::N_PAGES],
+) -> [[i32; codepage::N_PAGES]; codepage::N_PAGES] {
+    let runs = runs_by_span(pages, spans);
     let reading = |ci: usize, k: usize| -> Option<String> {
         let page = pages.get(ci).and_then(|p| p.as_ref())?;
         let c = page.clusters.get(k)?;
@@ -1266,8 +1303,6 @@ fn prefer_fitting_pages(
             })
             .unwrap_or_default()
     };
-    // Per pair of pages: runs where the first one's reading fits better than
-    // the second one's, less runs where it fits worse.
     let mut beats = [[0i32; codepage::N_PAGES]; codepage::N_PAGES];
     for group in runs.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
         if group.len() < 2 {
@@ -1303,24 +1338,7 @@ fn prefer_fitting_pages(
             }
         }
     }
-    // A page that another page beats loses its ties.
-    let mut demoted: codepage::PageMask = 0;
-    for row in &beats {
-        for (q, &n) in row.iter().enumerate() {
-            if n > 0 {
-                demoted |= 1 << q;
-            }
-        }
-    }
-    if demoted == 0 {
-        return;
-    }
-    for key in keys {
-        let ci = ((*key >> 56) & 0xFF) as usize;
-        if demoted & (1 << ci) != 0 {
-            *key |= 1 << 95;
-        }
-    }
+    beats
 }
 
 /// How well `result` fits in place of `chars[start..end]` within its word, the page's other runs

@@ -787,3 +787,73 @@ pub fn looks_damaged(text: &str) -> bool {
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str, cp: CodePage, wild_q: bool) -> (Vec<Token>, Vec<Cluster>) {
+        let chars: Vec<char> = text.chars().collect();
+        let scan = Scan::new(&chars);
+        let (mut tokens, mut clusters) = (Vec::new(), Vec::new());
+        tokenize(&chars, &scan, cp, wild_q, &mut tokens, &mut clusters);
+        (tokens, clusters)
+    }
+
+    #[test]
+    fn a_sequence_that_lost_a_byte_is_one_lossy_token_beside_a_whole_one() {
+        // `不过` through windows-1254, whose undefined 0x8D (the last byte of 不) was dropped.
+        let (tokens, clusters) = read("x ä¸è¿‡ y", CodePage::Windows1254, false);
+        assert_eq!(tokens.len(), 2);
+        let (lost, whole) = (&tokens[0], &tokens[1]);
+        assert_eq!(
+            (lost.start, lost.end, lost.missing, lost.conts),
+            (2, 4, 1, 1)
+        );
+        assert_eq!(lost.fixed, None);
+        assert_eq!((whole.start, whole.end, whole.missing), (4, 7, 0));
+        assert_eq!(whole.fixed, Some('过'));
+        // Adjacent: one cluster.
+        assert_eq!(clusters.len(), 1);
+        assert_eq!((clusters[0].start, clusters[0].end), (2, 7));
+        assert_eq!((clusters[0].tok_lo, clusters[0].tok_hi), (0, 2));
+    }
+
+    #[test]
+    fn a_question_mark_stands_for_a_lost_byte_only_when_told() {
+        let (tokens, _) = read("ä¸?", CodePage::Windows1254, true);
+        assert_eq!(
+            (tokens[0].end, tokens[0].wild, tokens[0].missing),
+            (3, 1, 0)
+        );
+        let (tokens, _) = read("ä¸?", CodePage::Windows1254, false);
+        assert_eq!(
+            (tokens[0].end, tokens[0].wild, tokens[0].missing),
+            (2, 0, 1)
+        );
+    }
+
+    #[test]
+    fn a_page_that_defines_every_byte_reads_no_lost_one() {
+        // Mac Roman defines all 128 high bytes (no C1 controls a pipeline strips): `不` is `‰∏ç`
+        // there whole, and `‰∏` with its last byte gone is no sequence of that page.
+        let (tokens, clusters) = read("a ‰∏ b", CodePage::MacRoman, false);
+        assert!(tokens.is_empty() && clusters.is_empty());
+        let (tokens, _) = read("a ‰∏ç b", CodePage::MacRoman, false);
+        assert_eq!(tokens.first().and_then(|t| t.fixed), Some('不'));
+        // windows-1254 may have dropped an undefined byte after `ä¸`.
+        let (tokens, _) = read("a ä¸ b", CodePage::Windows1254, false);
+        assert_eq!(tokens.first().map(|t| t.missing), Some(1));
+    }
+
+    #[test]
+    fn text_between_sequences_starts_a_new_cluster() {
+        let (tokens, clusters) = read("è¿‡ è¿‡è¿‡", CodePage::Windows1254, false);
+        assert_eq!(tokens.len(), 3);
+        let spans: Vec<_> = clusters
+            .iter()
+            .map(|c| (c.start, c.end, c.tok_hi - c.tok_lo))
+            .collect();
+        assert_eq!(spans, [(0, 3, 1), (4, 10, 2)]);
+    }
+}

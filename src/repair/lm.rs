@@ -1245,6 +1245,112 @@ pub(crate) fn log_add(a: f32, b: f32) -> f32 {
 mod tests {
     use super::*;
 
+    /// Whether `word` is a word of the lattice's dictionary.
+    fn is_word(dict: &Dict, word: &[char]) -> bool {
+        let mut node = ROOT;
+        for &c in word {
+            match dict.child(node, c) {
+                Some(n) => node = n,
+                None => return false,
+            }
+        }
+        dict.word_logp(node).is_finite()
+    }
+
+    /// Every way through `slots` from `a`, two to MAX_WORD slots long, that spells a word.
+    fn words_by_brute_force(dict: &Dict, slots: &[Slot], a: usize) -> Vec<(usize, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut paths: Vec<Vec<u8>> = vec![Vec::new()];
+        for pos in a..slots.len().min(a + MAX_WORD) {
+            let cands = slots[pos].cands;
+            paths = paths
+                .into_iter()
+                .flat_map(|p| {
+                    (0..cands.len()).map(move |ci| {
+                        let mut q = p.clone();
+                        q.push(ci as u8);
+                        q
+                    })
+                })
+                .collect();
+            for p in &paths {
+                let word: Vec<char> = p
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &ci)| slots[a + k].cands[usize::from(ci)])
+                    .collect();
+                if word.len() >= 2 && is_word(dict, &word) {
+                    out.push((pos + 1, p.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_word_walk_finds_every_dictionary_word_through_the_candidates_and_no_other() {
+        // Damaged slots of various widths between fixed characters; the walk's shortcuts (the
+        // child filter probed before a fixed character, children matched by search or by scan)
+        // must find exactly what trying every path finds.
+        let lists: Vec<Vec<char>> = vec![
+            vec!['我'],
+            vec!['好'],
+            vec!['像', '吃', '千', '參', '僞'],
+            vec!['东'],
+            vec!['西'],
+            vec!['的'],
+            vec!['时', '候', '侯'],
+            vec!['候', '间'],
+            vec!['发', '向', '后'],
+            vec!['来', '你'],
+            vec!['微'],
+            vec!['信'],
+        ];
+        let slots: Vec<Slot> = lists.iter().map(|c| Slot { cands: c }).collect();
+        let dict = super::super::dict::dict();
+        let corpus = CorpusStats::new();
+        let scorer = Scorer {
+            dict,
+            corpus: &corpus,
+            tilt: Tilt::default(),
+        };
+        let mut sc = DecodeScratch::default();
+        scorer.score_singles(&slots, None, None, &mut sc);
+        scorer.score_context(&slots, None, None, &mut sc);
+        scorer.context_words(&slots, None, None, &mut sc);
+        scorer.build_edges(&slots, &mut sc);
+        let (mut found, mut through_damage) = (0, 0);
+        for a in 0..slots.len() {
+            let walked: Vec<(usize, Vec<u8>)> = sc
+                .edges
+                .iter()
+                .filter(|e| e.start as usize == a && e.end as usize - a >= 2)
+                .map(|e| {
+                    let len = e.end as usize - a;
+                    let at = e.choices as usize;
+                    (e.end as usize, sc.pool[at..at + len].to_vec())
+                })
+                .collect();
+            let expected = words_by_brute_force(dict, &slots, a);
+            let mut sorted_walked = walked.clone();
+            sorted_walked.sort();
+            let mut sorted_expected = expected.clone();
+            sorted_expected.sort();
+            assert_eq!(sorted_walked, sorted_expected, "words starting at slot {a}");
+            found += walked.len();
+            through_damage += walked
+                .iter()
+                .filter(|(end, _)| (a..*end).any(|k| slots[k].cands.len() > 1))
+                .count();
+        }
+        // The fixture is worth its name: `好像`, `好吃`, `时候`, `时间`, `后来` through damaged
+        // slots, `东西`, `微信` through fixed ones.
+        assert!(
+            found >= 7 && through_damage >= 5,
+            "{found} words, {through_damage} through damage"
+        );
+    }
+
     /// The map's answer, without the filter.
     fn from_map(stats: &CorpusStats, a: char, b: char) -> Option<f32> {
         let n = *stats.pairs.get(&bigram_key(a, b))?;

@@ -81,7 +81,7 @@ pub fn ingest_file(ctx: &Context, file: &Found, previous: Option<&FileEntry>) ->
     if previous.is_some_and(|p| same_id && same_stat(p, file)) {
         return Ok(Outcome::of(Status::Unchanged(None)));
     }
-    let sha256 = match hash(file) {
+    let sha256 = match sha256_hex(file.path()) {
         Ok(h) => h,
         Err(e) => return Ok(Outcome::of(Status::Skipped(format!("cannot read: {e}")))),
     };
@@ -124,8 +124,10 @@ pub fn ingest_file(ctx: &Context, file: &Found, previous: Option<&FileEntry>) ->
     Ok(run.outcome(Status::Indexed(entry)))
 }
 
-fn hash(file: &Found) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(file.path())?;
+/// The sha256 of the file at `path` in lower-case hex, read a megabyte at a time (the checksum
+/// the manifest records per file, and `data/SHA256SUMS` per data file).
+pub fn sha256_hex(path: &std::path::Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {

@@ -26,6 +26,7 @@ use crate::index::{self, schema::Fields, FileEntry, Manifest};
 use crate::pipeline;
 use crate::repair::{CorpusStats, Repairer};
 use crate::spans::SegmentConfig;
+pub use file::sha256_hex;
 pub use walk::Found;
 
 /// The indexing memory budget of one tantivy indexing thread: each fills an arena this big, then

@@ -1022,7 +1022,7 @@ impl Walk<'_, '_> {
             path.push(ci);
             let len = pos + 1 - a;
             if len >= 2 {
-                if let Some(edge) = self.word_edge(pos, ci, child, path, pool.len()) {
+                if let Some(edge) = self.word_edge(pos, child, path, pool.len()) {
                     edges.push(edge);
                     pool.extend_from_slice(path);
                 }
@@ -1096,30 +1096,24 @@ impl Walk<'_, '_> {
         }
     }
 
-    /// The edge of the word ending at `child` (slots `a..=pos`, candidate `ci` last, `path` the
-    /// candidate per slot), if the dictionary holds it: its probability, the bigram evidence at
+    /// The edge of the word ending at `child` (slots `a..=pos`, `path` the candidate per
+    /// slot), if the dictionary holds it: its probability, the bigram evidence at
     /// its outer edges, the tilts of its characters and, through damage, the word-sequence
     /// evidence of the undamaged words beside it. `choices` is where its path goes in the pool.
     #[inline]
-    fn word_edge(
-        &self,
-        pos: usize,
-        ci: u8,
-        child: u32,
-        path: &[u8],
-        choices: usize,
-    ) -> Option<Edge> {
+    fn word_edge(&self, pos: usize, child: u32, path: &[u8], choices: usize) -> Option<Edge> {
         let a = self.a;
         let wl = self.dict.word_logp(child);
         if !wl.is_finite() {
             return None;
         }
         let first = path.first().map_or(0, |&x| usize::from(x));
+        let last = path.last().map_or(0, |&x| usize::from(x));
         let el = self.ctx_l.get(self.lo + first).copied().unwrap_or(0.0);
         let er = self
             .single_off
             .get(pos)
-            .and_then(|&o| self.ctx_r.get(o as usize + usize::from(ci)))
+            .and_then(|&o| self.ctx_r.get(o as usize + last))
             .copied()
             .unwrap_or(0.0);
         let tilt: f32 = path

@@ -1278,11 +1278,7 @@ fn page_beats(
     let reading = |ci: usize, k: usize| -> Option<String> {
         let page = pages.get(ci).and_then(|p| p.as_ref())?;
         let c = page.clusters.get(k)?;
-        page.tokens
-            .get(c.tok_lo..c.tok_hi)?
-            .iter()
-            .map(|t| t.fixed)
-            .collect()
+        whole_reading(page.tokens.get(c.tok_lo..c.tok_hi)?)
     };
     // Each page's readings of its runs, built for the pages that disagree somewhere: the word a
     // run lands in is read with the page's other runs in it read too (`ÃŸaÃ°` is `það` through
@@ -1305,7 +1301,7 @@ fn page_beats(
     };
     let mut beats = [[0i32; codepage::N_PAGES]; codepage::N_PAGES];
     for group in runs.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
-        if group.len() < 2 {
+        if group.len() < 2 || readings_agree(pages, group) {
             continue;
         }
         let readings: Vec<(usize, String)> = group
@@ -1339,6 +1335,45 @@ fn page_beats(
         }
     }
     beats
+}
+
+/// The text tokens read as, if every one of them reads whole. Sized up front: readings are
+/// built for runs by the thousand, and collecting `Option<char>`s grows a string char by char.
+fn whole_reading(toks: &[Token]) -> Option<String> {
+    let mut s = String::with_capacity(toks.len() * 4);
+    for t in toks {
+        s.push(t.fixed?);
+    }
+    Some(s)
+}
+
+/// Whether the runs of one span (start, end, page, cluster) that read whole all read alike.
+/// Most spans are read alike by several pages, so this is checked on the tokens before any
+/// reading is built.
+fn readings_agree(
+    pages: &[Option<PageScan>; codepage::N_PAGES],
+    group: &[(usize, usize, usize, usize)],
+) -> bool {
+    let whole = group.iter().filter_map(|&(_, _, ci, k)| {
+        let page = pages.get(ci)?.as_ref()?;
+        let c = page.clusters.get(k)?;
+        let toks = page.tokens.get(c.tok_lo..c.tok_hi)?;
+        toks.iter().all(|t| t.fixed.is_some()).then_some(toks)
+    });
+    let mut first: Option<&[Token]> = None;
+    for toks in whole {
+        match first {
+            None => first = Some(toks),
+            Some(f) => {
+                let same =
+                    f.len() == toks.len() && f.iter().zip(toks).all(|(a, b)| a.fixed == b.fixed);
+                if !same {
+                    return false;
+                }
+            }
+        }
+    }
+    true
 }
 
 /// How well `result` fits in place of `chars[start..end]` within its word, the page's other runs
@@ -1421,12 +1456,7 @@ fn page_run<'p>(
     if c.start == cl.start {
         return None;
     }
-    let reading: Option<String> = page
-        .tokens
-        .get(c.tok_lo..c.tok_hi)?
-        .iter()
-        .map(|t| t.fixed)
-        .collect();
+    let reading = whole_reading(page.tokens.get(c.tok_lo..c.tok_hi)?);
     let other_edge = if side == Side::Ending { c.start } else { c.end };
     Some((other_edge, Cow::Owned(reading?)))
 }
@@ -1897,7 +1927,7 @@ fn judge_word(
     toks: &[Token],
     glued: bool,
 ) -> Verdict {
-    let fixed: Option<String> = toks.iter().map(|t| t.fixed).collect();
+    let fixed = whole_reading(toks);
     let Some(result) = fixed else {
         return Verdict::Detection;
     };

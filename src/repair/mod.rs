@@ -936,6 +936,7 @@ fn accept_page(
         .filter(|&(k, c)| accepted(k, c, doc_strong))
         .map(|(k, _)| k)
         .collect();
+    drop_unshown_strangers(page, &verdicts, &mut kept);
     admit_letters_beside_runs(chars, page, &verdicts, (evidenced, doc_strong), &mut kept);
     let total: f32 = kept
         .iter()
@@ -943,6 +944,46 @@ fn accept_page(
         .map(|c| c.score)
         .sum();
     (kept, total)
+}
+
+/// Remove from `kept` the stranger letters read from symbols alone (`Verdict::NeedsDocument`)
+/// whose script the page's runs accepted on their own evidence never produce. The document's
+/// mojibake vouches for a weak run of its own kind only: a Czech text's `Å¡` says nothing for
+/// `5×£35` (clean) read as `5ף35`, where Hebrew mojibake elsewhere would. A math operator read
+/// from math operators (Mac Roman's `√∑`, `÷`) has no script and keeps the document's word.
+fn drop_unshown_strangers(page: &PageScan, verdicts: &[Verdict], kept: &mut Vec<usize>) {
+    let verdict = |k: usize| verdicts.get(k).copied();
+    let stranger = |k: usize| verdict(k) == Some(Verdict::NeedsDocument);
+    if !kept.iter().any(|&k| stranger(k)) {
+        return;
+    }
+    let results = |k: usize| {
+        page.clusters
+            .get(k)
+            .and_then(|c| page.tokens.get(c.tok_lo..c.tok_hi))
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|t| t.fixed)
+    };
+    let mut shown: Vec<Option<plausible::Script>> = Vec::new();
+    for &k in kept.iter() {
+        if matches!(
+            verdict(k),
+            Some(Verdict::LoneLetter { .. } | Verdict::NeedsDocument)
+        ) {
+            continue;
+        }
+        for s in results(k).map(plausible::script) {
+            if !shown.contains(&s) {
+                shown.push(s);
+            }
+        }
+    }
+    let shown_or_none = |c: char| {
+        let s = plausible::script(c);
+        s.is_none() || shown.contains(&s)
+    };
+    kept.retain(|&k| !stranger(k) || results(k).all(shown_or_none));
 }
 
 /// Add to `kept` (a page's accepted clusters, in text order) the lone letters whose neighbouring
@@ -1178,8 +1219,8 @@ fn admitted(verdict: Option<&Verdict>, c: &Cluster, doc_strong: bool) -> bool {
         Some(Verdict::OwnEvidence) => detect::accept(c, false),
         Some(Verdict::KnownWord) => detect::accept(c, true),
         Some(Verdict::NeedsDocument) => doc_strong && detect::accept(c, true),
-        Some(Verdict::LoneLetter { weird }) => {
-            detect::accept(c, false) && (*weird >= 2 || (doc_strong && *weird >= 1))
+        Some(Verdict::LoneLetter { weird, unit }) => {
+            detect::accept(c, false) && (*weird >= 2 || (doc_strong && *weird >= 1 && !unit))
         }
         Some(Verdict::Reject | Verdict::PlainWord | Verdict::Outscored) | None => false,
     }
@@ -1701,8 +1742,9 @@ enum Verdict {
     KnownWord,
     /// A letter standing alone: the shortest run, which needs source
     /// characters that are clearly not writing (`weird`) or a document that
-    /// shows mojibake elsewhere.
-    LoneLetter { weird: u8 },
+    /// shows mojibake elsewhere. `unit`: the source reads as a unit with an exponent after a
+    /// number, which the document's mojibake does not vouch for (see `judge_word`).
+    LoneLetter { weird: u8, unit: bool },
     /// One character read from symbols only, standing alone (`symbols_to_a_stranger`): only a
     /// document that shows the page's mojibake elsewhere
     /// admits it.
@@ -1969,7 +2011,11 @@ fn judge_word(
     }
     if res_letters == 1 && !glued {
         let weird = toks.iter().map(|t| t.weird).max().unwrap_or(0);
-        return Verdict::LoneLetter { weird };
+        // A number, then a letter with an exponent, is a measurement (`TPSA: 112 Å²`, clean,
+        // reads `112 Ų` through windows-1252): writing, whatever mojibake the text shows
+        // elsewhere.
+        let unit = unit_after_number(chars, cl.start, chars.get(cl.start..cl.end).unwrap_or(&[]));
+        return Verdict::LoneLetter { weird, unit };
     }
     // A lexicon false positive (one lookup in 200) must not lower the bar
     // for a source that reads as plain writing: letters only, cased as
@@ -1981,6 +2027,27 @@ fn judge_word(
         return Verdict::KnownWord;
     }
     Verdict::Detection
+}
+
+/// Whether `source`, at `start`, is a letter with superscript digits after a number and at most
+/// one space: how units with an exponent are written (`112 Å²`, `5 m³`).
+fn unit_after_number(chars: &[char], start: usize, source: &[char]) -> bool {
+    let superscript = |c: &char| matches!(c, '¹' | '²' | '³' | '\u{2070}'..='\u{2079}');
+    let shaped = match source {
+        [letter, exponent @ ..] => {
+            plausible::is_letter(*letter)
+                && !exponent.is_empty()
+                && exponent.iter().all(superscript)
+        }
+        [] => false,
+    };
+    let mut before = chars.get(..start).unwrap_or(&[]).iter().rev();
+    let after_number = match before.next() {
+        Some(' ' | '\u{A0}') => before.next().is_some_and(char::is_ascii_digit),
+        Some(c) => c.is_ascii_digit(),
+        None => false,
+    };
+    shaped && after_number
 }
 
 /// How a token's kindest option meets the letter `n` beside it

@@ -351,6 +351,26 @@ fn symbols_alone_read_as_a_syllable_or_an_operator_need_the_documents_evidence()
 }
 
 #[test]
+fn a_documents_mojibake_vouches_only_for_weak_runs_of_its_own_kind() {
+    // Czech through windows-1252 beside clean measurements: the Czech words are strong
+    // mojibake, but neither a unit with an exponent after a number (`Å²`, which reads `Ų`) nor
+    // symbols between digits that read as a Hebrew letter (`×£`, `ף`) are of that kind.
+    let czech = "ÄŒeÅ¡tina je krÃ¡snÃ¡, ale tÄ›Å¾kÃ¡.";
+    let clean = "TPSA: 112 Å², 5×£35 each, 3 m³ of water.";
+    let out = Repairer::new().repair(&format!("{czech}\n{clean}\n"));
+    assert_eq!(
+        out.text,
+        format!("Čeština je krásná, ale těžká.\n{clean}\n")
+    );
+    // Hebrew mojibake elsewhere vouches for the Hebrew letter.
+    let hebrew = "×©×œ×•×\u{9d} ×—×‘×¨×™×\u{9d}, ×ž×” ×©×œ×•×ž×›×\u{9d}?";
+    let out = Repairer::new().repair(&format!("{hebrew}\nמחיר: 5×£35\n"));
+    assert_eq!(out.text, "שלום חברים, מה שלומכם?\nמחיר: 5ף35\n");
+    // And the unit itself, when it is the mojibake, still comes back (Mac Roman's `√Ö`).
+    assert_lossless_round_restored(CodePage::MacRoman, &["Crème brûlée, déjà vu: TPSA 112 Å²."]);
+}
+
+#[test]
 fn double_encoding_is_judged_by_its_inner_layer() {
     // Windows-1251 twice: `canРІР‚в„ўt` is `canвЂ™t` after one layer, a Cyrillic run breaking
     // a Latin word, and was rejected; what meets the word is the inner layer, `’`.

@@ -140,6 +140,51 @@ fn clean_multilingual_text_is_never_changed() {
 }
 
 #[test]
+fn clean_lines_beside_mojibake_are_unchanged_and_lone_c1_controls_are_read() {
+    // One file as a real export mixes them: Czech through windows-1252, clean measurements, and
+    // Windows-1252 quotes that something read as Latin-1 (C1 controls). The Czech and the quotes
+    // are repaired; the measurements, every line of the clean set, and the line numbers stay.
+    let rows = load_rows();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut input = String::from("ÄŒeÅ¡tina je krÃ¡snÃ¡, ale tÄ›Å¾kÃ¡.\n");
+    input.push_str("TPSA: 112 Å², 5×£35 each.\n");
+    input.push_str("the \u{93}contract attorney\u{94} isn\u{92}t here\n");
+    for r in &rows {
+        input.push_str(&r.text);
+        input.push('\n');
+    }
+    std::fs::write(dir.path().join("mixed.txt"), &input).expect("write input");
+    let doc = run_json(dir.path(), &["repair", "mixed.txt", "--json"]);
+    let output = doc["text"].as_str().expect("text in the repair JSON");
+    let lines: Vec<&str> = output.lines().collect();
+    assert_eq!(
+        lines.first().copied(),
+        Some("Čeština je krásná, ale těžká.")
+    );
+    assert_eq!(lines.get(1).copied(), Some("TPSA: 112 Å², 5×£35 each."));
+    assert_eq!(
+        lines.get(2).copied(),
+        Some("the “contract attorney” isn’t here")
+    );
+    let rest: Vec<String> = lines.iter().skip(3).map(|l| l.to_string()).collect();
+    assert_eq!(rest.len(), rows.len(), "repair changed the number of lines");
+    assert_unchanged(&rows, &rest, "colloquy repair --json beside mojibake");
+    let quotes: Vec<&serde_json::Value> = doc["runs"]
+        .as_array()
+        .expect("runs in the repair JSON")
+        .iter()
+        .filter(|r| {
+            r["original"]
+                .as_str()
+                .is_some_and(|o| o.starts_with('\u{93}'))
+        })
+        .collect();
+    assert_eq!(quotes.len(), 1, "one run per control: {quotes:?}");
+    assert_eq!(quotes[0]["repaired"], "“");
+    assert_eq!(quotes[0]["code_page"], "Windows1252");
+}
+
+#[test]
 fn clean_lines_are_unchanged_one_by_one() {
     let rows = load_rows();
     check_size(&rows);

@@ -776,6 +776,10 @@ pub fn looks_damaged(text: &str) -> bool {
         if c == '\u{FFFD}' && prev_lead != 0 {
             return true;
         }
+        // A C1 control is a Windows-1252 byte read as Latin-1, alone or in a run.
+        if super::c1::is_readable(c) {
+            return true;
+        }
         let Some(e) = info.entry(c) else {
             prev_lead = 0;
             continue;

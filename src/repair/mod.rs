@@ -3,6 +3,7 @@
 //! them, and chooses among completions of lost bytes with a word-lattice
 //! language model. Every guess is reported; the caller keeps the original.
 
+mod c1;
 mod codepage;
 mod damage;
 mod detect;
@@ -253,7 +254,13 @@ impl Repairer {
         // text that needs no repair is copied once, into the result.
         let mut current: Option<String> = None;
         for pass in 1..=MAX_PASSES {
-            let Some(p) = self.pass(current.as_deref().unwrap_or(text), pass, work) else {
+            // Lone C1 controls are read once no run is left: what they become may form a run
+            // the next pass repairs, and the result is then a fixed point of repair.
+            let now = current.as_deref().unwrap_or(text);
+            let Some(p) = self
+                .pass(now, pass, work)
+                .or_else(|| lone_controls_pass(now, pass))
+            else {
                 break;
             };
             // Offsets reported by earlier passes move with this pass's
@@ -359,6 +366,21 @@ impl Repairer {
         }
         tok_entry
     }
+}
+
+/// The lone C1 controls of `text` read as Windows-1252 (`c1`), as a pass that moves no offset.
+fn lone_controls_pass(text: &str, pass: u8) -> Option<PassResult> {
+    let (read, runs) = c1::read_lone_controls(text, pass)?;
+    let n = read.chars().count();
+    Some(PassResult {
+        text: read,
+        map: (0..=n).collect(),
+        out_len: n,
+        chars_replaced: runs.len(),
+        runs,
+        guesses: Vec::new(),
+        bytes_restored: 0,
+    })
 }
 
 /// Keep the lists the language model finds worth a place in the lattice
@@ -936,7 +958,8 @@ fn accept_page(
         .filter(|&(k, c)| accepted(k, c, doc_strong))
         .map(|(k, _)| k)
         .collect();
-    drop_unshown_strangers(page, &verdicts, &mut kept);
+    let own = |k: usize| page.clusters.get(k).is_some_and(|c| accepted(k, c, false));
+    drop_runs_of_another_kind(chars, page, cp, (&verdicts, &own), probe, &mut kept);
     admit_letters_beside_runs(chars, page, &verdicts, (evidenced, doc_strong), &mut kept);
     let total: f32 = kept
         .iter()
@@ -946,44 +969,73 @@ fn accept_page(
     (kept, total)
 }
 
-/// Remove from `kept` the stranger letters read from symbols alone (`Verdict::NeedsDocument`)
-/// whose script the page's runs accepted on their own evidence never produce. The document's
-/// mojibake vouches for a weak run of its own kind only: a Czech text's `Å¡` says nothing for
-/// `5×£35` (clean) read as `5ף35`, where Hebrew mojibake elsewhere would. A math operator read
-/// from math operators (Mac Roman's `√∑`, `÷`) has no script and keeps the document's word.
-fn drop_unshown_strangers(page: &PageScan, verdicts: &[Verdict], kept: &mut Vec<usize>) {
-    let verdict = |k: usize| verdicts.get(k).copied();
-    let stranger = |k: usize| verdict(k) == Some(Verdict::NeedsDocument);
-    if !kept.iter().any(|&k| stranger(k)) {
-        return;
-    }
-    let results = |k: usize| {
+/// Remove from `kept` the runs that only the document's evidence admitted, that bring a script of
+/// their own — a stranger letter read from symbols alone (`Verdict::NeedsDocument`), or a guess at
+/// lost bytes glued to a letter whose completions are all Han, kana or Hangul — and whose script
+/// the page's runs admitted on their own evidence never produce. A document's mojibake vouches
+/// for weak runs of its own kind only: a Czech text's `Å¡` says nothing for `5×£35` (clean) read
+/// as the Hebrew `5ף35`, nor for Croatian `sinoć?` read through windows-1257 with `?` as a lost
+/// byte (`sinoが`), where Hebrew or Japanese mojibake elsewhere would; in a Chinese chat a lone
+/// `å·` between English words stays a Han guess. Characters without a script (math operators,
+/// punctuation, emoji) always count as shown.
+fn drop_runs_of_another_kind(
+    chars: &[char],
+    page: &PageScan,
+    cp: CodePage,
+    (verdicts, own): (&[Verdict], &dyn Fn(usize) -> bool),
+    probe: &mut Candidates,
+    kept: &mut Vec<usize>,
+) {
+    let tokens = |k: usize| {
         page.clusters
             .get(k)
             .and_then(|c| page.tokens.get(c.tok_lo..c.tok_hi))
             .unwrap_or(&[])
+    };
+    let glued = |k: usize| {
+        page.clusters
+            .get(k)
+            .is_some_and(|c| plausible::neighbours(chars, c.start, c.end) != (None, None))
+    };
+    let of_a_kind = |k: usize| {
+        !own(k)
+            && (verdicts.get(k) == Some(&Verdict::NeedsDocument)
+                || (tokens(k).iter().any(|t| t.fixed.is_none()) && glued(k)))
+    };
+    if !kept.iter().any(|&k| of_a_kind(k)) {
+        return;
+    }
+    let mut shown: Vec<Option<plausible::Script>> = vec![None];
+    for &k in kept.iter().filter(|&&k| own(k)) {
+        for s in tokens(k)
             .iter()
             .filter_map(|t| t.fixed)
-    };
-    let mut shown: Vec<Option<plausible::Script>> = Vec::new();
-    for &k in kept.iter() {
-        if matches!(
-            verdict(k),
-            Some(Verdict::LoneLetter { .. } | Verdict::NeedsDocument)
-        ) {
-            continue;
-        }
-        for s in results(k).map(plausible::script) {
+            .map(plausible::script)
+        {
             if !shown.contains(&s) {
                 shown.push(s);
             }
         }
     }
-    let shown_or_none = |c: char| {
-        let s = plausible::script(c);
-        s.is_none() || shown.contains(&s)
-    };
-    kept.retain(|&k| !stranger(k) || results(k).all(shown_or_none));
+    let is_shown = |c: char| shown.contains(&plausible::script(c));
+    kept.retain(|&k| {
+        !of_a_kind(k)
+            || tokens(k).iter().all(|t| match t.fixed {
+                Some(c) => is_shown(c),
+                None => with_options(Some(t), cp, probe, |opts| {
+                    // Only guesses that are all Han, kana or Hangul bring a script of their own.
+                    let mut scripts = opts.iter().filter_map(|&c| plausible::script(c)).peekable();
+                    let syllabic = |s: plausible::Script| {
+                        matches!(s, plausible::Script::HanKana | plausible::Script::Hangul)
+                    };
+                    let own_script = scripts.peek().is_some() && scripts.all(syllabic);
+                    !own_script
+                        || opts
+                            .iter()
+                            .any(|&c| is_shown(c) && plausible::script(c).is_some())
+                }),
+            })
+    });
 }
 
 /// Add to `kept` (a page's accepted clusters, in text order) the lone letters whose neighbouring

@@ -355,8 +355,10 @@ fn a_documents_mojibake_vouches_only_for_weak_runs_of_its_own_kind() {
     // Czech through windows-1252 beside clean measurements: the Czech words are strong
     // mojibake, but neither a unit with an exponent after a number (`Å²`, which reads `Ų`) nor
     // symbols between digits that read as a Hebrew letter (`×£`, `ף`) are of that kind.
+    // Nor is a lost byte guessed in a script it never produces: Croatian `ć?` is no windows-1257
+    // `ã` with `?` for a lost byte (`sinoが`).
     let czech = "ÄŒeÅ¡tina je krÃ¡snÃ¡, ale tÄ›Å¾kÃ¡.";
-    let clean = "TPSA: 112 Å², 5×£35 each, 3 m³ of water.";
+    let clean = "TPSA: 112 Å², 5×£35 each, 3 m³ of water. Jesi li gledao utakmicu sinoć?";
     let out = Repairer::new().repair(&format!("{czech}\n{clean}\n"));
     assert_eq!(
         out.text,
@@ -368,6 +370,26 @@ fn a_documents_mojibake_vouches_only_for_weak_runs_of_its_own_kind() {
     assert_eq!(out.text, "שלום חברים, מה שלומכם?\nמחיר: 5ף35\n");
     // And the unit itself, when it is the mojibake, still comes back (Mac Roman's `√Ö`).
     assert_lossless_round_restored(CodePage::MacRoman, &["Crème brûlée, déjà vu: TPSA 112 Å²."]);
+}
+
+#[test]
+fn lone_c1_controls_are_read_as_windows_1252() {
+    // Windows-1252 text read as Latin-1: its quotes, apostrophes and dashes become C1 controls.
+    let out = Repairer::new()
+        .repair("the \u{93}contract attorney\u{94} said it\u{92}s done \u{96} twice\u{85}");
+    assert_eq!(out.text, "the “contract attorney” said it’s done – twice…");
+    assert!(out.changed);
+    assert_eq!(out.runs.len(), 5);
+    assert!(out
+        .runs
+        .iter()
+        .all(|r| r.code_page == CodePage::Windows1252));
+    // After a run repair in the same text, and not inside a sequence the runs left.
+    let out = Repairer::new().repair("cafÃ© \u{93}ok\u{94}");
+    assert_eq!(out.text, "café “ok”");
+    // Bytes Windows-1252 does not define stay as they are.
+    let kept = "a\u{81}b\u{8d}c\u{9d}";
+    assert_eq!(Repairer::new().repair(kept).text, kept);
 }
 
 #[test]

@@ -9,6 +9,7 @@
 //! bytes one by one would only hide it.
 
 use super::codepage::CodePage;
+use super::detect;
 use super::RunReport;
 
 /// Whether `c` is a C1 control that Windows-1252 gives a character.
@@ -21,9 +22,8 @@ fn windows_1252(c: char) -> Option<char> {
     let b = u8::try_from(u32::from(c))
         .ok()
         .filter(|b| (0x80..0xA0).contains(b))?;
-    let byte = [b];
-    let (read, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&byte);
-    read.chars().next().filter(|&r| r != c)
+    let read = *CodePage::Windows1252.table().decode.get(usize::from(b))?;
+    (read != c).then_some(read)
 }
 
 /// `text` with its lone C1 controls read as Windows-1252, and one run report per control
@@ -76,14 +76,15 @@ fn inside_a_sequence(chars: &[char], i: usize) -> bool {
             let Some(lead) = byte(start) else {
                 return false;
             };
-            let len = match lead {
-                0xC2..=0xDF => 2,
-                0xE0..=0xEF => 3,
-                0xF0..=0xF4 => 4,
-                _ => return false,
-            };
-            let bytes: Option<Vec<u8>> = (start..start + len).map(byte).collect();
-            len > back && bytes.is_some_and(|b| std::str::from_utf8(&b).is_ok())
+            let len = detect::seq_len(lead);
+            let mut tail = [0u8; 3];
+            for (slot, k) in tail.iter_mut().zip(start + 1..start + len) {
+                match byte(k) {
+                    Some(b) => *slot = b,
+                    None => return false,
+                }
+            }
+            len > back && detect::decode_utf8(lead, tail.get(..len - 1).unwrap_or(&[])).is_some()
         })
     })
 }

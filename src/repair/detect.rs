@@ -116,7 +116,7 @@ const MAX_CANDS: usize = 255;
 const MAX_TRIALS: usize = 4096;
 
 #[inline]
-fn seq_len(lead: u8) -> usize {
+pub(crate) fn seq_len(lead: u8) -> usize {
     match lead {
         0xC2..=0xDF => 2,
         0xE0..=0xEF => 3,
@@ -700,7 +700,7 @@ fn decode_complete(lead: u8, obs: &[Obs]) -> Option<char> {
 /// sequence: the length the lead byte announces, continuation bytes only, no overlong form,
 /// surrogate or value beyond U+10FFFF.
 #[inline]
-fn decode_utf8(lead: u8, tail: &[u8]) -> Option<char> {
+pub(crate) fn decode_utf8(lead: u8, tail: &[u8]) -> Option<char> {
     let first = *tail.first()?;
     if !is_lead(lead)
         || tail.len() + 1 != seq_len(lead)
